@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * padata/padata.h - ordered parallel execution (the kernel's padata, 2.6.36
+ * API) in userspace. Include it as <linux/padata.h>.
+ *
+ * A caller submits jobs (struct padata_priv) one at a time with
+ * padata_do_parallel(). Each job's parallel() runs once on a workqueue
+ * worker pinned to a CPU of the instance's usable parallel mask, many jobs
+ * at once. Whoever finishes the job calls padata_do_serial() once, from any
+ * thread. The job's serial() then runs once on the worker pinned to the
+ * cb_cpu given at submission.
+ *
+ * Ordering guarantee: jobs leave the reorder stage in the order
+ * padata_do_parallel() accepted them (one total order per instance, fixed
+ * by a sequence number taken at acceptance); serial() calls on one cb_cpu
+ * therefore happen one at a time in that order. serial() calls on different
+ * CPUs may overlap. Jobs accepted before a cpumask change (set, add, remove,
+ * cpu_down/cpu_up) all run serial() before any job accepted after it.
+ *
+ * Error convention: int functions return 0 or a negative errno; padata_alloc
+ * returns NULL and sets errno. No padata function holds a lock while it
+ * calls parallel(), serial() or a notifier, so callbacks may submit jobs.
+ *
+ * Sequence numbers are 32-bit and wrap; the reorder stage indexes a ring
+ * whose size is a power of two, so wrapping is harmless.
+ */
+#ifndef PADATA_PADATA_H
+#define PADATA_PADATA_H
+
+#include <errno.h>
+#include <stddef.h>
+#include "export.h"
+#include "cpumask.h"
+#include "notifier.h"
+#include "workqueue.h"
+#include "cpu.h"
+
+PADATA_BEGIN_DECLS
+
+/* cpumask types for padata_set_cpumask(), padata_add_cpu(), notifiers. */
+#define PADATA_CPU_SERIAL   0x01
+#define PADATA_CPU_PARALLEL 0x02
+
+/** MAX_OBJ_NUM - default limit of jobs in flight per instance (2.6.36). */
+#define MAX_OBJ_NUM 1000
+/** PADATA_MAX_INFLIGHT_LIMIT - the highest limit padata_set_max_inflight() takes. */
+#define PADATA_MAX_INFLIGHT_LIMIT (1u << 20)
+
+#ifndef container_of
+/** container_of - the structure that embeds @ptr as its @member. */
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+struct parallel_data;
+struct padata_instance;
+
+/**
+ * struct padata_priv - one job, embedded in the caller's request.
+ * @info: free for the caller (IPsec kept its error code here).
+ * @parallel: required; called once, on a parallel worker.
+ * @serial: required; called once, on the worker of the job's cb_cpu.
+ *
+ * Zero the structure before the first submission (the private fields tell a
+ * job in flight from an idle one). The job belongs to padata from an
+ * accepted padata_do_parallel() until its serial() is called; from the
+ * start of serial() it is the caller's again, and serial() may free it or
+ * submit it anew.
+ */
+struct padata_priv {
+	struct padata_priv *next;   /* private: queue link */
+	struct parallel_data *pd;   /* private: instance while in flight */
+	unsigned int seq_nr;        /* private: acceptance order (wraps) */
+	int cb_cpu;                 /* private: serial CPU, set on submission */
+	int info;
+	unsigned int state;         /* private: idle, queued, done */
+	void (*parallel)(struct padata_priv *padata);
+	void (*serial)(struct padata_priv *padata);
+};
+
+/**
+ * struct padata_cpumask - the usable masks, as handed to notifiers.
+ * @pcpu: CPUs that run parallel().
+ * @cbcpu: CPUs that may be named as cb_cpu.
+ */
+struct padata_cpumask {
+	cpumask_var_t pcpu;
+	cpumask_var_t cbcpu;
+};
+
+/**
+ * padata_alloc - a new, stopped instance running its work on @wq.
+ * @wq: workqueue whose workers run parallel() and serial(); it must outlive
+ *      the instance.
+ * @pcpumask: CPUs allowed to run parallel(); copied.
+ * @cbcpumask: CPUs allowed as cb_cpu; copied.
+ *
+ * Masks may name offline or nonexistent CPUs: the usable masks are the
+ * user masks ANDed with cpu_active_mask, recomputed on every hotplug.
+ * Return: the instance, or NULL with errno EINVAL (@wq NULL, a mask NULL or
+ * without an active CPU) or ENOMEM.
+ */
+PADATA_API struct padata_instance *padata_alloc(struct workqueue_struct *wq,
+						const struct cpumask *pcpumask,
+						const struct cpumask *cbcpumask);
+
+/** padata_alloc_possible - padata_alloc(@wq, cpu_possible_mask, cpu_possible_mask). */
+PADATA_API struct padata_instance *padata_alloc_possible(struct workqueue_struct *wq);
+
+/**
+ * padata_free - wait until every accepted job has run serial(), stop the
+ * instance and free it. Does not destroy the workqueue. Accepts NULL.
+ * From inside one of the workqueue's workers (a callback or notifier) it
+ * cannot wait: it prints a message on stderr and does nothing.
+ */
+PADATA_API void padata_free(struct padata_instance *pinst);
+
+/**
+ * padata_start - allow submissions.
+ * Return: 0; -EINVAL when @pinst is NULL or a usable mask is empty (the
+ * instance stays stopped).
+ */
+PADATA_API int padata_start(struct padata_instance *pinst);
+
+/**
+ * padata_stop - refuse new submissions, then wait until every accepted job
+ * has returned from serial(). Accepts NULL. From a workqueue worker (inside
+ * a callback) it refuses new submissions but returns without waiting.
+ */
+PADATA_API void padata_stop(struct padata_instance *pinst);
+
+/**
+ * padata_do_parallel - submit @padata; its serial() will run on @cb_cpu.
+ *
+ * Any thread, callbacks included; lock-free and never blocks. Checks, in
+ * this order:
+ * Return: 0 when accepted;
+ *   -EINVAL: @pinst or @padata NULL, a callback NULL, the instance not
+ *            started or invalid, @cb_cpu not in the usable serial mask, or
+ *            @padata still in flight (it is left untouched);
+ *   -EBUSY: a cpumask change is in progress, or the jobs in flight reached
+ *           the limit (padata_set_max_inflight()).
+ * On -EINVAL and -EBUSY nothing was queued: the caller still owns the job.
+ */
+PADATA_API int padata_do_parallel(struct padata_instance *pinst,
+				  struct padata_priv *padata, int cb_cpu);
+
+/**
+ * padata_do_serial - hand the finished @padata to the reorder stage.
+ *
+ * Any thread, exactly once per accepted job; do not touch the job after it.
+ * Lock-free: the thread that completes the next job in order releases every
+ * consecutive finished job it finds to the serial workers. A call on a job
+ * that is not in flight (never submitted, or finished twice) is reported on
+ * stderr with the job's address and otherwise ignored.
+ */
+PADATA_API void padata_do_serial(struct padata_priv *padata);
+
+/**
+ * padata_set_cpumasks - replace both user masks.
+ *
+ * Blocks until the jobs accepted before the call have run serial(); new
+ * submissions get -EBUSY meanwhile. Masks without an active CPU are
+ * accepted but leave the instance invalid (submissions get -EINVAL) until
+ * a CPU of them comes up or valid masks are set; it then runs again if it
+ * had been started.
+ * Return: 0; -EINVAL for NULL arguments; -EDEADLK when called from a
+ * workqueue worker (a callback or notifier), which would wait for itself.
+ */
+PADATA_API int padata_set_cpumasks(struct padata_instance *pinst, struct cpumask *pcpumask,
+				   struct cpumask *cbcpumask);
+
+/**
+ * padata_set_cpumask - replace one user mask; as padata_set_cpumasks().
+ * Return: also -EINVAL when @cpumask_type is neither PADATA_CPU_PARALLEL
+ * nor PADATA_CPU_SERIAL.
+ */
+PADATA_API int padata_set_cpumask(struct padata_instance *pinst, int cpumask_type,
+				  struct cpumask *cpumask);
+
+/**
+ * padata_add_cpu - add @cpu to the masks named by @mask (a bit-or of
+ * PADATA_CPU_SERIAL and PADATA_CPU_PARALLEL); as padata_set_cpumasks().
+ * Return: 0; -EINVAL for NULL @pinst, @cpu outside [0, nr_cpu_ids), or
+ * @mask 0 or with other bits; -EDEADLK as for padata_set_cpumasks().
+ */
+PADATA_API int padata_add_cpu(struct padata_instance *pinst, int cpu, int mask);
+
+/** padata_remove_cpu - remove @cpu from the masks named by @mask; as padata_add_cpu(). */
+PADATA_API int padata_remove_cpu(struct padata_instance *pinst, int cpu, int mask);
+
+/**
+ * padata_register_cpumask_notifier - add @nblock to the instance's chain.
+ *
+ * After every change of the usable masks (user change or hotplug), with no
+ * job in flight and no padata lock held, each notifier is called with
+ * action = the bit-or of PADATA_CPU_PARALLEL / PADATA_CPU_SERIAL for the
+ * masks that changed, and data = a struct padata_cpumask * holding the new
+ * usable masks (valid during the call only). Notifiers run on the thread
+ * that made the change; padata mask changes from inside one get -EDEADLK.
+ * Return: 0; -EINVAL for NULL arguments or a NULL notifier_call; -EEXIST
+ * when @nblock is already registered; -EDEADLK from inside a notifier.
+ */
+PADATA_API int padata_register_cpumask_notifier(struct padata_instance *pinst,
+						struct notifier_block *nblock);
+
+/**
+ * padata_unregister_cpumask_notifier - remove @nblock from the chain.
+ * Return: 0; -EINVAL for NULL arguments; -ENOENT when it is not registered;
+ * -EDEADLK from inside a notifier.
+ */
+PADATA_API int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
+						  struct notifier_block *nblock);
+
+/* ---- Extensions beyond the 2.6.36 API ------------------------------- */
+
+/**
+ * padata_set_max_inflight - set the limit of jobs in flight (accepted,
+ * serial() not yet returned) beyond which padata_do_parallel() returns
+ * -EBUSY. Default MAX_OBJ_NUM.
+ * Return: 0; -EINVAL for NULL @pinst or @limit outside
+ * [1, PADATA_MAX_INFLIGHT_LIMIT]; -EBUSY while the instance is started;
+ * -ENOMEM; -EDEADLK from a workqueue worker.
+ */
+PADATA_API int padata_set_max_inflight(struct padata_instance *pinst, unsigned int limit);
+
+/** padata_get_max_inflight - the current limit; 0 for NULL. */
+PADATA_API unsigned int padata_get_max_inflight(const struct padata_instance *pinst);
+
+/**
+ * padata_get_cpumask - copy the usable masks into @out.
+ * Return: 0; -EINVAL for NULL arguments.
+ */
+PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out);
+
+/**
+ * padata_test_set_seq - test hook: make the next accepted job take sequence
+ * number @seq (to run across the 32-bit wrap).
+ * Return: 0; -EINVAL for NULL; -EBUSY while started.
+ */
+PADATA_API int padata_test_set_seq(struct padata_instance *pinst, unsigned int seq);
+
+/**
+ * padata_abi_query - sizes and offsets of the public structs, for bindings
+ * that declare the layouts themselves (the Java front end tests them).
+ * @name: "sizeof(struct padata_priv)", "offsetof(struct padata_priv, serial)",
+ *        and likewise for every field of struct padata_priv, work_struct,
+ *        notifier_block, cpumask and padata_cpumask.
+ * Return: the value, or -1 for an unknown or NULL name.
+ */
+PADATA_API long padata_abi_query(const char *name);
+
+PADATA_END_DECLS
+
+#endif /* PADATA_PADATA_H */

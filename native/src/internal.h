@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - private helpers shared by the libpadata sources. Not installed.
+ *
+ * Atomics use the GCC __atomic builtins on plain fields, so the public
+ * structs stay free of _Atomic (they must parse as C++ too).
+ */
+#ifndef PADATA_INTERNAL_H
+#define PADATA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/padata.h>
+
+#define PADATA_CACHELINE 64
+#define padata__aligned __attribute__((aligned(PADATA_CACHELINE)))
+#define padata__likely(x) __builtin_expect(!!(x), 1)
+#define padata__unlikely(x) __builtin_expect(!!(x), 0)
+
+#define padata__load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define padata__load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define padata__store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define padata__store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static inline void padata__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* futex.c-less futex wrappers (Linux only). */
+void padata__futex_wait(uint32_t *addr, uint32_t expected, long timeout_ns);
+void padata__futex_wake(uint32_t *addr, int nr);
+
+/* --- topology (cpumask.c) ----------------------------------------- */
+
+/*
+ * Guards cpu_active_mask writers (cpu_down/cpu_up) against instance mask
+ * changes: mask changes take it for reading, hotplug for writing.
+ */
+void padata__hotplug_read_lock(void);
+void padata__hotplug_read_unlock(void);
+void padata__hotplug_write_lock(void);
+void padata__hotplug_write_unlock(void);
+/* Writers; caller holds the write lock. */
+void padata__active_set(unsigned int cpu, bool on);
+/* Was @cpu in the active set at library load? */
+bool padata__cpu_was_active(unsigned int cpu);
+/* Relaxed-atomic bit test, for masks written while others read them. */
+static inline bool padata__mask_test_atomic(int cpu, const struct cpumask *m)
+{
+	if (cpu < 0 || cpu >= NR_CPUS)
+		return false;
+	unsigned long w = padata__load_relaxed(&m->bits[cpu / PADATA_BITS_PER_LONG]);
+	return (w >> (cpu % PADATA_BITS_PER_LONG)) & 1ul;
+}
+/* Copies @src into @dst word by word with relaxed atomic stores. */
+void padata__mask_store_atomic(struct cpumask *dst, const struct cpumask *src);
+
+/* --- workqueue (workqueue.c) -------------------------------------- */
+
+/*
+ * Per-thread context of the calling thread: the workqueue whose worker it
+ * is (NULL for other threads), its virtual CPU, and the padata instance
+ * whose callback or notifier it is running (for -EDEADLK answers).
+ */
+struct padata__tls {
+	struct workqueue_struct *wq;
+	int cpu;
+	void *in_callback;   /* struct parallel_data * of the running callback */
+	void *in_notifier;   /* struct padata_instance * of the running notifier */
+};
+extern __thread struct padata__tls padata__self __attribute__((tls_model("initial-exec")));
+
+/*
+ * A workqueue-wide event counter that waiters park on. Anyone who drops the
+ * last reference an instance's waiter is waiting for calls
+ * padata__wq_signal() *after* its drop: the queue outlives every instance on
+ * it, so the signal never touches freed instance memory.
+ */
+void padata__wq_signal(struct workqueue_struct *wq);
+/* Wait until @done(@arg) is true; pairs with padata__wq_signal(). */
+void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void *arg);
+/* Instance accounting, so destroy_workqueue() refuses while in use. */
+void padata__wq_get(struct workqueue_struct *wq);
+void padata__wq_put(struct workqueue_struct *wq);
+/*
+ * Park the calling worker for at most @timeout_ns unless work arrives for
+ * its CPU first. Returns true when work for this CPU is waiting.
+ */
+bool padata__wq_idle_wait(long timeout_ns);
+
+#endif /* PADATA_INTERNAL_H */

@@ -1,0 +1,889 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * padata.c - ordered parallel execution.
+ *
+ * Where a job goes, and who frees it:
+ *
+ *   padata_do_parallel()      takes a sequence number, pushes the job on the
+ *     |                       lock-free queue of parallel CPU pcpu[seq % n]
+ *     v                       and queues that queue's work item
+ *   parallel_work()           on the CPU's worker: drains the whole queue per
+ *     |                       wake-up (taking a stalled CPU's queue when its
+ *     v                       own is empty) and calls parallel() per job
+ *   padata_do_serial()        any thread: stores the job in the reorder ring
+ *     |                       at seq & mask, then tries to become the
+ *     v                       releaser (one token, never waited for)
+ *   reorder()                 the releaser moves every consecutive finished
+ *     |                       job to the serial queue of its cb_cpu, one
+ *     v                       push per CPU per run
+ *   serial_work()             on cb_cpu's worker: serial() per job in order,
+ *                             then drops the in-flight count
+ *
+ * Padata never frees a job; the caller owns it again from serial() on.
+ * The instance (struct padata_instance, with its struct parallel_data) is
+ * freed by padata_free() once the in-flight count and the reference count
+ * of foreign padata_do_serial() callers are both zero and every work item
+ * of the instance has returned (flush_work), so no thread can touch it
+ * afterwards. Wake-ups of waiters go through the workqueue's event counter,
+ * which outlives the instance.
+ *
+ * The state word packs what a submission must check into one atomic:
+ * bits 0-31 jobs in flight, bits 32-47 foreign do_serial references, and
+ * the STARTED / INVALID / CHANGING flags. A submission adds one job and
+ * reads the flags in the same fetch_add; a mask change sets CHANGING and
+ * waits for the counts to reach zero, so no submission can see a half
+ * changed instance and every job accepted before the change is serialized
+ * before any job accepted after it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ST_JOBS      0x00000000ffffffffull
+#define ST_REF_ONE   0x0000000100000000ull
+#define ST_REFS      0x0000ffff00000000ull
+#define ST_STARTED   (1ull << 56)
+#define ST_INVALID   (1ull << 57)
+#define ST_CHANGING  (1ull << 58)
+
+enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_DONE = 2 };
+
+/* Jobs a serial worker runs before it drops the in-flight count. */
+#define SERIAL_DROP_BATCH 32
+/* Jobs the releaser collects before it hands them to serial queues. */
+#define REORDER_BATCH 512
+
+struct pqueue {
+	struct padata_priv *head padata__aligned; /* pushed by submitters */
+	struct work_struct work;
+	struct parallel_data *pd;
+	int cpu;
+} padata__aligned;
+
+struct squeue {
+	struct padata_priv *head padata__aligned; /* pushed by the releaser */
+	struct work_struct work;
+	struct parallel_data *pd;
+	int cpu;
+} padata__aligned;
+
+struct parallel_data {
+	/* Submission side: one line, two RMWs per job. */
+	uint64_t state padata__aligned;
+	uint32_t seq;
+	unsigned int limit;
+
+	/* Read-mostly; rewritten only while drained (state CHANGING). */
+	struct padata_instance *pinst padata__aligned;
+	struct workqueue_struct *wq;
+	unsigned int nr;                 /* nr_cpu_ids */
+	unsigned int pw;                 /* weight of the usable parallel mask */
+	int *pcpu_list;                  /* its CPUs, pw of them */
+	struct cpumask cb_usable;        /* usable serial mask, atomic words */
+	struct padata_priv **ring;
+	uint32_t ring_mask;
+	struct pqueue *pq;
+	struct squeue *sq;
+
+	/* Reorder side. */
+	uint32_t reorder_busy padata__aligned; /* the releaser token */
+	uint32_t reorder_next padata__aligned; /* next seq to release; token holder writes */
+	/* Scratch of the token holder: per-CPU chains of released jobs. */
+	struct padata_priv **chain_top;
+	struct padata_priv **chain_bottom;
+	int *touched;
+	int ntouched;
+};
+
+struct padata_instance {
+	struct parallel_data pd;
+	pthread_mutex_t lock;            /* serializes mask changes and free */
+	struct cpumask user_pcpu, user_cbcpu;
+	pthread_mutex_t nb_lock;         /* notifier chain and usable masks */
+	struct padata_cpumask usable;
+	struct notifier_block *chain;
+	struct padata_instance *next_inst;
+};
+
+/* Instances, for hotplug. Guarded by the hotplug lock (write side). */
+static struct padata_instance *instances;
+
+/* Per-thread: the parallel worker batch in progress, for deferred release. */
+static __thread struct parallel_data *tls_parallel_pd __attribute__((tls_model("initial-exec")));
+static __thread bool tls_release_deferred __attribute__((tls_model("initial-exec")));
+
+static void reorder(struct parallel_data *pd);
+
+static inline bool in_worker_of(const struct parallel_data *pd)
+{
+	return padata__self.wq == pd->wq;
+}
+
+/* ---- waiting for the counts ------------------------------------------- */
+
+static bool jobs_drained(void *arg)
+{
+	struct parallel_data *pd = arg;
+	return (__atomic_load_n(&pd->state, __ATOMIC_SEQ_CST) & ST_JOBS) == 0;
+}
+
+static bool fully_drained(void *arg)
+{
+	struct parallel_data *pd = arg;
+	return (__atomic_load_n(&pd->state, __ATOMIC_SEQ_CST) & (ST_JOBS | ST_REFS)) == 0;
+}
+
+/*
+ * Drop @delta from the state word; wake waiters when nothing is left.
+ * @wq is read by the caller beforehand: after the drop the instance may be
+ * gone (unless the caller runs inside one of its work items).
+ */
+static inline void state_drop(struct parallel_data *pd, uint64_t delta,
+			      struct workqueue_struct *wq)
+{
+	/* Pairs with the seq_cst loads in jobs_drained()/fully_drained(). */
+	uint64_t s = __atomic_sub_fetch(&pd->state, delta, __ATOMIC_SEQ_CST);
+	if ((s & (ST_JOBS | ST_REFS)) == 0)
+		padata__wq_signal(wq);
+}
+
+/* Wait until every work item of @pd has returned. Not from its workers. */
+static void flush_all_work(struct parallel_data *pd)
+{
+	for (unsigned int c = 0; c < pd->nr; c++) {
+		flush_work(&pd->pq[c].work);
+		flush_work(&pd->sq[c].work);
+	}
+}
+
+/* ---- parallel side ---------------------------------------------------- */
+
+static struct padata_priv *reverse_jobs(struct padata_priv *j)
+{
+	struct padata_priv *prev = NULL;
+	while (j) {
+		struct padata_priv *next = j->next;
+		j->next = prev;
+		prev = j;
+		j = next;
+	}
+	return prev;
+}
+
+/*
+ * Take the queue of another parallel CPU whose worker has not drained it:
+ * a worker that is preempted (another process hogging its CPU) or busy
+ * with other work items must not hold its jobs back. The exchange makes
+ * each job end up with exactly one worker.
+ */
+static struct padata_priv *steal(struct parallel_data *pd, int self)
+{
+	for (unsigned int i = 0; i < pd->pw; i++) {
+		int v = pd->pcpu_list[i];
+		if (v == self || !__atomic_load_n(&pd->pq[v].head, __ATOMIC_RELAXED))
+			continue;
+		struct padata_priv *list = __atomic_exchange_n(&pd->pq[v].head, NULL,
+							       __ATOMIC_ACQUIRE);
+		if (list)
+			return list;
+	}
+	return NULL;
+}
+
+static void parallel_work(struct work_struct *w)
+{
+	struct pqueue *pq = container_of(w, struct pqueue, work);
+	struct parallel_data *pd = pq->pd;
+	void *saved = padata__self.in_callback;
+
+	padata__self.in_callback = pd;
+	tls_parallel_pd = pd;
+	for (;;) {
+		/* Pairs with the CAS in padata_do_parallel(). */
+		struct padata_priv *list = __atomic_exchange_n(&pq->head, NULL, __ATOMIC_ACQUIRE);
+		if (!list)
+			list = steal(pd, pq->cpu);
+		if (!list)
+			break;
+		list = reverse_jobs(list);
+		while (list) {
+			struct padata_priv *job = list;
+			/* parallel() may finish the job: read the link first. */
+			list = job->next;
+			job->parallel(job);
+		}
+		if (tls_release_deferred) {
+			tls_release_deferred = false;
+			reorder(pd);
+		}
+	}
+	tls_parallel_pd = NULL;
+	padata__self.in_callback = saved;
+}
+
+static inline int pick_cpu(const struct parallel_data *pd, uint32_t seq)
+{
+	return pd->pcpu_list[seq % pd->pw];
+}
+
+int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu)
+{
+	struct parallel_data *pd;
+	uint64_t s;
+	unsigned int expect = JOB_IDLE;
+
+	if (!pinst || !padata || !padata->parallel || !padata->serial)
+		return -EINVAL;
+	pd = &pinst->pd;
+	s = __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE);
+	if ((s & (ST_STARTED | ST_INVALID)) != ST_STARTED)
+		return -EINVAL;
+	if (!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))
+		return -EINVAL;
+	if (!__atomic_compare_exchange_n(&padata->state, &expect, JOB_QUEUED, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return -EINVAL; /* still in flight: leave it alone */
+
+	/* Pairs with the fetch_or(CHANGING) + drain wait of a mask change. */
+	s = __atomic_fetch_add(&pd->state, 1, __ATOMIC_SEQ_CST);
+	if (padata__unlikely(s & (ST_CHANGING | ST_INVALID)) ||
+	    padata__unlikely(!(s & ST_STARTED)) ||
+	    padata__unlikely((s & ST_JOBS) >= __atomic_load_n(&pd->limit, __ATOMIC_RELAXED))) {
+		int err = (s & ST_CHANGING) ? -EBUSY
+			: ((s & (ST_STARTED | ST_INVALID)) != ST_STARTED) ? -EINVAL : -EBUSY;
+		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
+		state_drop(pd, 1, pd->wq);
+		return err;
+	}
+
+	/* The job holds the count: masks, ring and queues are stable now. */
+	uint32_t seq = __atomic_fetch_add(&pd->seq, 1, __ATOMIC_RELAXED);
+	padata->pd = pd;
+	padata->seq_nr = seq;
+	padata->cb_cpu = cb_cpu;
+
+	int cpu = pick_cpu(pd, seq);
+	struct pqueue *pq = &pd->pq[cpu];
+	struct padata_priv *head = __atomic_load_n(&pq->head, __ATOMIC_RELAXED);
+	do {
+		padata->next = head;
+	} while (!__atomic_compare_exchange_n(&pq->head, &head, padata, true, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	/* Whoever makes the queue non-empty makes sure a drain is coming. */
+	if (!head)
+		queue_work_on(cpu, pd->wq, &pq->work);
+	return 0;
+}
+
+/* ---- reorder ---------------------------------------------------------- */
+
+static void chains_flush(struct parallel_data *pd)
+{
+	for (int i = 0; i < pd->ntouched; i++) {
+		int c = pd->touched[i];
+		struct squeue *sq = &pd->sq[c];
+		struct padata_priv *top = pd->chain_top[c], *bottom = pd->chain_bottom[c];
+		struct padata_priv *head = __atomic_load_n(&sq->head, __ATOMIC_RELAXED);
+		pd->chain_top[c] = NULL;
+		do {
+			bottom->next = head;
+		} while (!__atomic_compare_exchange_n(&sq->head, &head, top, true, __ATOMIC_RELEASE,
+						      __ATOMIC_RELAXED));
+		if (!head)
+			queue_work_on(c, pd->wq, &sq->work);
+	}
+	pd->ntouched = 0;
+}
+
+/*
+ * Release every consecutive finished job. Lock-free: whoever wins the token
+ * releases; a loser leaves, and the winner re-checks the ring after giving
+ * the token back, so a job stored while the token was held is never
+ * stranded (the lost wake-up of old kernels) and nothing waits on a timer.
+ */
+static void reorder(struct parallel_data *pd)
+{
+	for (;;) {
+		uint32_t zero = 0;
+		/* Dekker pair: our slot store (seq_cst) then this load; the holder's
+		 * seq_cst token release then its slot re-check below. */
+		if (__atomic_load_n(&pd->reorder_busy, __ATOMIC_SEQ_CST) ||
+		    !__atomic_compare_exchange_n(&pd->reorder_busy, &zero, 1, false, __ATOMIC_SEQ_CST,
+						 __ATOMIC_RELAXED))
+			return;
+
+		uint32_t next = __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED);
+		unsigned int n = 0;
+		for (;;) {
+			struct padata_priv **slot = &pd->ring[next & pd->ring_mask];
+			/* Pairs with the store in padata_do_serial(). */
+			struct padata_priv *job = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+			if (!job)
+				break;
+			__atomic_store_n(slot, NULL, __ATOMIC_RELAXED);
+			next++;
+			int c = job->cb_cpu;
+			if (!pd->chain_top[c]) {
+				pd->touched[pd->ntouched++] = c;
+				pd->chain_bottom[c] = job;
+				job->next = NULL;
+			} else {
+				job->next = pd->chain_top[c];
+			}
+			pd->chain_top[c] = job;
+			if (++n == REORDER_BATCH) {
+				__atomic_store_n(&pd->reorder_next, next, __ATOMIC_RELAXED);
+				chains_flush(pd);
+				n = 0;
+			}
+		}
+		__atomic_store_n(&pd->reorder_next, next, __ATOMIC_RELAXED);
+		chains_flush(pd);
+		__atomic_store_n(&pd->reorder_busy, 0, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&pd->ring[next & pd->ring_mask], __ATOMIC_SEQ_CST))
+			return;
+	}
+}
+
+void padata_do_serial(struct padata_priv *padata)
+{
+	unsigned int expect = JOB_QUEUED;
+
+	if (!padata) {
+		fprintf(stderr, "libpadata: padata_do_serial(NULL) ignored\n");
+		return;
+	}
+	if (!__atomic_compare_exchange_n(&padata->state, &expect, JOB_DONE, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		fprintf(stderr,
+			"libpadata: padata_do_serial(%p): job is not in flight (%s); ignored\n",
+			(void *)padata,
+			expect == JOB_DONE ? "padata_do_serial() already called" : "never submitted");
+		return;
+	}
+	struct parallel_data *pd = padata->pd;
+	struct workqueue_struct *wq = pd->wq;
+	uint32_t seq = padata->seq_nr;
+	/* Work items of this instance are flushed before it is freed; any
+	 * other thread holds a reference until it is done with it. */
+	bool covered = padata__self.in_callback == pd;
+
+	if (!covered)
+		__atomic_fetch_add(&pd->state, ST_REF_ONE, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pd->ring[seq & pd->ring_mask], padata, __ATOMIC_SEQ_CST);
+	if (covered && tls_parallel_pd == pd &&
+	    seq != __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED)) {
+		/* Not the next in line: release once per batch, in parallel_work(). */
+		tls_release_deferred = true;
+		return;
+	}
+	reorder(pd);
+	if (!covered)
+		state_drop(pd, ST_REF_ONE, wq);
+}
+
+/* ---- serial side ------------------------------------------------------ */
+
+static void serial_work(struct work_struct *w)
+{
+	struct squeue *sq = container_of(w, struct squeue, work);
+	struct parallel_data *pd = sq->pd;
+	void *saved = padata__self.in_callback;
+
+	padata__self.in_callback = pd;
+	for (;;) {
+		/* Pairs with the CAS in chains_flush(). */
+		struct padata_priv *list = __atomic_exchange_n(&sq->head, NULL, __ATOMIC_ACQUIRE);
+		if (!list)
+			break;
+		list = reverse_jobs(list);
+		unsigned int n = 0;
+		while (list) {
+			struct padata_priv *job = list;
+			void (*fn)(struct padata_priv *) = job->serial;
+			list = job->next;
+			/* From here the job is the caller's: serial() may free or resubmit it. */
+			__atomic_store_n(&job->state, JOB_IDLE, __ATOMIC_RELEASE);
+			fn(job);
+			if (++n == SERIAL_DROP_BATCH) {
+				state_drop(pd, n, pd->wq);
+				n = 0;
+			}
+		}
+		if (n)
+			state_drop(pd, n, pd->wq);
+	}
+	padata__self.in_callback = saved;
+}
+
+/* ---- masks ------------------------------------------------------------ */
+
+static bool mask_has_active(const struct cpumask *m)
+{
+	struct cpumask active, tmp;
+	padata_cpu_active_snapshot(&active);
+	return cpumask_and(&tmp, m, &active);
+}
+
+static void notify(struct padata_instance *pinst, unsigned long changed)
+{
+	struct padata_cpumask now;
+	pthread_mutex_lock(&pinst->nb_lock);
+	cpumask_copy(now.pcpu, pinst->usable.pcpu);
+	cpumask_copy(now.cbcpu, pinst->usable.cbcpu);
+	void *saved = padata__self.in_notifier;
+	padata__self.in_notifier = pinst;
+	for (struct notifier_block *nb = pinst->chain; nb; nb = nb->next) {
+		int ret = nb->notifier_call(nb, changed, &now);
+		if (ret & NOTIFY_STOP_MASK)
+			break;
+	}
+	padata__self.in_notifier = saved;
+	pthread_mutex_unlock(&pinst->nb_lock);
+}
+
+/*
+ * Recompute the usable masks from the user masks and cpu_active_mask;
+ * drain and switch when they change, then notify. Caller holds pinst->lock
+ * and the hotplug lock (either side) and is not a worker of the queue.
+ */
+static void update_usable(struct padata_instance *pinst)
+{
+	struct parallel_data *pd = &pinst->pd;
+	struct cpumask active, np, ncb;
+	unsigned long changed = 0;
+
+	padata_cpu_active_snapshot(&active);
+	cpumask_and(&np, &pinst->user_pcpu, &active);
+	cpumask_and(&ncb, &pinst->user_cbcpu, &active);
+	if (!cpumask_equal(&np, pinst->usable.pcpu))
+		changed |= PADATA_CPU_PARALLEL;
+	if (!cpumask_equal(&ncb, pinst->usable.cbcpu))
+		changed |= PADATA_CPU_SERIAL;
+	if (!changed)
+		return;
+
+	/* Refuse new jobs, then wait for every accepted one (async ones too). */
+	__atomic_fetch_or(&pd->state, ST_CHANGING, __ATOMIC_SEQ_CST);
+	padata__wq_wait(pd->wq, fully_drained, pd);
+	flush_all_work(pd);
+
+	unsigned int pw = 0, c;
+	for_each_cpu(c, &np)
+		pd->pcpu_list[pw++] = (int)c;
+	pd->pw = pw;
+	padata__mask_store_atomic(&pd->cb_usable, &ncb);
+	pthread_mutex_lock(&pinst->nb_lock);
+	cpumask_copy(pinst->usable.pcpu, &np);
+	cpumask_copy(pinst->usable.cbcpu, &ncb);
+	pthread_mutex_unlock(&pinst->nb_lock);
+
+	/* An instance without usable CPUs is invalid: no division by pw == 0,
+	 * no job queued. It runs again (if started) once CPUs come back. */
+	bool valid = pw > 0 && !cpumask_empty(&ncb);
+	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED), ns;
+	do {
+		ns = (s & ~(ST_CHANGING | ST_INVALID)) | (valid ? 0 : ST_INVALID);
+	} while (!__atomic_compare_exchange_n(&pd->state, &s, ns, true, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	notify(pinst, changed);
+}
+
+/* Common entry of the mask-changing calls. */
+static int begin_change(struct padata_instance *pinst)
+{
+	if (in_worker_of(&pinst->pd) || padata__self.in_notifier)
+		return -EDEADLK;
+	padata__hotplug_read_lock();
+	pthread_mutex_lock(&pinst->lock);
+	return 0;
+}
+
+static void end_change(struct padata_instance *pinst)
+{
+	update_usable(pinst);
+	pthread_mutex_unlock(&pinst->lock);
+	padata__hotplug_read_unlock();
+}
+
+int padata_set_cpumasks(struct padata_instance *pinst, struct cpumask *pcpumask,
+			struct cpumask *cbcpumask)
+{
+	if (!pinst || !pcpumask || !cbcpumask)
+		return -EINVAL;
+	int err = begin_change(pinst);
+	if (err)
+		return err;
+	cpumask_copy(&pinst->user_pcpu, pcpumask);
+	cpumask_copy(&pinst->user_cbcpu, cbcpumask);
+	end_change(pinst);
+	return 0;
+}
+
+int padata_set_cpumask(struct padata_instance *pinst, int cpumask_type, struct cpumask *cpumask)
+{
+	if (!pinst || !cpumask ||
+	    (cpumask_type != PADATA_CPU_PARALLEL && cpumask_type != PADATA_CPU_SERIAL))
+		return -EINVAL;
+	int err = begin_change(pinst);
+	if (err)
+		return err;
+	cpumask_copy(cpumask_type == PADATA_CPU_PARALLEL ? &pinst->user_pcpu : &pinst->user_cbcpu,
+		     cpumask);
+	end_change(pinst);
+	return 0;
+}
+
+static int change_cpu(struct padata_instance *pinst, int cpu, int mask, bool add)
+{
+	if (!pinst || cpu < 0 || (unsigned int)cpu >= nr_cpu_ids || mask == 0 ||
+	    (mask & ~(PADATA_CPU_SERIAL | PADATA_CPU_PARALLEL)))
+		return -EINVAL;
+	int err = begin_change(pinst);
+	if (err)
+		return err;
+	if (mask & PADATA_CPU_PARALLEL) {
+		if (add)
+			cpumask_set_cpu((unsigned int)cpu, &pinst->user_pcpu);
+		else
+			cpumask_clear_cpu(cpu, &pinst->user_pcpu);
+	}
+	if (mask & PADATA_CPU_SERIAL) {
+		if (add)
+			cpumask_set_cpu((unsigned int)cpu, &pinst->user_cbcpu);
+		else
+			cpumask_clear_cpu(cpu, &pinst->user_cbcpu);
+	}
+	end_change(pinst);
+	return 0;
+}
+
+int padata_add_cpu(struct padata_instance *pinst, int cpu, int mask)
+{
+	return change_cpu(pinst, cpu, mask, true);
+}
+
+int padata_remove_cpu(struct padata_instance *pinst, int cpu, int mask)
+{
+	return change_cpu(pinst, cpu, mask, false);
+}
+
+static int hotplug(unsigned int cpu, bool up)
+{
+	if (padata__self.wq || padata__self.in_notifier)
+		return -EDEADLK;
+	if (cpu >= nr_cpu_ids || !padata__cpu_was_active(cpu))
+		return -EINVAL;
+	padata__hotplug_write_lock();
+	struct cpumask active;
+	padata_cpu_active_snapshot(&active);
+	if (cpumask_test_cpu((int)cpu, &active) == up) {
+		padata__hotplug_write_unlock();
+		return 0;
+	}
+	if (!up && cpumask_weight(&active) == 1) {
+		padata__hotplug_write_unlock();
+		return -EBUSY;
+	}
+	padata__active_set(cpu, up);
+	for (struct padata_instance *p = instances; p; p = p->next_inst) {
+		pthread_mutex_lock(&p->lock);
+		update_usable(p);
+		pthread_mutex_unlock(&p->lock);
+	}
+	padata__hotplug_write_unlock();
+	return 0;
+}
+
+int cpu_down(unsigned int cpu)
+{
+	return hotplug(cpu, false);
+}
+
+int cpu_up(unsigned int cpu)
+{
+	return hotplug(cpu, true);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static unsigned int ring_size_for(unsigned int limit)
+{
+	unsigned int n = 1;
+	while (n < limit)
+		n <<= 1;
+	return n;
+}
+
+static void free_pd(struct parallel_data *pd)
+{
+	free(pd->pq);
+	free(pd->sq);
+	free(pd->ring);
+	free(pd->pcpu_list);
+	free(pd->chain_top);
+	free(pd->chain_bottom);
+	free(pd->touched);
+}
+
+struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct cpumask *pcpumask,
+				     const struct cpumask *cbcpumask)
+{
+	struct padata_instance *pinst;
+	struct parallel_data *pd;
+	unsigned int nr = nr_cpu_ids;
+
+	if (!wq || !pcpumask || !cbcpumask || !mask_has_active(pcpumask) ||
+	    !mask_has_active(cbcpumask)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (posix_memalign((void **)&pinst, PADATA_CACHELINE, sizeof(*pinst)))
+		goto err_nomem;
+	memset(pinst, 0, sizeof(*pinst));
+	pd = &pinst->pd;
+	pd->pinst = pinst;
+	pd->wq = wq;
+	pd->nr = nr;
+	pd->limit = MAX_OBJ_NUM;
+	pd->ring_mask = ring_size_for(MAX_OBJ_NUM) - 1;
+	if (posix_memalign((void **)&pd->pq, PADATA_CACHELINE, sizeof(*pd->pq) * nr) ||
+	    posix_memalign((void **)&pd->sq, PADATA_CACHELINE, sizeof(*pd->sq) * nr))
+		goto err_free_pd;
+	memset(pd->pq, 0, sizeof(*pd->pq) * nr);
+	memset(pd->sq, 0, sizeof(*pd->sq) * nr);
+	pd->ring = calloc(pd->ring_mask + 1, sizeof(*pd->ring));
+	pd->pcpu_list = calloc(nr, sizeof(*pd->pcpu_list));
+	pd->chain_top = calloc(nr, sizeof(*pd->chain_top));
+	pd->chain_bottom = calloc(nr, sizeof(*pd->chain_bottom));
+	pd->touched = calloc(nr, sizeof(*pd->touched));
+	if (!pd->ring || !pd->pcpu_list || !pd->chain_top || !pd->chain_bottom || !pd->touched)
+		goto err_free_pd;
+	for (unsigned int c = 0; c < nr; c++) {
+		INIT_WORK(&pd->pq[c].work, parallel_work);
+		pd->pq[c].pd = pd;
+		pd->pq[c].cpu = (int)c;
+		INIT_WORK(&pd->sq[c].work, serial_work);
+		pd->sq[c].pd = pd;
+		pd->sq[c].cpu = (int)c;
+	}
+	pthread_mutex_init(&pinst->lock, NULL);
+	pthread_mutex_init(&pinst->nb_lock, NULL);
+	cpumask_copy(&pinst->user_pcpu, pcpumask);
+	cpumask_copy(&pinst->user_cbcpu, cbcpumask);
+
+	padata__hotplug_write_lock();
+	/* Start from "no usable CPU", so the first update computes them all. */
+	pd->state = ST_INVALID;
+	update_usable(pinst);
+	if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) & ST_INVALID) {
+		padata__hotplug_write_unlock(); /* a CPU went down meanwhile */
+		pthread_mutex_destroy(&pinst->lock);
+		pthread_mutex_destroy(&pinst->nb_lock);
+		free_pd(pd);
+		free(pinst);
+		errno = EINVAL;
+		return NULL;
+	}
+	pinst->next_inst = instances;
+	instances = pinst;
+	padata__wq_get(wq);
+	padata__hotplug_write_unlock();
+	return pinst;
+
+err_free_pd:
+	free_pd(pd);
+	free(pinst);
+err_nomem:
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct padata_instance *padata_alloc_possible(struct workqueue_struct *wq)
+{
+	return padata_alloc(wq, cpu_possible_mask, cpu_possible_mask);
+}
+
+int padata_start(struct padata_instance *pinst)
+{
+	if (!pinst)
+		return -EINVAL;
+	struct parallel_data *pd = &pinst->pd;
+	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	do {
+		if (s & ST_INVALID)
+			return -EINVAL;
+	} while (!__atomic_compare_exchange_n(&pd->state, &s, s | ST_STARTED, true, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	return 0;
+}
+
+void padata_stop(struct padata_instance *pinst)
+{
+	if (!pinst)
+		return;
+	struct parallel_data *pd = &pinst->pd;
+	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
+	if (in_worker_of(pd))
+		return; /* waiting here would wait for ourselves */
+	padata__wq_wait(pd->wq, jobs_drained, pd);
+}
+
+void padata_free(struct padata_instance *pinst)
+{
+	if (!pinst)
+		return;
+	struct parallel_data *pd = &pinst->pd;
+	if (in_worker_of(pd) || padata__self.in_notifier == pinst) {
+		fprintf(stderr,
+			"libpadata: padata_free(%p) from inside one of its callbacks or notifiers "
+			"cannot wait for itself; ignored\n", (void *)pinst);
+		return;
+	}
+	padata__hotplug_write_lock();
+	for (struct padata_instance **pp = &instances; *pp; pp = &(*pp)->next_inst) {
+		if (*pp == pinst) {
+			*pp = pinst->next_inst;
+			break;
+		}
+	}
+	padata__hotplug_write_unlock();
+
+	pthread_mutex_lock(&pinst->lock);
+	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
+	padata__wq_wait(pd->wq, fully_drained, pd);
+	flush_all_work(pd);
+	pthread_mutex_unlock(&pinst->lock);
+
+	padata__wq_put(pd->wq);
+	pthread_mutex_destroy(&pinst->lock);
+	pthread_mutex_destroy(&pinst->nb_lock);
+	free_pd(pd);
+	free(pinst);
+}
+
+/* ---- notifiers -------------------------------------------------------- */
+
+int padata_register_cpumask_notifier(struct padata_instance *pinst, struct notifier_block *nblock)
+{
+	if (!pinst || !nblock || !nblock->notifier_call)
+		return -EINVAL;
+	if (padata__self.in_notifier)
+		return -EDEADLK;
+	pthread_mutex_lock(&pinst->nb_lock);
+	struct notifier_block **pp = &pinst->chain;
+	for (struct notifier_block *nb = pinst->chain; nb; nb = nb->next) {
+		if (nb == nblock) {
+			pthread_mutex_unlock(&pinst->nb_lock);
+			return -EEXIST;
+		}
+	}
+	while (*pp && (*pp)->priority >= nblock->priority)
+		pp = &(*pp)->next;
+	nblock->next = *pp;
+	*pp = nblock;
+	pthread_mutex_unlock(&pinst->nb_lock);
+	return 0;
+}
+
+int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
+				       struct notifier_block *nblock)
+{
+	if (!pinst || !nblock)
+		return -EINVAL;
+	if (padata__self.in_notifier)
+		return -EDEADLK;
+	pthread_mutex_lock(&pinst->nb_lock);
+	for (struct notifier_block **pp = &pinst->chain; *pp; pp = &(*pp)->next) {
+		if (*pp == nblock) {
+			*pp = nblock->next;
+			nblock->next = NULL;
+			pthread_mutex_unlock(&pinst->nb_lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&pinst->nb_lock);
+	return -ENOENT;
+}
+
+/* ---- extensions ------------------------------------------------------- */
+
+/* Run @fn on a stopped, drained instance. */
+static int while_stopped(struct padata_instance *pinst, void (*fn)(struct parallel_data *, void *),
+			 void *arg)
+{
+	struct parallel_data *pd = &pinst->pd;
+	if (in_worker_of(pd) || padata__self.in_notifier)
+		return -EDEADLK;
+	pthread_mutex_lock(&pinst->lock);
+	if (__atomic_load_n(&pd->state, __ATOMIC_SEQ_CST) & ST_STARTED) {
+		pthread_mutex_unlock(&pinst->lock);
+		return -EBUSY;
+	}
+	padata__wq_wait(pd->wq, fully_drained, pd);
+	flush_all_work(pd);
+	fn(pd, arg);
+	pthread_mutex_unlock(&pinst->lock);
+	return 0;
+}
+
+struct ring_change {
+	struct padata_priv **ring;
+	unsigned int limit;
+};
+
+static void apply_ring(struct parallel_data *pd, void *arg)
+{
+	struct ring_change *rc = arg;
+	free(pd->ring);
+	pd->ring = rc->ring;
+	pd->ring_mask = ring_size_for(rc->limit) - 1;
+	__atomic_store_n(&pd->limit, rc->limit, __ATOMIC_RELAXED);
+}
+
+int padata_set_max_inflight(struct padata_instance *pinst, unsigned int limit)
+{
+	if (!pinst || limit < 1 || limit > PADATA_MAX_INFLIGHT_LIMIT)
+		return -EINVAL;
+	struct ring_change rc = { calloc(ring_size_for(limit), sizeof(struct padata_priv *)), limit };
+	if (!rc.ring)
+		return -ENOMEM;
+	int err = while_stopped(pinst, apply_ring, &rc);
+	if (err)
+		free(rc.ring);
+	return err;
+}
+
+unsigned int padata_get_max_inflight(const struct padata_instance *pinst)
+{
+	return pinst ? __atomic_load_n(&pinst->pd.limit, __ATOMIC_RELAXED) : 0;
+}
+
+int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out)
+{
+	if (!pinst || !out)
+		return -EINVAL;
+	pthread_mutex_lock(&pinst->nb_lock);
+	cpumask_copy(out->pcpu, pinst->usable.pcpu);
+	cpumask_copy(out->cbcpu, pinst->usable.cbcpu);
+	pthread_mutex_unlock(&pinst->nb_lock);
+	return 0;
+}
+
+static void apply_seq(struct parallel_data *pd, void *arg)
+{
+	unsigned int seq = *(unsigned int *)arg;
+	__atomic_store_n(&pd->seq, seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&pd->reorder_next, seq, __ATOMIC_RELAXED);
+}
+
+int padata_test_set_seq(struct padata_instance *pinst, unsigned int seq)
+{
+	if (!pinst)
+		return -EINVAL;
+	return while_stopped(pinst, apply_seq, &seq);
+}

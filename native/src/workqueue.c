@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * workqueue.c - per-CPU workers fed by lock-free queues.
+ *
+ * Each CPU's queue is an intrusive Treiber stack of work items: producers
+ * push with a CAS (any thread, lock-free), the single consumer (the CPU's
+ * worker) takes the whole stack with one exchange and reverses it, so each
+ * wake-up drains everything queued so far, in FIFO order.
+ *
+ * work_struct.data: bit 0 = pending, bits 1.. = number of running
+ * instances (2 per run). Queueing sets the pending bit; the worker turns
+ * "pending" into "running" with a single fetch_add(1) (1 -> 2) so the item
+ * can be queued again while it runs.
+ *
+ * Parking: a worker with nothing to do spins briefly, then stores
+ * sleeping = 1 and re-checks its queue before futex_wait(); a producer
+ * pushes, then reads sleeping (both seq_cst: a Dekker pair), and wakes the
+ * worker if it parked. Neither side can miss the other.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define WORK_PENDING 1ul
+#define WORK_RUNNING 2ul
+
+struct wq_cpu {
+	/* producer side: pushed by any thread */
+	struct work_struct *head padata__aligned;
+	uint32_t sleeping;              /* 1 while the worker is (about to be) parked */
+	uint64_t queued;                /* items pushed, for flush_workqueue() */
+	/* consumer side: written by the worker only */
+	uint64_t done padata__aligned;  /* items run to completion */
+	struct workqueue_struct *wq;
+	pthread_t thread;
+	int cpu;
+	bool pinned;
+	bool started;
+} padata__aligned;
+
+struct workqueue_struct {
+	struct wq_cpu *cpus;
+	unsigned int nr;
+	bool spin;                      /* spin before parking (not when oversubscribed) */
+	char name[32];
+	uint32_t stopping;
+	int users;                      /* padata instances using the queue */
+	uint32_t ev_seq padata__aligned;
+	uint32_t ev_waiters;
+};
+
+__thread struct padata__tls padata__self __attribute__((tls_model("initial-exec"))) = { NULL, -1, NULL, NULL };
+static __thread struct work_struct *current_work __attribute__((tls_model("initial-exec")));
+/*
+ * How long an idle worker polls its queue before it parks, in µs. A parked
+ * worker costs the next producer a futex wake-up and a context switch, far
+ * more than a job; polling yields the CPU every few dozen checks, so a
+ * thread sharing the core (the submitter, often) keeps running. Tunable
+ * with PADATA_SPIN_US (0 parks at once); never used when the topology has
+ * more virtual CPUs than real ones.
+ */
+static long spin_ns = 1000L * 1000;
+
+__attribute__((constructor)) static void spin_ctor(void)
+{
+	const char *e = getenv("PADATA_SPIN_US");
+	if (e && *e) {
+		char *end;
+		long us = strtol(e, &end, 10);
+		if (*end || us < 0 || us > 1000000)
+			fprintf(stderr, "libpadata: ignoring PADATA_SPIN_US='%s': want 0..1000000\n", e);
+		else
+			spin_ns = us * 1000;
+	}
+}
+
+static inline long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Poll for work for up to spin_ns; true when some arrived. */
+static bool spin_for_work(struct wq_cpu *wc)
+{
+	if (spin_ns <= 0)
+		return false;
+	long deadline = now_ns() + spin_ns;
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			if (__atomic_load_n(&wc->head, __ATOMIC_RELAXED))
+				return true;
+			padata__cpu_relax();
+		}
+		if (__atomic_load_n(&wc->wq->stopping, __ATOMIC_RELAXED) || now_ns() > deadline)
+			return false;
+		sched_yield();
+	}
+}
+
+/* ---- futex ------------------------------------------------------------ */
+
+void padata__futex_wait(uint32_t *addr, uint32_t expected, long timeout_ns)
+{
+	struct timespec ts, *tsp = NULL;
+	if (timeout_ns >= 0) {
+		ts.tv_sec = timeout_ns / 1000000000L;
+		ts.tv_nsec = timeout_ns % 1000000000L;
+		tsp = &ts;
+	}
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
+}
+
+void padata__futex_wake(uint32_t *addr, int nr)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, nr, NULL, NULL, 0);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+void padata__wq_signal(struct workqueue_struct *wq)
+{
+	/* Pairs with the seq_cst fetch_add of ev_waiters in padata__wq_wait(). */
+	if (__atomic_load_n(&wq->ev_waiters, __ATOMIC_SEQ_CST)) {
+		__atomic_fetch_add(&wq->ev_seq, 1, __ATOMIC_SEQ_CST);
+		padata__futex_wake(&wq->ev_seq, INT_MAX);
+	}
+}
+
+void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void *arg)
+{
+	__atomic_fetch_add(&wq->ev_waiters, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint32_t seq = __atomic_load_n(&wq->ev_seq, __ATOMIC_SEQ_CST);
+		if (done(arg))
+			break;
+		padata__futex_wait(&wq->ev_seq, seq, -1);
+	}
+	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_SEQ_CST);
+}
+
+void padata__wq_get(struct workqueue_struct *wq)
+{
+	__atomic_fetch_add(&wq->users, 1, __ATOMIC_RELAXED);
+}
+
+void padata__wq_put(struct workqueue_struct *wq)
+{
+	__atomic_fetch_sub(&wq->users, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- worker ----------------------------------------------------------- */
+
+static struct work_struct *reverse(struct work_struct *w)
+{
+	struct work_struct *prev = NULL;
+	while (w) {
+		struct work_struct *next = w->entry_next;
+		w->entry_next = prev;
+		prev = w;
+		w = next;
+	}
+	return prev;
+}
+
+/* Park until woken or @timeout_ns passes; false when stopping. */
+static void park(struct wq_cpu *wc, long timeout_ns)
+{
+	/* Dekker with queue_work_on(): store sleeping, then re-read head. */
+	__atomic_store_n(&wc->sleeping, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&wc->head, __ATOMIC_SEQ_CST) ||
+	    __atomic_load_n(&wc->wq->stopping, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
+		return;
+	}
+	padata__futex_wait(&wc->sleeping, 1, timeout_ns);
+	__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
+}
+
+bool padata__wq_idle_wait(long timeout_ns)
+{
+	struct workqueue_struct *wq = padata__self.wq;
+	if (!wq)
+		return false;
+	struct wq_cpu *wc = &wq->cpus[padata__self.cpu];
+	if (!__atomic_load_n(&wc->head, __ATOMIC_ACQUIRE))
+		park(wc, timeout_ns);
+	return __atomic_load_n(&wc->head, __ATOMIC_ACQUIRE) != NULL;
+}
+
+static void run_list(struct wq_cpu *wc, struct work_struct *list)
+{
+	while (list) {
+		struct work_struct *w = list;
+		/* Read the link before the item can be queued again. */
+		list = w->entry_next;
+		/* pending -> running; pairs with fetch_or in queue_work_on(). */
+		__atomic_fetch_add(&w->data, WORK_RUNNING - WORK_PENDING, __ATOMIC_ACQ_REL);
+		current_work = w;
+		w->func(w);
+		current_work = NULL;
+		/* Last touch of @w: flush_work() may free it once it reads 0. */
+		__atomic_fetch_sub(&w->data, WORK_RUNNING, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&wc->done, wc->done + 1, __ATOMIC_SEQ_CST);
+		padata__wq_signal(wc->wq);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct wq_cpu *wc = arg;
+	struct workqueue_struct *wq = wc->wq;
+	char tname[16];
+	int host = padata_cpu_to_host((unsigned int)wc->cpu);
+
+	padata__self.wq = wq;
+	padata__self.cpu = wc->cpu;
+	/* Thread names hold 15 bytes: keep the CPU number, cut the name. */
+	char cpu_s[12];
+	int cl = snprintf(cpu_s, sizeof(cpu_s), "/%d", wc->cpu);
+	snprintf(tname, sizeof(tname), "%.*s%s", (int)(sizeof(tname) - 1) - cl, wq->name, cpu_s);
+	pthread_setname_np(pthread_self(), tname);
+	if (host >= 0 && host < CPU_SETSIZE) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(host, &set);
+		/* A CPU taken away by cpusets is survivable: run unpinned. */
+		wc->pinned = pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+	}
+
+	for (;;) {
+		struct work_struct *list = __atomic_exchange_n(&wc->head, NULL, __ATOMIC_ACQUIRE);
+		if (list) {
+			run_list(wc, reverse(list));
+			continue;
+		}
+		if (wq->spin && spin_for_work(wc))
+			continue;
+		if (__atomic_load_n(&wq->stopping, __ATOMIC_ACQUIRE) &&
+		    !__atomic_load_n(&wc->head, __ATOMIC_ACQUIRE))
+			break;
+		park(wc, -1);
+	}
+	return NULL;
+}
+
+/* ---- public API ------------------------------------------------------- */
+
+static void stop_workers(struct workqueue_struct *wq)
+{
+	__atomic_store_n(&wq->stopping, 1, __ATOMIC_SEQ_CST);
+	for (unsigned int c = 0; c < wq->nr; c++) {
+		struct wq_cpu *wc = &wq->cpus[c];
+		if (!wc->started)
+			continue;
+		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_SEQ_CST);
+		padata__futex_wake(&wc->sleeping, 1);
+	}
+	for (unsigned int c = 0; c < wq->nr; c++)
+		if (wq->cpus[c].started)
+			pthread_join(wq->cpus[c].thread, NULL);
+}
+
+struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags, int max_active)
+{
+	struct workqueue_struct *wq;
+	sigset_t all, old;
+	int err = 0;
+
+	(void)flags;
+	if (!name || max_active < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	wq = calloc(1, sizeof(*wq));
+	if (!wq) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	wq->nr = nr_cpu_ids;
+	wq->spin = !padata_topology_is_virtual() || nr_cpu_ids <= padata_nr_host_cpus();
+	snprintf(wq->name, sizeof(wq->name), "%s", name);
+	if (posix_memalign((void **)&wq->cpus, PADATA_CACHELINE, sizeof(*wq->cpus) * wq->nr)) {
+		free(wq);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(wq->cpus, 0, sizeof(*wq->cpus) * wq->nr);
+
+	/* Workers never take the application's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned int c = 0; c < wq->nr; c++) {
+		struct wq_cpu *wc = &wq->cpus[c];
+		wc->wq = wq;
+		wc->cpu = (int)c;
+		err = pthread_create(&wc->thread, NULL, worker_main, wc);
+		if (err)
+			break;
+		wc->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		goto err_stop_workers;
+	return wq;
+
+err_stop_workers:
+	stop_workers(wq);
+	free(wq->cpus);
+	free(wq);
+	errno = err == ENOMEM ? ENOMEM : EAGAIN;
+	return NULL;
+}
+
+struct workqueue_struct *create_workqueue(const char *name)
+{
+	return alloc_workqueue(name, 0, 0);
+}
+
+void destroy_workqueue(struct workqueue_struct *wq)
+{
+	if (!wq)
+		return;
+	if (padata__self.wq == wq) {
+		fprintf(stderr, "libpadata: destroy_workqueue(%p) called from its own worker; ignored\n",
+			(void *)wq);
+		return;
+	}
+	int users = __atomic_load_n(&wq->users, __ATOMIC_ACQUIRE);
+	if (users) {
+		fprintf(stderr,
+			"libpadata: destroy_workqueue(%p) refused: %d padata instance(s) still use it; "
+			"padata_free() them first\n", (void *)wq, users);
+		return;
+	}
+	stop_workers(wq);
+	free(wq->cpus);
+	free(wq);
+}
+
+static int current_cpu(unsigned int nr)
+{
+	if (padata__self.wq)
+		return padata__self.cpu;
+	int c = sched_getcpu();
+	return c < 0 ? 0 : (int)((unsigned int)c % nr);
+}
+
+bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work)
+{
+	if (!wq || !work || !work->func) {
+		errno = EINVAL;
+		return false;
+	}
+	if (cpu == WORK_CPU_UNBOUND)
+		cpu = current_cpu(wq->nr);
+	if (cpu < 0 || (unsigned int)cpu >= wq->nr) {
+		errno = EINVAL;
+		return false;
+	}
+	/* Pairs with the fetch_add in run_list(): one queueing per run. */
+	if (__atomic_fetch_or(&work->data, WORK_PENDING, __ATOMIC_ACQ_REL) & WORK_PENDING)
+		return false;
+	work->wq = wq;
+
+	struct wq_cpu *wc = &wq->cpus[cpu];
+	struct work_struct *head = __atomic_load_n(&wc->head, __ATOMIC_RELAXED);
+	do {
+		work->entry_next = head;
+	} while (!__atomic_compare_exchange_n(&wc->head, &head, work, true, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	__atomic_fetch_add(&wc->queued, 1, __ATOMIC_RELAXED);
+	/* Dekker with park(): the push above, then this read of sleeping. */
+	if (__atomic_load_n(&wc->sleeping, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&wc->sleeping, 0, __ATOMIC_SEQ_CST))
+		padata__futex_wake(&wc->sleeping, 1);
+	return true;
+}
+
+bool queue_work(struct workqueue_struct *wq, struct work_struct *work)
+{
+	return queue_work_on(WORK_CPU_UNBOUND, wq, work);
+}
+
+static bool work_idle(void *arg)
+{
+	struct work_struct *w = arg;
+	return __atomic_load_n(&w->data, __ATOMIC_SEQ_CST) == 0;
+}
+
+bool flush_work(struct work_struct *work)
+{
+	if (!work || work == current_work)
+		return false;
+	struct workqueue_struct *wq = __atomic_load_n(&work->wq, __ATOMIC_ACQUIRE);
+	if (!wq || work_idle(work))
+		return false;
+	padata__wq_wait(wq, work_idle, work);
+	return true;
+}
+
+struct flush_target {
+	struct workqueue_struct *wq;
+	uint64_t *want;
+};
+
+static bool wq_flushed(void *arg)
+{
+	struct flush_target *t = arg;
+	for (unsigned int c = 0; c < t->wq->nr; c++)
+		if (__atomic_load_n(&t->wq->cpus[c].done, __ATOMIC_SEQ_CST) < t->want[c])
+			return false;
+	return true;
+}
+
+void flush_workqueue(struct workqueue_struct *wq)
+{
+	if (!wq || padata__self.wq == wq)
+		return;
+	uint64_t *want = malloc(sizeof(*want) * wq->nr);
+	if (!want) { /* fall back to waiting for every queue to run dry */
+		for (unsigned int c = 0; c < wq->nr; c++)
+			while (__atomic_load_n(&wq->cpus[c].done, __ATOMIC_SEQ_CST) <
+			       __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST))
+				sched_yield();
+		return;
+	}
+	for (unsigned int c = 0; c < wq->nr; c++)
+		want[c] = __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST);
+	struct flush_target t = { wq, want };
+	padata__wq_wait(wq, wq_flushed, &t);
+	free(want);
+}
+
+int padata_current_cpu(void)
+{
+	return padata__self.wq ? padata__self.cpu : -1;
+}
