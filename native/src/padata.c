@@ -248,15 +248,21 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return -EINVAL; /* still in flight: leave it alone */
 
-	/* Pairs with the fetch_or(CHANGING) + drain wait of a mask change. */
-	s = __atomic_fetch_add(&pd->state, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * One job, plus a reference that covers this thread until it has
+	 * queued the drain below: the job may be taken, finished and
+	 * serialized by other threads before we get there, and the instance
+	 * must not change or go away under us meanwhile.
+	 * Pairs with the fetch_or(CHANGING) + drain wait of a mask change.
+	 */
+	s = __atomic_fetch_add(&pd->state, 1 + ST_REF_ONE, __ATOMIC_SEQ_CST);
 	if (padata__unlikely(s & (ST_CHANGING | ST_INVALID)) ||
 	    padata__unlikely(!(s & ST_STARTED)) ||
 	    padata__unlikely((s & ST_JOBS) >= __atomic_load_n(&pd->limit, __ATOMIC_RELAXED))) {
 		int err = (s & ST_CHANGING) ? -EBUSY
 			: ((s & (ST_STARTED | ST_INVALID)) != ST_STARTED) ? -EINVAL : -EBUSY;
 		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
-		state_drop(pd, 1, pd->wq);
+		state_drop(pd, 1 + ST_REF_ONE, pd->wq);
 		return err;
 	}
 
@@ -274,8 +280,10 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	} while (!__atomic_compare_exchange_n(&pq->head, &head, padata, true, __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));
 	/* Whoever makes the queue non-empty makes sure a drain is coming. */
+	struct workqueue_struct *wq = pd->wq;
 	if (!head)
-		queue_work_on(cpu, pd->wq, &pq->work);
+		queue_work_on(cpu, wq, &pq->work);
+	state_drop(pd, ST_REF_ONE, wq);
 	return 0;
 }
 

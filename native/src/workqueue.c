@@ -373,7 +373,7 @@ bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *wor
 	/* Pairs with the fetch_add in run_list(): one queueing per run. */
 	if (__atomic_fetch_or(&work->data, WORK_PENDING, __ATOMIC_ACQ_REL) & WORK_PENDING)
 		return false;
-	work->wq = wq;
+	__atomic_store_n(&work->wq, wq, __ATOMIC_RELEASE);
 
 	struct wq_cpu *wc = &wq->cpus[cpu];
 	struct work_struct *head = __atomic_load_n(&wc->head, __ATOMIC_RELAXED);
