@@ -103,7 +103,8 @@ struct padata_instance {
 	struct parallel_data pd;
 	pthread_mutex_t lock;            /* serializes mask changes and free */
 	struct cpumask user_pcpu, user_cbcpu;
-	pthread_mutex_t nb_lock;         /* notifier chain and usable masks */
+	pthread_mutex_t nb_lock;         /* notifier chain; held while notifying */
+	pthread_mutex_t mask_lock;       /* usable masks, for readers */
 	struct padata_cpumask usable;
 	struct notifier_block *chain;
 	struct padata_instance *next_inst;
@@ -440,9 +441,8 @@ static bool mask_has_active(const struct cpumask *m)
 static void notify(struct padata_instance *pinst, unsigned long changed)
 {
 	struct padata_cpumask now;
+	padata_get_cpumask(pinst, &now);
 	pthread_mutex_lock(&pinst->nb_lock);
-	cpumask_copy(now.pcpu, pinst->usable.pcpu);
-	cpumask_copy(now.cbcpu, pinst->usable.cbcpu);
 	void *saved = padata__self.in_notifier;
 	padata__self.in_notifier = pinst;
 	for (struct notifier_block *nb = pinst->chain; nb; nb = nb->next) {
@@ -485,10 +485,10 @@ static void update_usable(struct padata_instance *pinst)
 		pd->pcpu_list[pw++] = (int)c;
 	pd->pw = pw;
 	padata__mask_store_atomic(&pd->cb_usable, &ncb);
-	pthread_mutex_lock(&pinst->nb_lock);
+	pthread_mutex_lock(&pinst->mask_lock);
 	cpumask_copy(pinst->usable.pcpu, &np);
 	cpumask_copy(pinst->usable.cbcpu, &ncb);
-	pthread_mutex_unlock(&pinst->nb_lock);
+	pthread_mutex_unlock(&pinst->mask_lock);
 
 	/* An instance without usable CPUs is invalid: no division by pw == 0,
 	 * no job queued. It runs again (if started) once CPUs come back. */
@@ -681,6 +681,7 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	}
 	pthread_mutex_init(&pinst->lock, NULL);
 	pthread_mutex_init(&pinst->nb_lock, NULL);
+	pthread_mutex_init(&pinst->mask_lock, NULL);
 	cpumask_copy(&pinst->user_pcpu, pcpumask);
 	cpumask_copy(&pinst->user_cbcpu, cbcpumask);
 
@@ -692,6 +693,7 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 		padata__hotplug_write_unlock(); /* a CPU went down meanwhile */
 		pthread_mutex_destroy(&pinst->lock);
 		pthread_mutex_destroy(&pinst->nb_lock);
+		pthread_mutex_destroy(&pinst->mask_lock);
 		free_pd(pd);
 		free(pinst);
 		errno = EINVAL;
@@ -770,6 +772,7 @@ void padata_free(struct padata_instance *pinst)
 	padata__wq_put(pd->wq);
 	pthread_mutex_destroy(&pinst->lock);
 	pthread_mutex_destroy(&pinst->nb_lock);
+	pthread_mutex_destroy(&pinst->mask_lock);
 	free_pd(pd);
 	free(pinst);
 }
@@ -875,10 +878,10 @@ int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out
 {
 	if (!pinst || !out)
 		return -EINVAL;
-	pthread_mutex_lock(&pinst->nb_lock);
+	pthread_mutex_lock(&pinst->mask_lock);
 	cpumask_copy(out->pcpu, pinst->usable.pcpu);
 	cpumask_copy(out->cbcpu, pinst->usable.cbcpu);
-	pthread_mutex_unlock(&pinst->nb_lock);
+	pthread_mutex_unlock(&pinst->mask_lock);
 	return 0;
 }
 
