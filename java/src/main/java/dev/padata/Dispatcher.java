@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata;
+
+import dev.padata.internal.PadataNative;
+import dev.padata.internal.Upcalls;
+
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where upcalls land: finds the Java job behind a native node (pool table, then the pool's
+ * slot table with its generation check), gives a native worker thread its Java identity on
+ * its first upcall, and runs the user's callbacks with every exception caught and routed to
+ * the owning instance's failure handler in order.
+ */
+final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
+    private static final Dispatcher INSTANCE = new Dispatcher();
+
+    /** Pools by owner index; copy-on-write under the class lock, read without locking. */
+    private static volatile JobPool[] pools = new JobPool[8];
+    private static final ConcurrentHashMap<Long, Padata.Registration> NOTIFIERS = new ConcurrentHashMap<>();
+    private static final AtomicLong NEXT_REGISTRATION = new AtomicLong(1);
+    /** Upcalls whose node did not match a live job (see {@link JobPool}); reported, counted for tests. */
+    static final AtomicLong STALE_UPCALLS = new AtomicLong();
+
+    /** Per native worker thread: its queue, its CPU, and the instance whose callback it runs. */
+    static final class WorkerState {
+        final Workqueue workqueue;
+        final int cpu;
+        Padata running;
+
+        WorkerState(Workqueue workqueue, int cpu) {
+            this.workqueue = workqueue;
+            this.cpu = cpu;
+        }
+    }
+
+    private static final ThreadLocal<WorkerState> WORKER = new ThreadLocal<>();
+
+    static {
+        Upcalls.install(INSTANCE, INSTANCE);
+    }
+
+    private Dispatcher() {
+    }
+
+    static void init() {
+        // Class initialization installs the targets; this just triggers it.
+    }
+
+    static synchronized int register(java.util.function.IntFunction<JobPool> factory) {
+        JobPool[] p = pools;
+        int owner = -1;
+        for (int i = 0; i < p.length; i++)
+            if (p[i] == null) {
+                owner = i;
+                break;
+            }
+        if (owner < 0) {
+            owner = p.length;
+            p = Arrays.copyOf(p, p.length * 2);
+        } else {
+            p = p.clone();
+        }
+        p[owner] = factory.apply(owner);
+        pools = p;
+        return owner;
+    }
+
+    static synchronized void replace(int owner, JobPool pool) {
+        JobPool[] p = pools.clone();
+        p[owner] = pool;
+        pools = p;
+    }
+
+    static synchronized void unregister(int owner) {
+        JobPool[] p = pools.clone();
+        p[owner] = null;
+        pools = p;
+    }
+
+    /** True when the calling thread is a worker of {@code wq} that has called into Java. */
+    static boolean onWorkerOf(Workqueue wq) {
+        WorkerState w = WORKER.get();
+        return w != null && w.workqueue == wq;
+    }
+
+    /** True when the calling thread is running a callback of {@code padata}. */
+    static boolean inCallbackOf(Padata padata) {
+        WorkerState w = WORKER.get();
+        return w != null && w.running == padata;
+    }
+
+    private static WorkerState worker(JobPool pool) {
+        WorkerState w = WORKER.get();
+        if (w == null)
+            w = attach(pool.padata);
+        return w;
+    }
+
+    private static WorkerState attach(Padata padata) {
+        int cpu = PadataNative.currentCpu();
+        Workqueue wq = padata.workqueue();
+        WorkerState w = new WorkerState(wq, cpu);
+        Thread t = Thread.currentThread();
+        try {
+            t.setName("padata-" + wq.name() + "/" + cpu);
+            t.setContextClassLoader(padata.contextClassLoader());
+        } catch (SecurityException ignored) {
+            // Names are cosmetic.
+        }
+        WORKER.set(w);
+        return w;
+    }
+
+    static JobPool pool(int owner) {
+        JobPool[] p = pools;
+        return owner >= 0 && owner < p.length ? p[owner] : null;
+    }
+
+    private static void stale(String where, int owner, long tag) {
+        STALE_UPCALLS.incrementAndGet();
+        System.err.println("padata: ignored a " + where + " upcall for a stale job node (pool " + owner
+                + ", slot " + (int) tag + ", generation " + (int) (tag >>> 32) + ")");
+    }
+
+    @Override
+    public void parallel(int owner, long tag) {
+        JobPool pool = pool(owner);
+        PadataJob job = pool == null ? null : pool.lookup(tag);
+        if (job == null) {
+            stale("parallel", owner, tag);
+            return;
+        }
+        WorkerState w = worker(pool);
+        Padata outer = w.running;
+        w.running = pool.padata;
+        try {
+            job.parallel();
+        } catch (Throwable t) {
+            if (!job.serializeAfterFailure(t))
+                pool.padata.deliverFailure(job, PadataJob.Stage.PARALLEL, t);
+        } finally {
+            w.running = outer;
+        }
+    }
+
+    @Override
+    public void serial(int owner, long tag) {
+        JobPool pool = pool(owner);
+        PadataJob job = pool == null ? null : pool.lookup(tag);
+        if (job == null) {
+            stale("serial", owner, tag);
+            return;
+        }
+        Throwable failure = job.parallelFailure;
+        job.parallelFailure = null;
+        pool.retire((int) tag);
+        job.setIdle(); // from here on the job may be submitted again, serial() included
+        WorkerState w = worker(pool);
+        Padata outer = w.running;
+        w.running = pool.padata;
+        try {
+            if (failure != null)
+                pool.padata.deliverFailure(job, PadataJob.Stage.PARALLEL, failure);
+            try {
+                job.serial();
+            } catch (Throwable t) {
+                pool.padata.deliverFailure(job, PadataJob.Stage.SERIAL, t);
+            }
+        } finally {
+            w.running = outer;
+        }
+    }
+
+    static long newRegistration(Padata.Registration r) {
+        long id = NEXT_REGISTRATION.getAndIncrement();
+        NOTIFIERS.put(id, r);
+        return id;
+    }
+
+    static void dropRegistration(long id) {
+        NOTIFIERS.remove(id);
+    }
+
+    @Override
+    public int notify(long registration, int action, long[] pcpu, long[] cbcpu) {
+        Padata.Registration r = NOTIFIERS.get(registration);
+        if (r == null)
+            return 0; // NOTIFY_DONE: unregistered while the chain ran
+        Set<CpuMaskType> changed = EnumSet.noneOf(CpuMaskType.class);
+        for (CpuMaskType t : CpuMaskType.values())
+            if ((action & t.bit) != 0)
+                changed.add(t);
+        try {
+            r.listener().cpumaskChanged(changed, CpuMask.ofWords(pcpu), CpuMask.ofWords(cbcpu));
+        } catch (Throwable t) {
+            r.padata().deliverFailure(null, PadataJob.Stage.NOTIFIER, t);
+        }
+        return 1; // NOTIFY_OK
+    }
+}

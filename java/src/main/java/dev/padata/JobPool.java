@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata;
+
+import dev.padata.internal.PadataNative;
+import dev.padata.internal.Upcalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The native nodes of one padata instance's Java jobs, and the slot table that maps a node
+ * back to its job.
+ *
+ * <p>Node {@code i} (a padata_priv plus trailing words, see {@link PadataNative#JOB_NODE}) is
+ * slot {@code i}. A submission takes a free slot, binds the job to it and writes the tag
+ * {@code generation << 32 | slot} into the node; the serial trampoline checks that the tag's
+ * generation is still the slot's before it touches the job, then retires the slot (the
+ * generation moves on) and frees it. A stale or repeated native pointer therefore never
+ * reaches a job that is not its own.
+ *
+ * <p>The free list is a Treiber stack of slot indices whose head carries a 32-bit ABA stamp.
+ * Nothing here allocates after construction. Slots in use never exceed the native in-flight
+ * count (a slot is freed when serial() begins, the native count drops when it returns), so a
+ * pool as large as the instance's limit only runs dry when concurrent submitters race past it.
+ */
+final class JobPool {
+    private static final VarHandle HEAD;
+    private static final VarHandle JOBS = MethodHandles.arrayElementVarHandle(PadataJob[].class);
+    private static final VarHandle GENS = MethodHandles.arrayElementVarHandle(int[].class);
+
+    static {
+        try {
+            HEAD = MethodHandles.lookup().findVarHandle(JobPool.class, "head", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final int owner;
+    final Padata padata;
+    final int capacity;
+    private final MemorySegment[] nodes;
+    private final PadataJob[] jobs;
+    private final int[] gens;
+    private final int[] next;
+    @SuppressWarnings("unused") // through HEAD
+    private volatile long head;   // stamp << 32 | (slot + 1); low half 0 = empty
+
+    JobPool(int owner, Padata padata, Arena arena, int capacity) {
+        this.owner = owner;
+        this.padata = padata;
+        this.capacity = capacity;
+        MemorySegment block = arena.allocate(PadataNative.JOB_NODE_STRIDE * capacity, PadataNative.JOB_NODE_STRIDE);
+        nodes = new MemorySegment[capacity];
+        jobs = new PadataJob[capacity];
+        gens = new int[capacity];
+        next = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            nodes[i] = block.asSlice(i * PadataNative.JOB_NODE_STRIDE, PadataNative.JOB_NODE.byteSize());
+            PadataNative.initJobNode(nodes[i], owner, Upcalls.PARALLEL_STUB, Upcalls.SERIAL_STUB);
+            next[i] = i + 2 < capacity + 1 ? i + 2 : 0; // slot+1 links; 0 ends the list
+        }
+        next[capacity - 1] = 0;
+        head = 1; // slot 0, stamp 0
+    }
+
+    /** A free slot, or -1 when none. Any thread. */
+    int acquire() {
+        for (;;) {
+            long h = head;
+            int top = (int) h;
+            if (top == 0)
+                return -1;
+            int slot = top - 1;
+            long nh = ((h >>> 32) + 1) << 32 | (next[slot] & 0xffffffffL);
+            if (HEAD.compareAndSet(this, h, nh))
+                return slot;
+        }
+    }
+
+    /** Puts a retired slot back. Any thread. */
+    void release(int slot) {
+        for (;;) {
+            long h = head;
+            next[slot] = (int) h;
+            long nh = ((h >>> 32) + 1) << 32 | (slot + 1);
+            if (HEAD.compareAndSet(this, h, nh))
+                return;
+        }
+    }
+
+    /** Binds {@code job} to {@code slot} and tags the node; returns the node to submit. */
+    MemorySegment bind(int slot, PadataJob job) {
+        int gen = (int) GENS.getAcquire(gens, slot);
+        JOBS.setRelease(jobs, slot, job);
+        MemorySegment node = nodes[slot];
+        PadataNative.setJobTag(node, (long) gen << 32 | slot);
+        return node;
+    }
+
+    /** The job behind a tag, or null when the tag is stale (wrong generation or a free slot). */
+    PadataJob lookup(long tag) {
+        int slot = (int) tag;
+        if (slot < 0 || slot >= capacity)
+            return null;
+        if ((int) GENS.getAcquire(gens, slot) != (int) (tag >>> 32))
+            return null;
+        return (PadataJob) JOBS.getAcquire(jobs, slot);
+    }
+
+    /** Ends the slot's current generation and frees it. */
+    void retire(int slot) {
+        JOBS.setRelease(jobs, slot, null);
+        GENS.setRelease(gens, slot, (int) GENS.getAcquire(gens, slot) + 1);
+        release(slot);
+    }
+
+    /** Slots currently free (a snapshot, for tests). */
+    int freeCount() {
+        int n = 0;
+        for (int top = (int) head; top != 0 && n <= capacity; top = next[top - 1])
+            n++;
+        return n;
+    }
+}

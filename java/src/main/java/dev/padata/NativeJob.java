@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata;
+
+import dev.padata.internal.PadataNative;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A job whose {@code parallel()} and {@code serial()} are C functions: it runs through
+ * libpadata with no Java at all on the worker threads.
+ *
+ * <p>The job is a native block laid out as the C struct
+ * <pre>{@code
+ * struct my_job {
+ *     struct padata_priv padata;   // parallel and serial set from Java
+ *     unsigned char payload[];     // payloadBytes, 8-byte aligned, zeroed
+ * };
+ * }</pre>
+ * so the C callbacks recover their data with {@code container_of(padata, struct my_job, padata)}.
+ * The parallel function must call {@code padata_do_serial(padata)} exactly once: link against
+ * libpadata, or take the address from {@link #doSerialFunction()} (handy when the C library is
+ * loaded without a dependency on libpadata).
+ *
+ * <pre>{@code
+ * try (Arena arena = Arena.ofShared()) {
+ *     SymbolLookup lib = SymbolLookup.libraryLookup(Path.of("libmyjobs.so"), arena);
+ *     NativeJob job = NativeJob.allocate(arena, lib.find("my_parallel").orElseThrow(),
+ *             lib.find("my_serial").orElseThrow(), 16);
+ *     job.payload().set(ValueLayout.JAVA_LONG, 0, 42L);
+ *     padata.doParallel(job, 0);
+ *     ...                 // the arena must outlive the job's time in flight
+ * }
+ * }</pre>
+ *
+ * <p>Java does not see when a native job finishes; the C serial() reports that (a counter in
+ * the payload, for instance). Submitting a job still in flight fails with
+ * IllegalStateException.
+ */
+public final class NativeJob {
+    private final MemorySegment block;
+    private final MemorySegment priv;
+    private final MemorySegment payload;
+
+    private NativeJob(MemorySegment block, long payloadBytes) {
+        this.block = block;
+        this.priv = block.asSlice(0, PadataNative.PADATA_PRIV.byteSize());
+        this.payload = block.asSlice(PadataNative.PADATA_PRIV.byteSize(), payloadBytes);
+    }
+
+    /**
+     * Allocates a zeroed job in {@code arena}, which must stay open while the job is in flight.
+     *
+     * @param parallel     {@code void (*)(struct padata_priv *)}, not NULL
+     * @param serial       {@code void (*)(struct padata_priv *)}, not NULL
+     * @param payloadBytes bytes after the padata_priv for the caller's data, {@code >= 0}
+     * @throws IllegalArgumentException for a NULL function or a negative size
+     */
+    public static NativeJob allocate(Arena arena, MemorySegment parallel, MemorySegment serial, long payloadBytes) {
+        Objects.requireNonNull(arena, "arena");
+        checkFunction("parallel", parallel);
+        checkFunction("serial", serial);
+        if (payloadBytes < 0)
+            throw new IllegalArgumentException("payloadBytes must be >= 0, not " + payloadBytes);
+        long size = PadataNative.PADATA_PRIV.byteSize() + payloadBytes;
+        MemorySegment block = arena.allocate(size, 16);
+        PadataNative.initPriv(block, parallel, serial);
+        return new NativeJob(block, payloadBytes);
+    }
+
+    private static void checkFunction(String what, MemorySegment fn) {
+        Objects.requireNonNull(fn, what);
+        if (fn.address() == 0)
+            throw new IllegalArgumentException(what + " function pointer is NULL");
+    }
+
+    /** The address of {@code padata_do_serial}, to hand to C code that cannot link against libpadata. */
+    public static MemorySegment doSerialFunction() {
+        return PadataNative.DO_SERIAL_FUNCTION;
+    }
+
+    /** The whole block: the {@code struct padata_priv} at offset 0, then the payload. */
+    public MemorySegment segment() {
+        return block;
+    }
+
+    /** The caller's bytes after the padata_priv. */
+    public MemorySegment payload() {
+        return payload;
+    }
+
+    /** The padata_priv's {@code info} field (free for the caller). */
+    public int info() {
+        return PadataNative.privInfo(priv);
+    }
+
+    public void setInfo(int info) {
+        PadataNative.setPrivInfo(priv, info);
+    }
+
+    MemorySegment priv() {
+        return priv;
+    }
+
+    @Override
+    public String toString() {
+        return "NativeJob@0x" + Long.toHexString(block.address());
+    }
+}

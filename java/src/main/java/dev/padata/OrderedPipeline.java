@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata;
+
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The everyday way in: submit values, a function runs on many CPUs at once, and the results
+ * come out in submission order.
+ *
+ * <pre>{@code
+ * List<String> out = new ArrayList<>();
+ * try (OrderedPipeline<Path, String> pipeline = OrderedPipeline.<Path, String>builder(Files::readString)
+ *         .consumer(out::add)                                   // in submission order, one at a time
+ *         .onError((path, e) -> out.add("failed: " + path))    // also in order, in place of the result
+ *         .build()) {
+ *     for (Path p : paths)
+ *         pipeline.submit(p);                                  // blocks while the pipeline is full
+ *     CompletableFuture<String> one = pipeline.submitAsync(extra); // or receive one result as a future
+ * }                                                            // close() waits for every result
+ * }</pre>
+ *
+ * <p>How it maps onto padata: every submission is a {@link PadataJob} from a fixed pool of
+ * {@code capacity} jobs; the function runs in {@code parallel()}, and the consumer in
+ * {@code serial()}, on one callback CPU so the results form a single ordered stream.
+ * {@link #submit} waits for a free job instead of throwing {@link PadataBusyException}, and
+ * retries (with a short back-off) when padata is busy changing its masks.
+ *
+ * <p>Threads: the function runs on padata's parallel workers; the consumer, the error handler
+ * and the completion of {@link #submitAsync} futures run on the worker of the callback CPU,
+ * one at a time, in order (use the {@code *Async} methods of the future to move dependent work
+ * elsewhere). They must not call {@link #submit} when the pipeline may be full, nor
+ * {@link #awaitIdle}/{@link #close} (IllegalStateException). An exception from the function
+ * or the consumer goes to the error handler with its input, in order; without a handler it is
+ * logged to {@code System.getLogger("dev.padata")}. The pipeline keeps going.
+ *
+ * @param <T> input values
+ * @param <R> results
+ */
+public final class OrderedPipeline<T, R> implements AutoCloseable {
+    private final Function<? super T, ? extends R> function;
+    private final Consumer<? super R> consumer;
+    private final BiConsumer<? super T, ? super Throwable> onError;
+    private final Padata padata;
+    private final Workqueue ownedWorkqueue;
+    private final boolean ownsPadata;
+    private final int callbackCpu;
+    private final int capacity;
+    private final ArrayBlockingQueue<Task> free;
+    private final AtomicLong outstanding = new AtomicLong();
+    private final AtomicLong completed = new AtomicLong();
+    private final Object idle = new Object();
+    private volatile boolean closed;
+
+    private final class Task extends PadataJob {
+        T input;
+        R result;
+        Throwable failure;
+        CompletableFuture<R> future;
+
+        @Override
+        protected void parallel() {
+            try {
+                result = function.apply(input);
+            } catch (Throwable t) {
+                failure = t;
+            }
+            doSerial();
+        }
+
+        @Override
+        protected void serial() {
+            T in = input;
+            R r = result;
+            Throwable f = failure;
+            CompletableFuture<R> fut = future;
+            input = null;
+            result = null;
+            failure = null;
+            future = null;
+            try {
+                if (fut != null) {
+                    if (f != null)
+                        fut.completeExceptionally(f);
+                    else
+                        fut.complete(r);
+                } else if (f != null) {
+                    fail(in, f);
+                } else if (consumer != null) {
+                    try {
+                        consumer.accept(r);
+                    } catch (Throwable t) {
+                        fail(in, t);
+                    }
+                }
+            } finally {
+                finished(this);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "OrderedPipeline.Task[" + input + "]";
+        }
+    }
+
+    private OrderedPipeline(Builder<T, R> b) {
+        this.function = b.function;
+        this.consumer = b.consumer;
+        this.onError = b.onError;
+        if (b.padata != null) {
+            padata = b.padata;
+            ownedWorkqueue = null;
+            ownsPadata = false;
+        } else {
+            ownedWorkqueue = Workqueue.create(b.name);
+            try {
+                CpuMask pcpu = b.parallelCpus != null ? b.parallelCpus : CpuMask.possible();
+                padata = Padata.alloc(ownedWorkqueue, pcpu, CpuMask.possible());
+                if (b.capacity > padata.maxInflight())
+                    padata.setMaxInflight(b.capacity);
+                padata.start();
+            } catch (RuntimeException e) {
+                ownedWorkqueue.close();
+                throw e;
+            }
+            ownsPadata = true;
+        }
+        try {
+            CpuMask serial = padata.cpumask(CpuMaskType.SERIAL);
+            if (b.callbackCpu >= 0) {
+                if (!serial.contains(b.callbackCpu))
+                    throw new IllegalArgumentException("callback CPU " + b.callbackCpu
+                            + " is not in the usable serial mask \"" + serial + "\"");
+                callbackCpu = b.callbackCpu;
+            } else {
+                int cpu = CpuMask.active().and(serial).first();
+                if (cpu < 0)
+                    throw new IllegalStateException("the padata instance has no usable serial CPU (\"" + serial + "\")");
+                callbackCpu = cpu;
+            }
+            capacity = b.capacity > 0 ? b.capacity : padata.maxInflight();
+            free = new ArrayBlockingQueue<>(capacity);
+            for (int i = 0; i < capacity; i++)
+                free.add(new Task());
+        } catch (RuntimeException e) {
+            if (ownsPadata) {
+                padata.close();
+                ownedWorkqueue.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Starts building a pipeline that applies {@code function} to every submitted value. */
+    public static <T, R> Builder<T, R> builder(Function<? super T, ? extends R> function) {
+        return new Builder<>(Objects.requireNonNull(function, "function"));
+    }
+
+    /** Options of an {@link OrderedPipeline}; every one has a default. */
+    public static final class Builder<T, R> {
+        private final Function<? super T, ? extends R> function;
+        private Consumer<? super R> consumer;
+        private BiConsumer<? super T, ? super Throwable> onError;
+        private Padata padata;
+        private CpuMask parallelCpus;
+        private int callbackCpu = -1;
+        private int capacity;
+        private String name = "pipeline";
+
+        private Builder(Function<? super T, ? extends R> function) {
+            this.function = function;
+        }
+
+        /** Receives every result of {@link #submit}, in order. Default: results are dropped. */
+        public Builder<T, R> consumer(Consumer<? super R> consumer) {
+            this.consumer = Objects.requireNonNull(consumer, "consumer");
+            return this;
+        }
+
+        /** Receives (input, exception) when the function or the consumer threw, in order. */
+        public Builder<T, R> onError(BiConsumer<? super T, ? super Throwable> onError) {
+            this.onError = Objects.requireNonNull(onError, "onError");
+            return this;
+        }
+
+        /**
+         * Runs on this started instance (shared, not closed by the pipeline) instead of creating
+         * a workqueue and instance of its own.
+         */
+        public Builder<T, R> padata(Padata padata) {
+            this.padata = Objects.requireNonNull(padata, "padata");
+            return this;
+        }
+
+        /** CPUs for the function, when the pipeline creates its own instance. Default: all possible. */
+        public Builder<T, R> parallelCpus(CpuMask cpus) {
+            this.parallelCpus = Objects.requireNonNull(cpus, "cpus");
+            return this;
+        }
+
+        /** The CPU whose worker runs the consumer. Default: the first active CPU of the serial mask. */
+        public Builder<T, R> callbackCpu(int cpu) {
+            if (cpu < 0)
+                throw new IllegalArgumentException("callback CPU must be >= 0, not " + cpu);
+            this.callbackCpu = cpu;
+            return this;
+        }
+
+        /** Values in flight at most; {@link #submit} blocks beyond. Default: the instance's in-flight limit. */
+        public Builder<T, R> capacity(int capacity) {
+            if (capacity < 1 || capacity > Padata.MAX_INFLIGHT_LIMIT)
+                throw new IllegalArgumentException("capacity " + capacity + " is not in [1, " + Padata.MAX_INFLIGHT_LIMIT + "]");
+            this.capacity = capacity;
+            return this;
+        }
+
+        /** Names the pipeline's own workqueue (its threads are {@code padata-<name>/<cpu>}). */
+        public Builder<T, R> name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isEmpty())
+                throw new IllegalArgumentException("name must not be empty");
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Creates the pipeline (and its workqueue and padata instance unless one was given).
+         *
+         * @throws IllegalArgumentException when the callback CPU is not usable
+         * @throws IllegalStateException    when a given instance is closed
+         */
+        public OrderedPipeline<T, R> build() {
+            return new OrderedPipeline<>(this);
+        }
+    }
+
+    /**
+     * Submits {@code input}, waiting while {@code capacity} values are in flight. Its result (or
+     * failure) reaches the consumer (or error handler) in submission order.
+     *
+     * @throws IllegalStateException when the pipeline is closed, or its padata instance is stopped
+     * @throws InterruptedException  when interrupted while waiting; nothing was submitted
+     */
+    public void submit(T input) throws InterruptedException {
+        checkOpen();
+        Task t = free.take();
+        t.input = input;
+        send(t, true);
+    }
+
+    /**
+     * Submits {@code input} if a job is free right now.
+     *
+     * @return false when {@code capacity} values are in flight
+     * @throws IllegalStateException when the pipeline is closed
+     */
+    public boolean trySubmit(T input) {
+        checkOpen();
+        Task t = free.poll();
+        if (t == null)
+            return false;
+        t.input = input;
+        try {
+            return send(t, false);
+        } catch (InterruptedException e) {
+            throw new AssertionError("send(wait = false) never waits", e);
+        }
+    }
+
+    /**
+     * Submits {@code input} and returns a future completed with its result, in submission order,
+     * on the callback worker. The consumer does not see it.
+     *
+     * @throws IllegalStateException when the pipeline is closed
+     * @throws InterruptedException  when interrupted while waiting for room; nothing was submitted
+     */
+    public CompletableFuture<R> submitAsync(T input) throws InterruptedException {
+        checkOpen();
+        Task t = free.take();
+        CompletableFuture<R> f = new CompletableFuture<>();
+        t.input = input;
+        t.future = f;
+        send(t, true);
+        return f;
+    }
+
+    /** Submits a filled task; on busy padata waits (with back-off) or gives the task back. */
+    private boolean send(Task t, boolean wait) throws InterruptedException {
+        outstanding.incrementAndGet();
+        long backoff = 1_000;
+        for (;;) {
+            try {
+                padata.doParallel(t, callbackCpu);
+                return true;
+            } catch (PadataBusyException busy) {
+                if (!wait) {
+                    unsend(t);
+                    return false;
+                }
+                if (Thread.interrupted()) {
+                    unsend(t);
+                    throw new InterruptedException("interrupted while padata was busy; " + t + " was not submitted");
+                }
+                LockSupport.parkNanos(backoff);
+                backoff = Math.min(backoff * 2, 1_000_000);
+            } catch (RuntimeException e) {
+                unsend(t);
+                throw e;
+            }
+        }
+    }
+
+    private void unsend(Task t) {
+        t.input = null;
+        t.future = null;
+        free.add(t);
+        if (outstanding.decrementAndGet() == 0)
+            synchronized (idle) {
+                idle.notifyAll();
+            }
+    }
+
+    private void finished(Task t) {
+        completed.incrementAndGet();
+        free.add(t);
+        if (outstanding.decrementAndGet() == 0)
+            synchronized (idle) {
+                idle.notifyAll();
+            }
+    }
+
+    private void fail(T input, Throwable failure) {
+        if (onError == null) {
+            System.getLogger("dev.padata").log(System.Logger.Level.WARNING,
+                    "OrderedPipeline: processing " + input + " failed", failure);
+            return;
+        }
+        try {
+            onError.accept(input, failure);
+        } catch (Throwable t) {
+            System.err.println("padata: OrderedPipeline error handler threw " + t + " while handling " + failure);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed)
+            throw new IllegalStateException("submission to a closed OrderedPipeline");
+    }
+
+    /**
+     * Waits until every value submitted so far has reached the consumer, error handler or its future.
+     *
+     * @throws IllegalStateException from the pipeline's own callbacks (it would wait for itself)
+     * @throws InterruptedException  when interrupted
+     */
+    public void awaitIdle() throws InterruptedException {
+        if (Dispatcher.onWorkerOf(padata.workqueue()))
+            throw new IllegalStateException("awaitIdle()/close() called from a padata worker of this pipeline"
+                    + " (" + Thread.currentThread().getName() + "): it would wait for itself");
+        synchronized (idle) {
+            while (outstanding.get() != 0)
+                idle.wait();
+        }
+    }
+
+    /** Values whose result has been delivered so far. */
+    public long completed() {
+        return completed.get();
+    }
+
+    /** The CPU whose worker delivers results. */
+    public int callbackCpu() {
+        return callbackCpu;
+    }
+
+    /** The most values in flight at once. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** The padata instance the pipeline runs on. */
+    public Padata padata() {
+        return padata;
+    }
+
+    /**
+     * Refuses new values, waits for every result to be delivered, then closes the padata instance
+     * and workqueue the pipeline created (not one given to the builder). A second call does nothing.
+     *
+     * @throws IllegalStateException from the pipeline's own callbacks
+     */
+    @Override
+    public void close() {
+        closed = true;
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                awaitIdle();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (ownsPadata) {
+            padata.close();
+            ownedWorkqueue.close();
+        }
+        if (interrupted)
+            Thread.currentThread().interrupt();
+    }
+}

@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata;
+
+import dev.padata.internal.PadataNative;
+import dev.padata.internal.Upcalls;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A padata instance: the kernel's {@code struct padata_instance}, one to one. Jobs submitted
+ * with {@link #doParallel(PadataJob, int)} run {@code parallel()} on many CPUs at once, then
+ * {@code serial()} on the CPU the caller named, in submission order.
+ *
+ * <pre>{@code
+ * try (Workqueue wq = Workqueue.create("crypt");
+ *      Padata padata = Padata.allocPossible(wq)) {
+ *     padata.start();
+ *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
+ *     for (Packet p : packets) {
+ *         PadataJob job = PadataJob.of(p::encrypt, () -> out.send(p));  // send() sees submission order
+ *         while (true) {
+ *             try { padata.doParallel(job, cbCpu); break; }
+ *             catch (PadataBusyException busy) { Thread.onSpinWait(); }  // or use OrderedPipeline
+ *         }
+ *     }
+ * }   // close() waits for every accepted job, then frees the instance, then the workqueue
+ * }</pre>
+ *
+ * <p>Thread rules: every method may be called from any thread. Methods that change masks, and
+ * {@link #stop()} and {@link #close()}, block until the jobs already accepted have run
+ * {@code serial()}; from inside a callback or notifier of this instance they would wait for
+ * themselves, so they throw IllegalStateException there instead. {@link #doParallel} never
+ * blocks and, in steady state, allocates nothing.
+ *
+ * <p>Errors: a stopped or invalid instance gives IllegalStateException; a bad {@code cb_cpu},
+ * mask or CPU gives IllegalArgumentException; libpadata's {@code -EBUSY} gives
+ * {@link PadataBusyException}. Every message names the offending value.
+ */
+public final class Padata implements AutoCloseable {
+    /** The default in-flight limit ({@code MAX_OBJ_NUM} of 2.6.36). */
+    public static final int DEFAULT_MAX_INFLIGHT = 1000;
+    /** The highest in-flight limit libpadata takes ({@code PADATA_MAX_INFLIGHT_LIMIT}). */
+    public static final int MAX_INFLIGHT_LIMIT = 1 << 20;
+
+    /**
+     * Receives the exceptions thrown by this instance's callbacks. Called on the thread that ran
+     * the callback, in job order (see {@link PadataJob}); an exception it throws itself is
+     * printed on stderr and dropped. The default logs to {@code System.getLogger("dev.padata")}.
+     */
+    @FunctionalInterface
+    public interface FailureHandler {
+        /**
+         * @param job     the job whose callback threw; null for {@link PadataJob.Stage#NOTIFIER}
+         * @param stage   which callback threw
+         * @param failure what it threw
+         */
+        void failed(PadataJob job, PadataJob.Stage stage, Throwable failure);
+    }
+
+    record Registration(Padata padata, CpumaskListener listener) {
+    }
+
+    private record NotifierNode(long id, MemorySegment node) {
+    }
+
+    private static final FailureHandler LOG = (job, stage, failure) -> System.getLogger("dev.padata")
+            .log(System.Logger.Level.WARNING, stage + " callback of " + job + " threw", failure);
+
+    private static final int CLOSED = 0x8000_0000;
+    private static final VarHandle GATE;
+
+    static {
+        try {
+            GATE = MethodHandles.lookup().findVarHandle(Padata.class, "gate", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+        Dispatcher.init();
+    }
+
+    private final Workqueue wq;
+    private final MemorySegment pinst;
+    private final Arena arena = Arena.ofShared();
+    private final ClassLoader contextLoader;
+    private final List<Integer> owners = new ArrayList<>();   // guarded by this
+    private final Map<CpumaskListener, NotifierNode> notifiers = new IdentityHashMap<>(); // guarded by this
+    private volatile JobPool pool;
+    private volatile FailureHandler failureHandler = LOG;
+    private volatile boolean started;
+    /** CLOSED bit, plus the number of threads inside a call that uses the native instance. */
+    @SuppressWarnings("unused") // through GATE
+    private volatile int gate;
+    private boolean freed;                                    // guarded by this
+
+    private Padata(Workqueue wq, MemorySegment pinst) {
+        this.wq = wq;
+        this.pinst = pinst;
+        this.contextLoader = Thread.currentThread().getContextClassLoader();
+        newPool(DEFAULT_MAX_INFLIGHT);
+    }
+
+    /**
+     * A new, stopped instance running its jobs on {@code wq} ({@code padata_alloc}). The masks
+     * may name offline or nonexistent CPUs; each needs at least one active CPU.
+     *
+     * @throws IllegalArgumentException when a mask has no active CPU
+     * @throws IllegalStateException    when {@code wq} is closed
+     * @throws OutOfMemoryError         when libpadata runs out of memory
+     */
+    public static Padata alloc(Workqueue wq, CpuMask pcpu, CpuMask cbcpu) {
+        Objects.requireNonNull(wq, "wq");
+        Objects.requireNonNull(pcpu, "pcpu");
+        Objects.requireNonNull(cbcpu, "cbcpu");
+        return allocate(wq, pcpu, cbcpu);
+    }
+
+    /** {@code alloc(wq, CpuMask.possible(), CpuMask.possible())}. */
+    public static Padata allocPossible(Workqueue wq) {
+        Objects.requireNonNull(wq, "wq");
+        CpuMask possible = CpuMask.possible();
+        return allocate(wq, possible, possible);
+    }
+
+    private static Padata allocate(Workqueue wq, CpuMask pcpu, CpuMask cbcpu) {
+        wq.addUser();
+        boolean ok = false;
+        try {
+            MemorySegment pinst;
+            int errno;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment capture = PadataNative.captureSegment(a);
+                pinst = PadataNative.padataAlloc(capture, wq.handle(), pcpu.toNative(a), cbcpu.toNative(a));
+                errno = PadataNative.capturedErrno(capture);
+            }
+            if (pinst.equals(MemorySegment.NULL)) {
+                if (errno == Errno.ENOMEM)
+                    throw new OutOfMemoryError("padata_alloc: out of native memory");
+                CpuMask active = CpuMask.active();
+                if (pcpu.and(active).isEmpty())
+                    throw new IllegalArgumentException("parallel mask \"" + pcpu + "\" has no active CPU (active: " + active + ")");
+                if (cbcpu.and(active).isEmpty())
+                    throw new IllegalArgumentException("serial mask \"" + cbcpu + "\" has no active CPU (active: " + active + ")");
+                throw new IllegalArgumentException("padata_alloc(pcpu \"" + pcpu + "\", cbcpu \"" + cbcpu
+                        + "\") failed: " + Errno.name(errno));
+            }
+            Padata p = new Padata(wq, pinst);
+            Lifecycle.opened(p);
+            ok = true;
+            return p;
+        } finally {
+            if (!ok)
+                wq.removeUser();
+        }
+    }
+
+    private synchronized void newPool(int capacity) {
+        int owner = Dispatcher.register(o -> new JobPool(o, this, arena, capacity));
+        owners.add(owner);
+        pool = Dispatcher.pool(owner);
+    }
+
+    // ---- gate: keeps the native instance alive while a call uses it ---------------------------
+
+    private void enter(String what) {
+        for (;;) {
+            int g = (int) GATE.getVolatile(this);
+            if ((g & CLOSED) != 0)
+                throw new IllegalStateException(what + " on a closed padata instance");
+            if (GATE.compareAndSet(this, g, g + 1))
+                return;
+        }
+    }
+
+    private void exit() {
+        GATE.getAndAdd(this, -1);
+    }
+
+    private void refuseInCallback(String what) {
+        if (Dispatcher.inCallbackOf(this))
+            throw new IllegalStateException(what + " called from a callback of this padata instance on "
+                    + Thread.currentThread().getName() + ": it would wait for itself");
+    }
+
+    // ---- lifecycle ---------------------------------------------------------------------------
+
+    /**
+     * Allows submissions ({@code padata_start}).
+     *
+     * @throws IllegalStateException when a usable mask is empty (the instance stays stopped), or
+     *                               after close()
+     */
+    public void start() {
+        enter("start()");
+        try {
+            int rc = PadataNative.padataStart(pinst);
+            if (rc == -Errno.EINVAL)
+                throw new IllegalStateException("cannot start: an instance needs an active CPU in both usable masks"
+                        + " (parallel \"" + cpumask(CpuMaskType.PARALLEL) + "\", serial \""
+                        + cpumask(CpuMaskType.SERIAL) + "\", active \"" + CpuMask.active() + "\")");
+            if (rc != 0)
+                throw Errno.unexpected("padata_start", rc);
+            started = true;
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Refuses new submissions, then waits until every accepted job has returned from serial()
+     * ({@code padata_stop}). Called from one of the workqueue's workers it refuses new
+     * submissions but cannot wait.
+     *
+     * @throws IllegalStateException after close()
+     */
+    public void stop() {
+        enter("stop()");
+        try {
+            started = false;
+            PadataNative.padataStop(pinst);
+        } finally {
+            exit();
+        }
+    }
+
+    /** True between {@link #start()} and {@link #stop()}. */
+    public boolean isStarted() {
+        return started;
+    }
+
+    /**
+     * Waits until every accepted job has run serial(), then frees the instance
+     * ({@code padata_free}). Does not close the workqueue. Submissions from other threads fail
+     * with IllegalStateException from the moment close() begins. A second call does nothing.
+     *
+     * @throws IllegalStateException from a worker thread of this instance's workqueue
+     */
+    @Override
+    public void close() {
+        if (Dispatcher.onWorkerOf(wq))
+            throw new IllegalStateException("close() called on " + Thread.currentThread().getName()
+                    + ", a worker of this instance's workqueue: it would wait for itself");
+        synchronized (this) {
+            if (freed)
+                return;
+            GATE.getAndBitwiseOr(this, CLOSED);
+            for (int spins = 0; ((int) GATE.getVolatile(this) & ~CLOSED) != 0; spins++) {
+                if (spins < 100)
+                    Thread.onSpinWait();
+                else
+                    LockSupport.parkNanos(20_000);
+            }
+            started = false;
+            PadataNative.padataFree(pinst);
+            freed = true;
+            for (NotifierNode n : notifiers.values())
+                Dispatcher.dropRegistration(n.id());
+            notifiers.clear();
+            for (int owner : owners)
+                Dispatcher.unregister(owner);
+            owners.clear();
+        }
+        arena.close();
+        wq.removeUser();
+        Lifecycle.closed(this);
+    }
+
+    /** True once {@link #close()} began. */
+    public boolean isClosed() {
+        return ((int) GATE.getVolatile(this) & CLOSED) != 0;
+    }
+
+    // ---- submission --------------------------------------------------------------------------
+
+    /**
+     * Submits {@code job}; its serial() will run on {@code cbCpu} ({@code padata_do_parallel}).
+     * Never blocks; allocates nothing once the job classes are warm.
+     *
+     * @throws IllegalStateException    when the instance is not started, invalid or closed, or the
+     *                                  job is still in flight
+     * @throws IllegalArgumentException when {@code cbCpu} is not in the usable serial mask
+     * @throws PadataBusyException      when the in-flight limit is reached or a cpumask change is
+     *                                  in progress: the job was not queued, retry later
+     */
+    public void doParallel(PadataJob job, int cbCpu) {
+        Objects.requireNonNull(job, "job");
+        enter("doParallel()");
+        try {
+            if (!job.claim())
+                throw new IllegalStateException(job + " is already in flight (submitted, its serial() not begun)");
+            JobPool p = pool;
+            int slot = p.acquire();
+            if (slot < 0) {
+                job.setIdle();
+                throw new PadataBusyException("doParallel(cb_cpu " + cbCpu + "): all " + p.capacity
+                        + " job slots of this instance are in flight (its in-flight limit)");
+            }
+            MemorySegment node = p.bind(slot, job);
+            job.node = node;
+            job.setInFlight();
+            int rc = PadataNative.doParallel(pinst, node, cbCpu);
+            if (rc != 0) {
+                p.retire(slot);
+                job.setIdle();
+                throw submitError(rc, cbCpu, job);
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Submits a job whose callbacks are C functions; nothing runs in Java on the workers.
+     *
+     * @throws IllegalStateException    when the instance is not started, invalid or closed, or the
+     *                                  job is still in flight
+     * @throws IllegalArgumentException when {@code cbCpu} is not in the usable serial mask
+     * @throws PadataBusyException      as for {@link #doParallel(PadataJob, int)}
+     */
+    public void doParallel(NativeJob job, int cbCpu) {
+        Objects.requireNonNull(job, "job");
+        enter("doParallel()");
+        try {
+            int rc = PadataNative.doParallel(pinst, job.priv(), cbCpu);
+            if (rc != 0)
+                throw submitError(rc, cbCpu, job);
+        } finally {
+            exit();
+        }
+    }
+
+    private RuntimeException submitError(int rc, int cbCpu, Object job) {
+        if (rc == -Errno.EBUSY)
+            return new PadataBusyException("doParallel(cb_cpu " + cbCpu + ") refused (-EBUSY): "
+                    + "the in-flight limit of " + maxInflight() + " jobs is reached or a cpumask change is in progress;"
+                    + " the job was not queued, retry later");
+        if (rc != -Errno.EINVAL)
+            return Errno.unexpected("padata_do_parallel", rc);
+        if (!started)
+            return new IllegalStateException("doParallel(cb_cpu " + cbCpu + "): the padata instance is not started");
+        CpuMask pcpu = cpumask(CpuMaskType.PARALLEL);
+        CpuMask cbcpu = cpumask(CpuMaskType.SERIAL);
+        if (pcpu.isEmpty() || cbcpu.isEmpty())
+            return new IllegalStateException("doParallel(cb_cpu " + cbCpu + "): the padata instance is invalid"
+                    + " (usable parallel mask \"" + pcpu + "\", serial mask \"" + cbcpu + "\", active CPUs \""
+                    + CpuMask.active() + "\")");
+        if (!cbcpu.contains(cbCpu))
+            return new IllegalArgumentException("cb_cpu " + cbCpu + " is not in the usable serial mask \"" + cbcpu + "\"");
+        if (job instanceof NativeJob)
+            return new IllegalStateException(job + " is still in flight");
+        // Started and valid now, cb_cpu usable now: a hotplug or mask change took cb_cpu (or every
+        // CPU) away at the moment of submission and has since given it back.
+        return new IllegalArgumentException("cb_cpu " + cbCpu + " was not in the usable serial mask when the job"
+                + " was submitted (a cpumask change or hotplug ran meanwhile; the mask is now \"" + cbcpu + "\")");
+    }
+
+    // ---- masks -------------------------------------------------------------------------------
+
+    /** The usable mask of {@code type} now: the user mask ANDed with the active CPUs. */
+    public CpuMask cpumask(CpuMaskType type) {
+        Objects.requireNonNull(type, "type");
+        enter("cpumask()");
+        try {
+            long[][] masks = PadataNative.usableMasks(pinst);
+            if (masks == null)
+                throw new IllegalStateException("padata_get_cpumask failed");
+            return CpuMask.ofWords(type == CpuMaskType.PARALLEL ? masks[0] : masks[1]);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Replaces both user masks ({@code padata_set_cpumasks}); blocks until the jobs accepted before
+     * the call have run serial(). Masks without an active CPU are accepted but leave the instance
+     * invalid until a CPU of them comes up.
+     *
+     * @throws IllegalStateException from a callback or notifier of this instance, or after close()
+     */
+    public void setCpumasks(CpuMask pcpu, CpuMask cbcpu) {
+        Objects.requireNonNull(pcpu, "pcpu");
+        Objects.requireNonNull(cbcpu, "cbcpu");
+        String what = "setCpumasks(\"" + pcpu + "\", \"" + cbcpu + "\")";
+        refuseInCallback(what);
+        enter(what);
+        try (Arena a = Arena.ofConfined()) {
+            check(what, PadataNative.setCpumasks(pinst, pcpu.toNative(a), cbcpu.toNative(a)));
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Replaces one user mask ({@code padata_set_cpumask}); as {@link #setCpumasks}.
+     *
+     * @throws IllegalStateException from a callback or notifier of this instance, or after close()
+     */
+    public void setCpumask(CpuMaskType type, CpuMask mask) {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(mask, "mask");
+        String what = "setCpumask(" + type + ", \"" + mask + "\")";
+        refuseInCallback(what);
+        enter(what);
+        try (Arena a = Arena.ofConfined()) {
+            check(what, PadataNative.setCpumask(pinst, type.bit, mask.toNative(a)));
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Adds {@code cpu} to the masks named by {@code types} ({@code padata_add_cpu}); as
+     * {@link #setCpumasks}.
+     *
+     * @throws IllegalArgumentException when no type is given or {@code cpu} is not in
+     *                                  {@code [0, Cpus.count())}
+     * @throws IllegalStateException    from a callback or notifier of this instance, or after close()
+     */
+    public void addCpu(int cpu, CpuMaskType... types) {
+        changeCpu("addCpu", cpu, types, true);
+    }
+
+    /** Removes {@code cpu} from the masks named by {@code types} ({@code padata_remove_cpu}); as {@link #addCpu}. */
+    public void removeCpu(int cpu, CpuMaskType... types) {
+        changeCpu("removeCpu", cpu, types, false);
+    }
+
+    private void changeCpu(String op, int cpu, CpuMaskType[] types, boolean add) {
+        Objects.requireNonNull(types, "types");
+        String what = op + "(" + cpu + ", " + java.util.Arrays.toString(types) + ")";
+        if (types.length == 0)
+            throw new IllegalArgumentException(what + ": name at least one CpuMaskType");
+        int bits = CpuMaskType.bits(types);
+        refuseInCallback(what);
+        enter(what);
+        try {
+            int rc = add ? PadataNative.addCpu(pinst, cpu, bits) : PadataNative.removeCpu(pinst, cpu, bits);
+            if (rc == -Errno.EINVAL)
+                throw new IllegalArgumentException(what + ": CPU " + cpu + " is not in [0, " + Cpus.count() + ")");
+            check(what, rc);
+        } finally {
+            exit();
+        }
+    }
+
+    private void check(String what, int rc) {
+        if (rc == 0)
+            return;
+        if (rc == -Errno.EDEADLK)
+            throw new IllegalStateException(what + " called from a padata callback or notifier on "
+                    + Thread.currentThread().getName() + ": it would wait for itself");
+        if (rc == -Errno.EINVAL)
+            throw new IllegalArgumentException(what + " rejected by libpadata (-EINVAL)");
+        if (rc == -Errno.EBUSY)
+            throw new PadataBusyException(what + " refused (-EBUSY)");
+        throw Errno.unexpected(what, rc);
+    }
+
+    // ---- notifiers ---------------------------------------------------------------------------
+
+    /**
+     * Adds {@code listener} to the instance's cpumask notifier chain
+     * ({@code padata_register_cpumask_notifier}).
+     *
+     * @throws IllegalArgumentException when it is already registered here
+     * @throws IllegalStateException    from inside a notifier, or after close()
+     */
+    public void registerCpumaskNotifier(CpumaskListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        enter("registerCpumaskNotifier()");
+        try {
+            synchronized (this) {
+                if (notifiers.containsKey(listener))
+                    throw new IllegalArgumentException("listener " + listener + " is already registered (-EEXIST)");
+                long id = Dispatcher.newRegistration(new Registration(this, listener));
+                MemorySegment node = arena.allocate(PadataNative.NOTIFIER_NODE);
+                PadataNative.initNotifierNode(node, Upcalls.NOTIFIER_STUB, 0, id);
+                int rc = PadataNative.registerNotifier(pinst, node);
+                if (rc != 0) {
+                    Dispatcher.dropRegistration(id);
+                    if (rc == -Errno.EEXIST)
+                        throw new IllegalArgumentException("listener " + listener + " is already registered (-EEXIST)");
+                    check("registerCpumaskNotifier(" + listener + ")", rc);
+                }
+                notifiers.put(listener, new NotifierNode(id, node));
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Removes {@code listener} from the chain ({@code padata_unregister_cpumask_notifier}).
+     *
+     * @throws IllegalArgumentException when it is not registered here
+     * @throws IllegalStateException    from inside a notifier, or after close()
+     */
+    public void unregisterCpumaskNotifier(CpumaskListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        enter("unregisterCpumaskNotifier()");
+        try {
+            synchronized (this) {
+                NotifierNode n = notifiers.get(listener);
+                if (n == null)
+                    throw new IllegalArgumentException("listener " + listener + " is not registered (-ENOENT)");
+                int rc = PadataNative.unregisterNotifier(pinst, n.node());
+                if (rc == -Errno.ENOENT)
+                    throw new IllegalArgumentException("listener " + listener + " is not registered (-ENOENT)");
+                check("unregisterCpumaskNotifier(" + listener + ")", rc);
+                notifiers.remove(listener);
+                Dispatcher.dropRegistration(n.id());
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    // ---- limits, failures, misc --------------------------------------------------------------
+
+    /**
+     * Sets the limit of jobs in flight beyond which {@link #doParallel} throws
+     * {@link PadataBusyException} ({@code padata_set_max_inflight}). Only while stopped.
+     *
+     * @throws IllegalArgumentException when {@code limit} is not in {@code [1, MAX_INFLIGHT_LIMIT]}
+     * @throws IllegalStateException    while started, from a callback, or after close()
+     */
+    public void setMaxInflight(int limit) {
+        if (limit < 1 || limit > MAX_INFLIGHT_LIMIT)
+            throw new IllegalArgumentException("in-flight limit " + limit + " is not in [1, " + MAX_INFLIGHT_LIMIT + "]");
+        String what = "setMaxInflight(" + limit + ")";
+        refuseInCallback(what);
+        enter(what);
+        try {
+            int rc = PadataNative.setMaxInflight(pinst, limit);
+            if (rc == -Errno.EBUSY)
+                throw new IllegalStateException(what + ": the instance is started; stop() it first");
+            if (rc == -Errno.ENOMEM)
+                throw new OutOfMemoryError(what + ": out of native memory");
+            check(what, rc);
+            // Jobs of the old pool are all done (the instance is stopped); its owner index stays
+            // registered until close() so a late upcall can still be told stale.
+            if (pool.capacity != limit)
+                newPool(limit);
+        } finally {
+            exit();
+        }
+    }
+
+    /** The current in-flight limit. */
+    public int maxInflight() {
+        enter("maxInflight()");
+        try {
+            return PadataNative.getMaxInflight(pinst);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Replaces the failure handler (see {@link FailureHandler}); null restores the logging default. */
+    public void setFailureHandler(FailureHandler handler) {
+        failureHandler = handler == null ? LOG : handler;
+    }
+
+    /** The workqueue the instance runs on. */
+    public Workqueue workqueue() {
+        return wq;
+    }
+
+    void deliverFailure(PadataJob job, PadataJob.Stage stage, Throwable failure) {
+        try {
+            failureHandler.failed(job, stage, failure);
+        } catch (Throwable t) {
+            try {
+                System.err.println("padata: the failure handler threw " + t + " while handling " + failure);
+            } catch (Throwable ignored) {
+                // Nothing left to report with.
+            }
+        }
+    }
+
+    ClassLoader contextClassLoader() {
+        return contextLoader;
+    }
+
+    /** Test hook ({@code padata_test_set_seq}): the next accepted job takes sequence number {@code seq}. */
+    void testSetSeq(int seq) {
+        enter("testSetSeq()");
+        try {
+            int rc = PadataNative.testSetSeq(pinst, seq);
+            if (rc == -Errno.EBUSY)
+                throw new IllegalStateException("testSetSeq(" + Integer.toUnsignedString(seq) + "): stop() first");
+            check("testSetSeq", rc);
+        } finally {
+            exit();
+        }
+    }
+
+    JobPool poolForTest() {
+        return pool;
+    }
+
+    @Override
+    public String toString() {
+        return "Padata[" + wq.name() + (isClosed() ? ", closed]" : started ? ", started]" : ", stopped]");
+    }
+}

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata.internal;
+
+import java.lang.foreign.AddressLayout;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.GroupLayout;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * One-to-one bindings of libpadata, in the shape jextract would generate: one
+ * {@code static final MethodHandle} per C function, each called through a static method with
+ * {@code invokeExact}, and the public struct layouts declared once with their C definition.
+ *
+ * <p>Thread rules are the C library's (see {@code native/include/padata/*.h}). Only calls that
+ * are tiny, never block and never call back use {@link Linker.Option#critical(boolean)}.
+ *
+ * <p>This package is not exported: nothing outside the module sees a {@code MethodHandle} or
+ * a raw address.
+ */
+public final class PadataNative {
+    private PadataNative() {
+    }
+
+    static {
+        // Load the library first: it is where a refused native access is reported with the flag to add.
+        NativeLibrary.path();
+    }
+
+    private static final Linker LINKER = Linker.nativeLinker();
+
+    // ---- layouts ---------------------------------------------------------------------------
+
+    /** {@code unsigned long}: 64 bits on every LP64 platform this library supports. */
+    public static final ValueLayout.OfLong C_LONG = JAVA_LONG;
+
+    /** {@code NR_CPUS} in padata/cpumask.h. */
+    public static final int NR_CPUS = 1024;
+
+    /**
+     * <pre>
+     * struct cpumask {
+     *     unsigned long bits[NR_CPUS / 64];
+     * };
+     * </pre>
+     */
+    public static final StructLayout CPUMASK = MemoryLayout.structLayout(
+            MemoryLayout.sequenceLayout(NR_CPUS / 64, C_LONG).withName("bits")).withName("cpumask");
+
+    /** Words in a cpumask. */
+    public static final int CPUMASK_WORDS = NR_CPUS / 64;
+
+    /**
+     * <pre>
+     * struct padata_priv {
+     *     struct padata_priv *next;
+     *     struct parallel_data *pd;
+     *     unsigned int seq_nr;
+     *     int cb_cpu;
+     *     int info;
+     *     unsigned int state;
+     *     void (*parallel)(struct padata_priv *padata);
+     *     void (*serial)(struct padata_priv *padata);
+     * };
+     * </pre>
+     * No padding: every pointer falls on an 8-byte boundary.
+     */
+    public static final StructLayout PADATA_PRIV = MemoryLayout.structLayout(
+            ADDRESS.withName("next"),
+            ADDRESS.withName("pd"),
+            JAVA_INT.withName("seq_nr"),
+            JAVA_INT.withName("cb_cpu"),
+            JAVA_INT.withName("info"),
+            JAVA_INT.withName("state"),
+            ADDRESS.withName("parallel"),
+            ADDRESS.withName("serial")).withName("padata_priv");
+
+    /**
+     * <pre>
+     * struct work_struct {
+     *     unsigned long data;
+     *     struct work_struct *entry_next;
+     *     struct workqueue_struct *wq;
+     *     work_func_t func;
+     * };
+     * </pre>
+     */
+    public static final StructLayout WORK_STRUCT = MemoryLayout.structLayout(
+            C_LONG.withName("data"),
+            ADDRESS.withName("entry_next"),
+            ADDRESS.withName("wq"),
+            ADDRESS.withName("func")).withName("work_struct");
+
+    /**
+     * <pre>
+     * struct notifier_block {
+     *     notifier_fn_t notifier_call;
+     *     struct notifier_block *next;
+     *     int priority;
+     *     // 4 bytes of tail padding
+     * };
+     * </pre>
+     */
+    public static final StructLayout NOTIFIER_BLOCK = MemoryLayout.structLayout(
+            ADDRESS.withName("notifier_call"),
+            ADDRESS.withName("next"),
+            JAVA_INT.withName("priority"),
+            MemoryLayout.paddingLayout(4)).withName("notifier_block");
+
+    /**
+     * <pre>
+     * struct padata_cpumask {
+     *     cpumask_var_t pcpu;    // struct cpumask[1]
+     *     cpumask_var_t cbcpu;
+     * };
+     * </pre>
+     */
+    public static final StructLayout PADATA_CPUMASK = MemoryLayout.structLayout(
+            CPUMASK.withName("pcpu"),
+            CPUMASK.withName("cbcpu")).withName("padata_cpumask");
+
+    /**
+     * The native node of one Java job: a padata_priv followed by the words the upcall
+     * trampolines use to find the Java job. One cache line, so neighbouring nodes in a pool
+     * never share a line.
+     * <pre>
+     * struct java_job_node {
+     *     struct padata_priv priv;
+     *     uint64_t tag;     // generation << 32 | slot, rewritten at each submission
+     *     int32_t owner;    // index of the owning pool in the dispatcher's table
+     *     // 12 bytes of padding to 64
+     * };
+     * </pre>
+     */
+    public static final StructLayout JOB_NODE = MemoryLayout.structLayout(
+            PADATA_PRIV.withName("priv"),
+            JAVA_LONG.withName("tag"),
+            JAVA_INT.withName("owner"),
+            MemoryLayout.paddingLayout(4)).withName("java_job_node");
+
+    /** Stride and alignment of job nodes in a pool. */
+    public static final long JOB_NODE_STRIDE = 64;
+
+    /**
+     * A notifier_block followed by the registration id the notifier trampoline dispatches on.
+     * <pre>
+     * struct java_notifier_node {
+     *     struct notifier_block nb;
+     *     int64_t registration;
+     * };
+     * </pre>
+     */
+    public static final StructLayout NOTIFIER_NODE = MemoryLayout.structLayout(
+            NOTIFIER_BLOCK.withName("nb"),
+            JAVA_LONG.withName("registration")).withName("java_notifier_node");
+
+    private static final VarHandle PRIV_INFO = PADATA_PRIV.varHandle(groupElement("info"));
+    private static final VarHandle PRIV_PARALLEL = PADATA_PRIV.varHandle(groupElement("parallel"));
+    private static final VarHandle PRIV_SERIAL = PADATA_PRIV.varHandle(groupElement("serial"));
+    private static final VarHandle NODE_TAG = JOB_NODE.varHandle(groupElement("tag"));
+    private static final VarHandle NODE_OWNER = JOB_NODE.varHandle(groupElement("owner"));
+    private static final VarHandle NB_CALL = NOTIFIER_BLOCK.varHandle(groupElement("notifier_call"));
+    private static final VarHandle NB_PRIORITY = NOTIFIER_BLOCK.varHandle(groupElement("priority"));
+    private static final long NOTIFIER_REGISTRATION_OFFSET = NOTIFIER_NODE.byteOffset(groupElement("registration"));
+
+    /** All of memory, for reading the words behind an address an upcall received as a long. */
+    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    // ---- functions -------------------------------------------------------------------------
+
+    private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
+        MemorySegment address = NativeLibrary.lookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError(
+                "libpadata at " + NativeLibrary.path() + " does not export " + name
+                        + "; it is older or newer than this jar"));
+        return LINKER.downcallHandle(address, fd, options);
+    }
+
+    private static MemorySegment symbol(String name) {
+        return NativeLibrary.lookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError(
+                "libpadata at " + NativeLibrary.path() + " does not export " + name));
+    }
+
+    private static final Linker.Option CRITICAL = Linker.Option.critical(false);
+    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle CAPTURED_ERRNO = CAPTURE_LAYOUT.varHandle(groupElement("errno"));
+
+    private static final MethodHandle CREATE_WORKQUEUE =
+            downcall("create_workqueue", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO);
+    private static final MethodHandle DESTROY_WORKQUEUE =
+            downcall("destroy_workqueue", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle FLUSH_WORKQUEUE =
+            downcall("flush_workqueue", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle PADATA_ALLOC =
+            downcall("padata_alloc", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS), ERRNO);
+    private static final MethodHandle PADATA_FREE =
+            downcall("padata_free", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle PADATA_START =
+            downcall("padata_start", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle PADATA_STOP =
+            downcall("padata_stop", FunctionDescriptor.ofVoid(ADDRESS));
+    // Not critical: lock-free, but it queues work and may wake a worker.
+    private static final MethodHandle PADATA_DO_PARALLEL =
+            downcall("padata_do_parallel", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle PADATA_DO_SERIAL =
+            downcall("padata_do_serial", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle PADATA_SET_CPUMASKS =
+            downcall("padata_set_cpumasks", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    private static final MethodHandle PADATA_SET_CPUMASK =
+            downcall("padata_set_cpumask", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+    private static final MethodHandle PADATA_ADD_CPU =
+            downcall("padata_add_cpu", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle PADATA_REMOVE_CPU =
+            downcall("padata_remove_cpu", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle PADATA_REGISTER_NOTIFIER =
+            downcall("padata_register_cpumask_notifier", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle PADATA_UNREGISTER_NOTIFIER =
+            downcall("padata_unregister_cpumask_notifier", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle PADATA_SET_MAX_INFLIGHT =
+            downcall("padata_set_max_inflight", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle PADATA_GET_MAX_INFLIGHT =
+            downcall("padata_get_max_inflight", FunctionDescriptor.of(JAVA_INT, ADDRESS), CRITICAL);
+    private static final MethodHandle PADATA_GET_CPUMASK =
+            downcall("padata_get_cpumask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle PADATA_TEST_SET_SEQ =
+            downcall("padata_test_set_seq", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle PADATA_ABI_QUERY =
+            downcall("padata_abi_query", FunctionDescriptor.of(JAVA_LONG, ADDRESS), CRITICAL);
+    private static final MethodHandle CPULIST_PARSE =
+            downcall("cpulist_parse", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
+    private static final MethodHandle CPULIST_SCNPRINTF =
+            downcall("cpulist_scnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
+    // Not critical: takes the hotplug lock, which cpu_down() may hold for a while.
+    private static final MethodHandle PADATA_CPU_ACTIVE_SNAPSHOT =
+            downcall("padata_cpu_active_snapshot", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle CPU_DOWN =
+            downcall("cpu_down", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle CPU_UP =
+            downcall("cpu_up", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle PADATA_CPU_TO_HOST =
+            downcall("padata_cpu_to_host", FunctionDescriptor.of(JAVA_INT, JAVA_INT), CRITICAL);
+    private static final MethodHandle PADATA_NR_HOST_CPUS =
+            downcall("padata_nr_host_cpus", FunctionDescriptor.of(JAVA_INT), CRITICAL);
+    private static final MethodHandle PADATA_TOPOLOGY_IS_VIRTUAL =
+            downcall("padata_topology_is_virtual", FunctionDescriptor.of(JAVA_BOOLEAN), CRITICAL);
+    private static final MethodHandle PADATA_CURRENT_CPU =
+            downcall("padata_current_cpu", FunctionDescriptor.of(JAVA_INT), CRITICAL);
+
+    /** {@code padata_do_serial}, for native callbacks that cannot link against libpadata. */
+    public static final MemorySegment DO_SERIAL_FUNCTION = symbol("padata_do_serial");
+
+    private static final AddressLayout MASK_POINTER = ADDRESS.withTargetLayout(CPUMASK);
+    private static final int NR_CPU_IDS = symbol("nr_cpu_ids").reinterpret(4).get(JAVA_INT, 0);
+    private static final MemorySegment POSSIBLE_MASK =
+            symbol("padata_cpu_possible_mask").reinterpret(8).get(MASK_POINTER, 0);
+    private static final MemorySegment ONLINE_MASK =
+            symbol("padata_cpu_online_mask").reinterpret(8).get(MASK_POINTER, 0);
+
+    /** The errno of a failed constructor call; see {@link #captureSegment(Arena)}. */
+    public static int capturedErrno(MemorySegment capture) {
+        return (int) CAPTURED_ERRNO.get(capture, 0L);
+    }
+
+    /** A buffer for the errno of {@code create_workqueue} and {@code padata_alloc}. */
+    public static MemorySegment captureSegment(Arena arena) {
+        return arena.allocate(CAPTURE_LAYOUT);
+    }
+
+    private static Error unexpected(Throwable t) {
+        if (t instanceof Error e)
+            return e;
+        if (t instanceof RuntimeException r)
+            throw r;
+        return new AssertionError("a downcall threw a checked exception", t);
+    }
+
+    public static MemorySegment createWorkqueue(MemorySegment capture, MemorySegment name) {
+        try {
+            return (MemorySegment) CREATE_WORKQUEUE.invokeExact(capture, name);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void destroyWorkqueue(MemorySegment wq) {
+        try {
+            DESTROY_WORKQUEUE.invokeExact(wq);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void flushWorkqueue(MemorySegment wq) {
+        try {
+            FLUSH_WORKQUEUE.invokeExact(wq);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static MemorySegment padataAlloc(MemorySegment capture, MemorySegment wq, MemorySegment pcpu,
+                                            MemorySegment cbcpu) {
+        try {
+            return (MemorySegment) PADATA_ALLOC.invokeExact(capture, wq, pcpu, cbcpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void padataFree(MemorySegment pinst) {
+        try {
+            PADATA_FREE.invokeExact(pinst);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int padataStart(MemorySegment pinst) {
+        try {
+            return (int) PADATA_START.invokeExact(pinst);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void padataStop(MemorySegment pinst) {
+        try {
+            PADATA_STOP.invokeExact(pinst);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int doParallel(MemorySegment pinst, MemorySegment priv, int cbCpu) {
+        try {
+            return (int) PADATA_DO_PARALLEL.invokeExact(pinst, priv, cbCpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void doSerial(MemorySegment priv) {
+        try {
+            PADATA_DO_SERIAL.invokeExact(priv);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int setCpumasks(MemorySegment pinst, MemorySegment pcpu, MemorySegment cbcpu) {
+        try {
+            return (int) PADATA_SET_CPUMASKS.invokeExact(pinst, pcpu, cbcpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int setCpumask(MemorySegment pinst, int type, MemorySegment mask) {
+        try {
+            return (int) PADATA_SET_CPUMASK.invokeExact(pinst, type, mask);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int addCpu(MemorySegment pinst, int cpu, int mask) {
+        try {
+            return (int) PADATA_ADD_CPU.invokeExact(pinst, cpu, mask);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int removeCpu(MemorySegment pinst, int cpu, int mask) {
+        try {
+            return (int) PADATA_REMOVE_CPU.invokeExact(pinst, cpu, mask);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int registerNotifier(MemorySegment pinst, MemorySegment nb) {
+        try {
+            return (int) PADATA_REGISTER_NOTIFIER.invokeExact(pinst, nb);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int unregisterNotifier(MemorySegment pinst, MemorySegment nb) {
+        try {
+            return (int) PADATA_UNREGISTER_NOTIFIER.invokeExact(pinst, nb);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int setMaxInflight(MemorySegment pinst, int limit) {
+        try {
+            return (int) PADATA_SET_MAX_INFLIGHT.invokeExact(pinst, limit);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int getMaxInflight(MemorySegment pinst) {
+        try {
+            return (int) PADATA_GET_MAX_INFLIGHT.invokeExact(pinst);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int getCpumask(MemorySegment pinst, MemorySegment out) {
+        try {
+            return (int) PADATA_GET_CPUMASK.invokeExact(pinst, out);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int testSetSeq(MemorySegment pinst, int seq) {
+        try {
+            return (int) PADATA_TEST_SET_SEQ.invokeExact(pinst, seq);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code padata_abi_query(name)}: a size or offset from the C compiler's view, or -1. */
+    public static long abiQuery(String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (long) PADATA_ABI_QUERY.invokeExact(arena.allocateFrom(name));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int cpulistParse(MemorySegment text, MemorySegment mask) {
+        try {
+            return (int) CPULIST_PARSE.invokeExact(text, mask);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int cpulistScnprintf(MemorySegment buf, int len, MemorySegment mask) {
+        try {
+            return (int) CPULIST_SCNPRINTF.invokeExact(buf, len, mask);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void cpuActiveSnapshot(MemorySegment mask) {
+        try {
+            PADATA_CPU_ACTIVE_SNAPSHOT.invokeExact(mask);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int cpuDown(int cpu) {
+        try {
+            return (int) CPU_DOWN.invokeExact(cpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int cpuUp(int cpu) {
+        try {
+            return (int) CPU_UP.invokeExact(cpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int cpuToHost(int cpu) {
+        try {
+            return (int) PADATA_CPU_TO_HOST.invokeExact(cpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int nrHostCpus() {
+        try {
+            return (int) PADATA_NR_HOST_CPUS.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static boolean topologyIsVirtual() {
+        try {
+            return (boolean) PADATA_TOPOLOGY_IS_VIRTUAL.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The virtual CPU of the calling workqueue worker, or -1 on any other thread. */
+    public static int currentCpu() {
+        try {
+            return (int) PADATA_CURRENT_CPU.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code nr_cpu_ids}: fixed at library load. */
+    public static int nrCpuIds() {
+        return NR_CPU_IDS;
+    }
+
+    /** The words of {@code cpu_possible_mask} (never changes after load). */
+    public static long[] possibleMaskWords() {
+        return POSSIBLE_MASK.toArray(JAVA_LONG);
+    }
+
+    /** The words of {@code cpu_online_mask} (never changes after load). */
+    public static long[] onlineMaskWords() {
+        return ONLINE_MASK.toArray(JAVA_LONG);
+    }
+
+    /** A consistent copy of {@code cpu_active_mask}. */
+    public static long[] activeMaskWords() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(CPUMASK);
+            cpuActiveSnapshot(mask);
+            return mask.toArray(JAVA_LONG);
+        }
+    }
+
+    /** A native cpumask in {@code arena} holding {@code words}. */
+    public static MemorySegment cpumask(Arena arena, long[] words) {
+        MemorySegment mask = arena.allocate(CPUMASK);
+        MemorySegment.copy(words, 0, mask, JAVA_LONG, 0, Math.min(words.length, CPUMASK_WORDS));
+        return mask;
+    }
+
+    /** The usable masks of {@code pinst}: {pcpu words, cbcpu words}, or null on error. */
+    public static long[][] usableMasks(MemorySegment pinst) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(PADATA_CPUMASK);
+            if (getCpumask(pinst, out) != 0)
+                return null;
+            return new long[][] {
+                    out.asSlice(0, CPUMASK.byteSize()).toArray(JAVA_LONG),
+                    out.asSlice(CPUMASK.byteSize(), CPUMASK.byteSize()).toArray(JAVA_LONG)};
+        }
+    }
+
+    /** Reads a native cpumask at a raw address (a notifier's data). */
+    public static long[] cpumaskAt(long address) {
+        return EVERYTHING.asSlice(address, CPUMASK.byteSize()).toArray(JAVA_LONG);
+    }
+
+    // ---- job and notifier nodes -------------------------------------------------------------
+
+    /** Fills a zeroed node for a Java job owned by pool {@code owner}. */
+    public static void initJobNode(MemorySegment node, int owner, MemorySegment parallel, MemorySegment serial) {
+        PRIV_PARALLEL.set(node, 0L, parallel);
+        PRIV_SERIAL.set(node, 0L, serial);
+        NODE_OWNER.set(node, 0L, owner);
+    }
+
+    /** Writes the tag of a node before its submission. */
+    public static void setJobTag(MemorySegment node, long tag) {
+        NODE_TAG.set(node, 0L, tag);
+    }
+
+    /** The tag of the node at a raw address (an upcall's argument). */
+    public static long jobTagAt(long address) {
+        return (long) NODE_TAG.get(EVERYTHING, address);
+    }
+
+    /** The owner of the node at a raw address (an upcall's argument). */
+    public static int jobOwnerAt(long address) {
+        return (int) NODE_OWNER.get(EVERYTHING, address);
+    }
+
+    /** Sets the callbacks of a native padata_priv. */
+    public static void initPriv(MemorySegment priv, MemorySegment parallel, MemorySegment serial) {
+        PRIV_PARALLEL.set(priv, 0L, parallel);
+        PRIV_SERIAL.set(priv, 0L, serial);
+    }
+
+    public static int privInfo(MemorySegment priv) {
+        return (int) PRIV_INFO.get(priv, 0L);
+    }
+
+    public static void setPrivInfo(MemorySegment priv, int info) {
+        PRIV_INFO.set(priv, 0L, info);
+    }
+
+    /** Fills a zeroed notifier node. */
+    public static void initNotifierNode(MemorySegment node, MemorySegment call, int priority, long registration) {
+        NB_CALL.set(node, 0L, call);
+        NB_PRIORITY.set(node, 0L, priority);
+        node.set(JAVA_LONG, NOTIFIER_REGISTRATION_OFFSET, registration);
+    }
+
+    /** The registration id of the notifier node at a raw address. */
+    public static long notifierRegistrationAt(long address) {
+        return EVERYTHING.get(JAVA_LONG, address + NOTIFIER_REGISTRATION_OFFSET);
+    }
+
+    /** Every layout checked against padata_abi_query, by C struct name. */
+    public static GroupLayout[] publicLayouts() {
+        return new GroupLayout[] {PADATA_PRIV, WORK_STRUCT, NOTIFIER_BLOCK, CPUMASK, PADATA_CPUMASK};
+    }
+}

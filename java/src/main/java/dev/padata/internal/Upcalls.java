@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The three upcall stubs of the binding, created once in {@link Arena#global()}: one for a
+ * job's parallel(), one for its serial(), one for cpumask notifiers.
+ *
+ * <p>Pointer arguments are declared as {@code long}: on LP64 targets a pointer and a 64-bit
+ * integer travel in the same register, and a {@code long} spares the stub from boxing a
+ * {@code MemorySegment} per call, so an upcall allocates nothing.
+ *
+ * <p>The static trampolines catch every {@code Throwable}: an exception escaping an upcall
+ * ends the JVM. The dispatch targets catch the user's exceptions themselves and route them to
+ * the failure handler; what reaches the catch here is a bug in the binding, reported on
+ * stderr.
+ */
+public final class Upcalls {
+    private Upcalls() {
+    }
+
+    /** Receives job upcalls, decoded into the owning pool and the node's tag. */
+    public interface JobTarget {
+        /** parallel() of the job behind the node of pool {@code owner} tagged {@code tag}. */
+        void parallel(int owner, long tag);
+
+        /** serial() of the job behind the node of pool {@code owner} tagged {@code tag}. */
+        void serial(int owner, long tag);
+    }
+
+    /** Receives notifier upcalls. */
+    public interface NotifierTarget {
+        /** Returns a NOTIFY_* code. */
+        int notify(long registration, int action, long[] pcpu, long[] cbcpu);
+    }
+
+    private static volatile JobTarget jobTarget;
+    private static volatile NotifierTarget notifierTarget;
+
+    /** {@code void (*)(struct padata_priv *)} that runs a Java job's parallel(). */
+    public static final MemorySegment PARALLEL_STUB;
+    /** {@code void (*)(struct padata_priv *)} that runs a Java job's serial(). */
+    public static final MemorySegment SERIAL_STUB;
+    /** {@code notifier_fn_t} that calls a Java cpumask listener. */
+    public static final MemorySegment NOTIFIER_STUB;
+
+    static {
+        // The library must be loaded (and native access checked) before the first restricted call.
+        NativeLibrary.path();
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            MethodType job = MethodType.methodType(void.class, long.class);
+            PARALLEL_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "parallel", job),
+                    FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
+            SERIAL_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "serial", job),
+                    FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
+            NOTIFIER_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "notifier",
+                            MethodType.methodType(int.class, long.class, long.class, long.class)),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Arena.global());
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Installs the dispatch targets; called once by the API's class initialization. */
+    public static void install(JobTarget jobs, NotifierTarget notifiers) {
+        jobTarget = jobs;
+        notifierTarget = notifiers;
+    }
+
+    private static void parallel(long node) {
+        try {
+            jobTarget.parallel(PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node));
+        } catch (Throwable t) {
+            lastResort("parallel", t);
+        }
+    }
+
+    private static void serial(long node) {
+        try {
+            jobTarget.serial(PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node));
+        } catch (Throwable t) {
+            lastResort("serial", t);
+        }
+    }
+
+    private static int notifier(long nb, long action, long data) {
+        try {
+            long[] pcpu = PadataNative.cpumaskAt(data);
+            long[] cbcpu = PadataNative.cpumaskAt(data + PadataNative.CPUMASK.byteSize());
+            return notifierTarget.notify(PadataNative.notifierRegistrationAt(nb), (int) action, pcpu, cbcpu);
+        } catch (Throwable t) {
+            lastResort("notifier", t);
+            return 0; // NOTIFY_DONE
+        }
+    }
+
+    private static void lastResort(String where, Throwable t) {
+        try {
+            System.err.println("padata: internal error in the " + where + " upcall: " + t);
+            t.printStackTrace();
+        } catch (Throwable ignored) {
+            // Out of memory or a closed stderr: nothing left to report with.
+        }
+    }
+}
