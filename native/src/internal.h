@@ -84,6 +84,12 @@ extern __thread struct padata__tls padata__self __attribute__((tls_model("initia
 void padata__wq_signal(struct workqueue_struct *wq);
 /* Wait until @done(@arg) is true; pairs with padata__wq_signal(). */
 void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void *arg);
+/*
+ * A thread outside the queue's workers that may signal after the last drop
+ * holds the queue meanwhile; destroy_workqueue() waits for holders.
+ */
+void padata__wq_hold(struct workqueue_struct *wq);
+void padata__wq_unhold(struct workqueue_struct *wq);
 /* Instance accounting, so destroy_workqueue() refuses while in use. */
 void padata__wq_get(struct workqueue_struct *wq);
 void padata__wq_put(struct workqueue_struct *wq);

@@ -52,8 +52,6 @@
 
 enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_DONE = 2 };
 
-/* Jobs a serial worker runs before it drops the in-flight count. */
-#define SERIAL_DROP_BATCH 32
 /* Jobs the releaser collects before it hands them to serial queues. */
 #define REORDER_BATCH 512
 
@@ -62,6 +60,9 @@ struct pqueue {
 	struct work_struct work;
 	struct parallel_data *pd;
 	int cpu;
+	/* The rest of the batch the worker is running, in FIFO order, while
+	 * it runs one parallel(): takeable by an idle worker. */
+	struct padata_priv *taken padata__aligned;
 } padata__aligned;
 
 struct squeue {
@@ -139,17 +140,43 @@ static bool fully_drained(void *arg)
 }
 
 /*
- * Drop @delta from the state word; wake waiters when nothing is left.
- * @wq is read by the caller beforehand: after the drop the instance may be
- * gone (unless the caller runs inside one of its work items).
+ * Drop @delta from the state word from inside one of @pd's work items:
+ * padata_free() flushes those before it frees anything, so touching @pd
+ * and its queue after the drop is safe. Wakes waiters when nothing is left.
  */
-static inline void state_drop(struct parallel_data *pd, uint64_t delta,
-			      struct workqueue_struct *wq)
+static inline void state_drop_covered(struct parallel_data *pd, uint64_t delta)
 {
 	/* Pairs with the seq_cst loads in jobs_drained()/fully_drained(). */
 	uint64_t s = __atomic_sub_fetch(&pd->state, delta, __ATOMIC_SEQ_CST);
 	if ((s & (ST_JOBS | ST_REFS)) == 0)
-		padata__wq_signal(wq);
+		padata__wq_signal(pd->wq);
+}
+
+/*
+ * Drop @delta from any other thread. Once the counts reach zero,
+ * padata_free() may return and the caller may destroy the queue, so a
+ * drop that may be the last one first registers with the queue
+ * (padata__wq_hold), which destroy_workqueue() waits for; a drop that
+ * cannot be the last is a plain CAS. @wq is read before the drop.
+ */
+static inline void state_drop(struct parallel_data *pd, uint64_t delta,
+			      struct workqueue_struct *wq)
+{
+	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	for (;;) {
+		if (((s - delta) & (ST_JOBS | ST_REFS)) == 0) {
+			padata__wq_hold(wq);
+			s = __atomic_sub_fetch(&pd->state, delta, __ATOMIC_SEQ_CST);
+			if ((s & (ST_JOBS | ST_REFS)) == 0)
+				padata__wq_signal(wq);
+			padata__wq_unhold(wq);
+			return;
+		}
+		/* Pairs with the seq_cst loads in jobs_drained()/fully_drained(). */
+		if (__atomic_compare_exchange_n(&pd->state, &s, s - delta, true, __ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED))
+			return;
+	}
 }
 
 /* Wait until every work item of @pd has returned. Not from its workers. */
@@ -176,23 +203,46 @@ static struct padata_priv *reverse_jobs(struct padata_priv *j)
 }
 
 /*
- * Take the queue of another parallel CPU whose worker has not drained it:
- * a worker that is preempted (another process hogging its CPU) or busy
- * with other work items must not hold its jobs back. The exchange makes
- * each job end up with exactly one worker.
+ * Take jobs that another parallel CPU's worker has not started: first the
+ * rest of the batch it is running (a worker preempted by another process
+ * must not hold those back), then its queue. Every take is an exchange, so
+ * each job ends up with exactly one worker. Returns a FIFO list.
  */
 static struct padata_priv *steal(struct parallel_data *pd, int self)
 {
 	for (unsigned int i = 0; i < pd->pw; i++) {
 		int v = pd->pcpu_list[i];
-		if (v == self || !__atomic_load_n(&pd->pq[v].head, __ATOMIC_RELAXED))
+		struct pqueue *vq = &pd->pq[v];
+		if (v == self)
 			continue;
-		struct padata_priv *list = __atomic_exchange_n(&pd->pq[v].head, NULL,
-							       __ATOMIC_ACQUIRE);
-		if (list)
-			return list;
+		if (__atomic_load_n(&vq->taken, __ATOMIC_RELAXED)) {
+			/* Pairs with the release store in run_batch(). */
+			struct padata_priv *list = __atomic_exchange_n(&vq->taken, NULL, __ATOMIC_ACQUIRE);
+			if (list)
+				return list;
+		}
+		if (__atomic_load_n(&vq->head, __ATOMIC_RELAXED)) {
+			struct padata_priv *list = __atomic_exchange_n(&vq->head, NULL, __ATOMIC_ACQUIRE);
+			if (list)
+				return reverse_jobs(list);
+		}
 	}
 	return NULL;
+}
+
+/* Run a FIFO list of jobs, leaving the not yet started ones takeable. */
+static void run_batch(struct pqueue *pq, struct padata_priv *list)
+{
+	while (list) {
+		struct padata_priv *job = list;
+		/* parallel() may finish the job: read the link first. */
+		struct padata_priv *rest = job->next;
+		if (rest)
+			__atomic_store_n(&pq->taken, rest, __ATOMIC_RELEASE);
+		job->parallel(job);
+		/* NULL when an idle worker took the rest meanwhile. */
+		list = rest ? __atomic_exchange_n(&pq->taken, NULL, __ATOMIC_ACQUIRE) : NULL;
+	}
 }
 
 static void parallel_work(struct work_struct *w)
@@ -206,17 +256,13 @@ static void parallel_work(struct work_struct *w)
 	for (;;) {
 		/* Pairs with the CAS in padata_do_parallel(). */
 		struct padata_priv *list = __atomic_exchange_n(&pq->head, NULL, __ATOMIC_ACQUIRE);
-		if (!list)
+		if (list)
+			list = reverse_jobs(list);
+		else
 			list = steal(pd, pq->cpu);
 		if (!list)
 			break;
-		list = reverse_jobs(list);
-		while (list) {
-			struct padata_priv *job = list;
-			/* parallel() may finish the job: read the link first. */
-			list = job->next;
-			job->parallel(job);
-		}
+		run_batch(pq, list);
 		if (tls_release_deferred) {
 			tls_release_deferred = false;
 			reorder(pd);
@@ -267,7 +313,14 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 		return err;
 	}
 
-	/* The job holds the count: masks, ring and queues are stable now. */
+	/* The job holds the count: masks, ring and queues are stable now.
+	 * A whole mask change may have run since the first cb_cpu check. */
+	if (padata__unlikely(!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))) {
+		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
+		state_drop(pd, 1 + ST_REF_ONE, pd->wq);
+		return -EINVAL;
+	}
+
 	uint32_t seq = __atomic_fetch_add(&pd->seq, 1, __ATOMIC_RELAXED);
 	padata->pd = pd;
 	padata->seq_nr = seq;
@@ -410,7 +463,6 @@ static void serial_work(struct work_struct *w)
 		if (!list)
 			break;
 		list = reverse_jobs(list);
-		unsigned int n = 0;
 		while (list) {
 			struct padata_priv *job = list;
 			void (*fn)(struct padata_priv *) = job->serial;
@@ -418,13 +470,9 @@ static void serial_work(struct work_struct *w)
 			/* From here the job is the caller's: serial() may free or resubmit it. */
 			__atomic_store_n(&job->state, JOB_IDLE, __ATOMIC_RELEASE);
 			fn(job);
-			if (++n == SERIAL_DROP_BATCH) {
-				state_drop(pd, n, pd->wq);
-				n = 0;
-			}
+			/* In flight means "serial() not yet returned": drop per job. */
+			state_drop_covered(pd, 1);
 		}
-		if (n)
-			state_drop(pd, n, pd->wq);
 	}
 	padata__self.in_callback = saved;
 }

@@ -58,6 +58,7 @@ struct workqueue_struct {
 	int users;                      /* padata instances using the queue */
 	uint32_t ev_seq padata__aligned;
 	uint32_t ev_waiters;
+	uint32_t holders;               /* see padata__wq_hold() */
 };
 
 __thread struct padata__tls padata__self __attribute__((tls_model("initial-exec"))) = { NULL, -1, NULL, NULL };
@@ -149,6 +150,18 @@ void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void 
 		padata__futex_wait(&wq->ev_seq, seq, -1);
 	}
 	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_SEQ_CST);
+}
+
+void padata__wq_hold(struct workqueue_struct *wq)
+{
+	/* Pairs with the seq_cst load in destroy_workqueue(). */
+	__atomic_fetch_add(&wq->holders, 1, __ATOMIC_SEQ_CST);
+}
+
+void padata__wq_unhold(struct workqueue_struct *wq)
+{
+	/* Last touch of @wq by this thread. */
+	__atomic_fetch_sub(&wq->holders, 1, __ATOMIC_RELEASE);
 }
 
 void padata__wq_get(struct workqueue_struct *wq)
@@ -346,6 +359,10 @@ void destroy_workqueue(struct workqueue_struct *wq)
 		return;
 	}
 	stop_workers(wq);
+	/* A thread that dropped an instance's last reference may still be
+	 * signalling; it is done within a few instructions. */
+	while (__atomic_load_n(&wq->holders, __ATOMIC_ACQUIRE))
+		sched_yield();
 	free(wq->cpus);
 	free(wq);
 }
