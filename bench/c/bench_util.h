@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_util.h - what the C and C++ benchmark drivers share: the command
+ * line, the number of jobs per run, repetition bookkeeping, latency
+ * percentiles and the JSON result line.
+ *
+ * Output contract (read by bench/jmh's Report): every measured (contender,
+ * w) pair prints one JSON object on one stdout line; a pair whose check
+ * failed prints "check":"FAIL" and a "why", and no figure. A greppable
+ * summary line "BENCH <contender> w=<w> ..." goes to stderr. The driver
+ * exits 1 when any check failed, 2 on usage or setup errors.
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BENCH_MAX_WS 16
+
+/** struct bench_opts - the command line common to the drivers. */
+struct bench_opts {
+	uint32_t ws[BENCH_MAX_WS];  /* --w 0,100,1000,10000 */
+	int nr_ws;
+	uint64_t jobs;              /* --jobs N per run; 0: bench_jobs_for(w) */
+	double seconds;             /* --seconds S measured per w (at least --min-reps runs) */
+	int min_reps;               /* --min-reps R */
+	int warmup_reps;            /* --warmup R unmeasured runs first */
+	unsigned int inflight;      /* --inflight L (padata_set_max_inflight); 0: default */
+	unsigned int tokens;        /* --tokens T (TBB live tokens); 0: default */
+	uint32_t lat_every;         /* --lat-every K: latency of every K-th job; 0: off */
+	const char *contender;      /* --contender NAME (driver specific) */
+	bool quiet;                 /* --quiet: no progress on stderr */
+};
+
+/**
+ * bench_parse_opts - parse argv into @o (defaults first). @extra_usage is
+ * printed after the common options by --help.
+ * Return: 0 to run, 1 when --help was printed, -1 on a usage error (printed).
+ */
+int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char *prog,
+		     const char *extra_usage);
+
+/**
+ * bench_jobs_for - jobs in one run at work size @w: about 0.1 s of
+ * single-threaded work, between 2000 and 100000 jobs. The same formula is
+ * Work.jobsFor() in Java, so every language runs the same batches.
+ */
+uint64_t bench_jobs_for(uint32_t w);
+
+/** struct bench_series - the throughput of each measured run of one (contender, w). */
+struct bench_series {
+	double *rates;  /* jobs/s per run */
+	int n, cap;
+	double seconds; /* measured wall time, summed */
+};
+
+void bench_series_add(struct bench_series *s, double jobs_per_s, double seconds);
+void bench_series_free(struct bench_series *s);
+/** bench_series_quantile - @q in [0, 1] of the runs' throughput (0.5: median). */
+double bench_series_quantile(const struct bench_series *s, double q);
+
+/** struct bench_lat - pooled latency samples (ns). */
+struct bench_lat {
+	uint64_t *ns;
+	size_t n, cap;
+};
+
+void bench_lat_add(struct bench_lat *l, const uint64_t *ns, size_t count);
+void bench_lat_free(struct bench_lat *l);
+/** bench_lat_percentile - nearest-rank @p-th percentile (sorts in place); 0 when empty. */
+uint64_t bench_lat_percentile(struct bench_lat *l, double p);
+
+/**
+ * bench_emit - print the result line of one (contender, w): the JSON object
+ * on stdout and the summary on stderr. @why NULL means the check passed;
+ * otherwise no figure is printed. @lat may be NULL. @extra_json is appended
+ * inside the object (starting with a comma) or NULL.
+ */
+void bench_emit(const char *contender, uint32_t w, uint64_t jobs, int threads,
+		const struct bench_series *s, struct bench_lat *lat, const char *why,
+		const char *extra_json);
+
+/** bench_progress - "\r[contender w=...] run i" on stderr unless quiet. */
+void bench_progress(const struct bench_opts *o, const char *contender, uint32_t w, int run,
+		    double elapsed);
+
+/** bench_seconds - CLOCK_MONOTONIC seconds. */
+double bench_seconds(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BENCH_UTIL_H */

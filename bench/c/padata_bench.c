@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * padata_bench.c - contenders "c-padata" (the C API with native callbacks)
+ * and "c-single" (the single-threaded loop) of the cross-language harness.
+ *
+ * c-padata: one instance on a workqueue with one worker per CPU, parallel
+ * and serial masks = every possible CPU. The main thread submits job i with
+ * cb_cpu = the (i mod n)-th usable serial CPU, from a ring of recycled
+ * struct bench_job (bench_cb.h). A run ends with padata_stop(), which waits
+ * for the last serial(). Each run is checked (per-lane order, serial() on
+ * its cb_cpu, count, digests) before its figure counts.
+ *
+ * Back-pressure: the ring holds fewer jobs than the in-flight limit, and a
+ * slot is reused once its previous job's serial() has begun. The core counts
+ * a job in flight until a little after its serial() returned (it drops the
+ * count in batches of up to 32 per serial worker), so the ring leaves a
+ * margin of 64 jobs per lane (at most half the limit): -EBUSY then does not
+ * happen in a steady run, and when it does the submitter yields and retries
+ * (busy_retries_per_job in the output counts them). When the ring is
+ * full the submitter sleeps until half of it has drained
+ * (bench_job_wait_idle() on the job half a ring ahead): it neither burns a
+ * CPU the workers need nor pays a wake-up per job, and the pipeline stays
+ * at least half full.
+ *
+ * c-single: the same jobs folded in a plain loop on the calling thread.
+ *
+ * Latency (c-padata): for every --lat-every-th job, from the
+ * padata_do_parallel() call that accepted it to the start of its serial().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/padata.h>
+
+#include "bench_cb.h"
+#include "bench_util.h"
+#include "work.h"
+
+static const char extra_usage[] =
+	"  --contender C    c-padata, c-single or all (default all)\n"
+	"  --inflight L     padata_set_max_inflight(L) (default %u, the core's MAX_OBJ_NUM)\n"
+	"\n"
+	"Prints one JSON line per (contender, w) on stdout; exits 1 when a check failed.\n";
+
+/*
+ * The core's default (MAX_OBJ_NUM). Larger limits were not a clear win on the 2-core
+ * reference box (see bench/README.md); --inflight or BENCH_INFLIGHT tries others.
+ */
+#define DEFAULT_INFLIGHT MAX_OBJ_NUM
+
+struct padata_run {
+	struct workqueue_struct *wq;
+	struct padata_instance *pinst;
+	struct bench_sink *sink;
+	struct bench_job *pool;
+	uint64_t pool_size;
+	int32_t cpus[BENCH_MAX_LANES];
+	uint32_t nr_lanes;
+	uint64_t busy_retries;
+	uint64_t slot_waits;
+};
+
+/* Jobs of the in-flight limit the ring leaves unused; see the top of this file. */
+static unsigned int bench_ring_margin(unsigned int limit, unsigned int lanes)
+{
+	unsigned int margin = 64 * lanes;
+
+	return margin < limit / 2 ? margin : limit / 2;
+}
+
+static int padata_run_setup(struct padata_run *r, const struct bench_opts *o, uint64_t max_jobs)
+{
+	struct padata_cpumask usable;
+	unsigned int limit = o->inflight ? o->inflight : DEFAULT_INFLIGHT;
+	unsigned int cpu;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->wq = alloc_workqueue("pbench", 0, 0);
+	if (r->wq == NULL) {
+		fprintf(stderr, "padata_bench: alloc_workqueue: %s\n", strerror(errno));
+		return -1;
+	}
+	r->pinst = padata_alloc_possible(r->wq);
+	if (r->pinst == NULL) {
+		fprintf(stderr, "padata_bench: padata_alloc_possible: %s\n", strerror(errno));
+		goto err_destroy_wq;
+	}
+	rc = padata_set_max_inflight(r->pinst, limit);
+	if (rc) {
+		fprintf(stderr, "padata_bench: padata_set_max_inflight(%u): %s\n", limit, strerror(-rc));
+		goto err_free_pinst;
+	}
+	rc = padata_get_cpumask(r->pinst, &usable);
+	if (rc) {
+		fprintf(stderr, "padata_bench: padata_get_cpumask: %s\n", strerror(-rc));
+		goto err_free_pinst;
+	}
+	for_each_cpu(cpu, usable.cbcpu) {
+		if (r->nr_lanes == BENCH_MAX_LANES)
+			break;
+		r->cpus[r->nr_lanes++] = (int32_t)cpu;
+	}
+	r->sink = bench_sink_create(r->nr_lanes, r->cpus, max_jobs, o->lat_every);
+	if (r->sink == NULL) {
+		fprintf(stderr, "padata_bench: bench_sink_create: %s\n", strerror(errno));
+		goto err_free_pinst;
+	}
+	if (limit < 2) {
+		fprintf(stderr, "padata_bench: --inflight must be at least 2, not %u\n", limit);
+		goto err_destroy_sink;
+	}
+	r->pool_size = limit - bench_ring_margin(limit, r->nr_lanes);
+	r->pool = bench_jobs_create(r->pool_size);
+	if (r->pool == NULL) {
+		fprintf(stderr, "padata_bench: bench_jobs_create: %s\n", strerror(errno));
+		goto err_destroy_sink;
+	}
+	return 0;
+
+err_destroy_sink:
+	bench_sink_destroy(r->sink);
+err_free_pinst:
+	padata_free(r->pinst);
+err_destroy_wq:
+	destroy_workqueue(r->wq);
+	return -1;
+}
+
+static void padata_run_teardown(struct padata_run *r)
+{
+	padata_free(r->pinst);
+	destroy_workqueue(r->wq);
+	bench_jobs_destroy(r->pool);
+	bench_sink_destroy(r->sink);
+}
+
+/*
+ * One run of @n jobs. Return: elapsed seconds, or a negative value with
+ * @why filled when submission or the check failed.
+ */
+static double padata_run_once(struct padata_run *r, uint64_t n, uint32_t w,
+			      const struct bench_digest *ref, char *why, size_t why_len)
+{
+	uint32_t lat_every = r->sink->lat_every;
+	uint64_t slot = 0, half = r->pool_size / 2;
+	double t0, t1;
+	int rc;
+
+	bench_sink_reset(r->sink);
+	rc = padata_start(r->pinst);
+	if (rc) {
+		snprintf(why, why_len, "padata_start: %s", strerror(-rc));
+		return -1;
+	}
+	t0 = bench_seconds();
+	for (uint64_t i = 0; i < n; i++) {
+		struct bench_job *job = &r->pool[slot];
+		uint32_t lane = (uint32_t)(i % r->nr_lanes);
+		bool sampled = lat_every && i % lat_every == 0;
+
+		/* Pairs with the release exchange of busy at the end of bench_cb_serial(). */
+		if (__atomic_load_n(&job->busy, __ATOMIC_ACQUIRE)) {
+			r->slot_waits++;
+			bench_job_wait_idle(&r->pool[(slot + half) % r->pool_size]);
+			bench_job_wait_idle(job);
+		}
+		if (++slot == r->pool_size)
+			slot = 0;
+		job->sink = r->sink;
+		job->index = i;
+		job->seed = bench_seed(i);
+		job->w = w;
+		job->lane = lane;
+		job->t_submit_ns = 0;
+		job->busy = 1;
+		for (;;) {
+			if (sampled)
+				job->t_submit_ns = bench_now_ns();
+			rc = padata_do_parallel(r->pinst, &job->priv, r->cpus[lane]);
+			if (rc == 0)
+				break;
+			if (rc != -EBUSY) {
+				padata_stop(r->pinst);
+				snprintf(why, why_len, "padata_do_parallel(job %" PRIu64 ", cb_cpu %d): %s",
+					 i, r->cpus[lane], strerror(-rc));
+				return -1;
+			}
+			r->busy_retries++;
+			sched_yield();
+		}
+	}
+	padata_stop(r->pinst);
+	t1 = bench_seconds();
+	if (bench_sink_check(r->sink, n, ref->sum, ref->xor_, why, (int)why_len))
+		return -1;
+	return t1 - t0;
+}
+
+static int run_padata(const struct bench_opts *o, int threads)
+{
+	struct padata_run r;
+	uint64_t max_jobs = 0;
+	int failed = 0;
+
+	for (int k = 0; k < o->nr_ws; k++) {
+		uint64_t n = o->jobs ? o->jobs : bench_jobs_for(o->ws[k]);
+
+		if (n > max_jobs)
+			max_jobs = n;
+	}
+	if (padata_run_setup(&r, o, max_jobs))
+		return 2;
+
+	for (int k = 0; k < o->nr_ws; k++) {
+		uint32_t w = o->ws[k];
+		uint64_t n = o->jobs ? o->jobs : bench_jobs_for(w);
+		struct bench_digest ref = bench_reference(n, w);
+		struct bench_series s = { 0 };
+		struct bench_lat lat = { 0 };
+		char why[256] = "";
+		char extra[160];
+		double start = bench_seconds();
+		bool bad = false;
+
+		r.busy_retries = 0;
+		r.slot_waits = 0;
+		for (int run = 0; !bad; run++) {
+			double dt = padata_run_once(&r, n, w, &ref, why, sizeof(why));
+			bool warm = run < o->warmup_reps;
+
+			bench_progress(o, "c-padata", w, run + 1, bench_seconds() - start);
+			if (dt < 0) {
+				bad = true;
+				break;
+			}
+			if (warm)
+				continue;
+			bench_series_add(&s, (double)n / dt, dt);
+			if (r.sink->lat_ns)
+				bench_lat_add(&lat, r.sink->lat_ns, r.sink->lat_cap);
+			if (s.n >= o->min_reps && s.seconds >= o->seconds)
+				break;
+		}
+		snprintf(extra, sizeof(extra),
+			 ",\"inflight\":%u,\"lanes\":%u,\"busy_retries_per_job\":%.4f"
+			 ",\"ring_full_per_job\":%.4f",
+			 padata_get_max_inflight(r.pinst), r.nr_lanes,
+			 s.n ? (double)r.busy_retries / ((double)n * (s.n + o->warmup_reps)) : 0.0,
+			 s.n ? (double)r.slot_waits / ((double)n * (s.n + o->warmup_reps)) : 0.0);
+		bench_emit("c-padata", w, n, threads, &s, &lat, bad ? why : NULL, extra);
+		failed |= bad;
+		bench_series_free(&s);
+		bench_lat_free(&lat);
+	}
+	padata_run_teardown(&r);
+	return failed;
+}
+
+static int run_single(const struct bench_opts *o)
+{
+	int failed = 0;
+
+	for (int k = 0; k < o->nr_ws; k++) {
+		uint32_t w = o->ws[k];
+		uint64_t n = o->jobs ? o->jobs : bench_jobs_for(w);
+		struct bench_digest ref = bench_reference(n, w);
+		struct bench_series s = { 0 };
+		char why[256] = "";
+		double start = bench_seconds();
+		bool bad = false;
+
+		for (int run = 0;; run++) {
+			uint64_t sum = 0, xor_ = 0;
+			double t0 = bench_seconds(), dt;
+
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t h = bench_work(bench_seed(i), w);
+
+				sum += h;
+				xor_ ^= h;
+			}
+			dt = bench_seconds() - t0;
+			bench_progress(o, "c-single", w, run + 1, bench_seconds() - start);
+			if (sum != ref.sum || xor_ != ref.xor_) {
+				snprintf(why, sizeof(why), "digests sum %016" PRIx64 " xor %016" PRIx64
+					 ", reference sum %016" PRIx64 " xor %016" PRIx64,
+					 sum, xor_, ref.sum, ref.xor_);
+				bad = true;
+				break;
+			}
+			if (run < o->warmup_reps)
+				continue;
+			bench_series_add(&s, (double)n / dt, dt);
+			if (s.n >= o->min_reps && s.seconds >= o->seconds)
+				break;
+		}
+		bench_emit("c-single", w, n, 1, &s, NULL, bad ? why : NULL, NULL);
+		failed |= bad;
+		bench_series_free(&s);
+	}
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o;
+	char usage[512];
+	int rc, failed = 0;
+	bool all;
+
+	snprintf(usage, sizeof(usage), extra_usage, (unsigned int)DEFAULT_INFLIGHT);
+	rc = bench_parse_opts(argc, argv, &o, "padata_bench", usage);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	all = o.contender == NULL || strcmp(o.contender, "all") == 0;
+	if (!all && strcmp(o.contender, "c-padata") && strcmp(o.contender, "c-single")) {
+		fprintf(stderr, "padata_bench: unknown contender '%s' (c-padata, c-single, all)\n",
+			o.contender);
+		return 2;
+	}
+	if (all || strcmp(o.contender, "c-single") == 0)
+		failed |= run_single(&o);
+	if (all || strcmp(o.contender, "c-padata") == 0) {
+		rc = run_padata(&o, (int)nr_cpu_ids);
+		if (rc == 2)
+			return 2;
+		failed |= rc;
+	}
+	return failed ? 1 : 0;
+}

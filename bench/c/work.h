@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * work.h - the benchmark workload of SPEC.md section 5, identical in C and
+ * Java (bench/jmh .../Work.java).
+ *
+ * work(seed, w): a table T of 65536 bytes with T[i] = (byte)(i*31 + 7);
+ * h = 0xcbf29ce484222325 ^ seed; p = seed & 0x7fff; for i in 0..w-1:
+ * h ^= (int64)(signed byte)T[(p + i) & 0xffff]; h *= 0x100000001b3; return h.
+ * A dependent multiply chain: no compiler folds or vectorizes it, so the
+ * cost grows linearly with w (about 1.2 ns per byte on the reference box).
+ *
+ * Jobs of every contender use seed bench_seed(i) for job i, and a run is
+ * correct when the sum and the xor of its digests equal those of the
+ * single-threaded reference (bench_reference()).
+ */
+#ifndef BENCH_WORK_H
+#define BENCH_WORK_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** BENCH_WORK_TABLE_SIZE - bytes in the workload's table T. */
+#define BENCH_WORK_TABLE_SIZE 65536u
+
+/**
+ * bench_work - the workload: @w dependent FNV-style steps from @seed.
+ * Pure and thread-safe; the table is filled when the library is loaded.
+ */
+uint64_t bench_work(uint64_t seed, uint32_t w);
+
+/**
+ * bench_seed - the seed of job @i (a Weyl sequence, so that the table
+ * offset p varies from job to job). Java: Work.seed(long).
+ */
+static inline uint64_t bench_seed(uint64_t i)
+{
+	return (i + 1) * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+/** struct bench_digest - what a run folds: the sum and the xor of its digests. */
+struct bench_digest {
+	uint64_t sum;
+	uint64_t xor_;
+};
+
+/** bench_reference - digests of jobs 0..@n-1 computed on the calling thread. */
+struct bench_digest bench_reference(uint64_t n, uint32_t w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BENCH_WORK_H */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata.bench.contender;
+
+import dev.padata.NativeJob;
+import dev.padata.PadataBusyException;
+import dev.padata.bench.Work;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * {@code java-padata-native}: the Java API submitting {@link NativeJob}s whose parallel() and
+ * serial() are the C callbacks of {@code libpadata_bench_cb.so} (the very code of the C
+ * contender): no Java runs on the padata workers. The benchmark thread fills each
+ * {@code struct bench_job} through the declared layout and submits it; the C serial() checks
+ * the order per lane, folds the digest into the native sink and clears the job's busy word,
+ * which the submitter reads with an acquire load before reusing the job.
+ */
+public final class PadataNativeCallbacks extends PadataBase {
+    private final Arena arena = Arena.ofShared();
+    private final NativeJob[] pool;
+    private final MemorySegment[] payloads;
+    private final MemorySegment cpus;
+    private final MemorySegment why;
+    private MemorySegment sink;
+    private int latEvery;
+    private boolean closed;
+
+    public PadataNativeCallbacks(Config config) {
+        super(config, "jnative");
+        try {
+            pool = new NativeJob[poolSize];
+            payloads = new MemorySegment[poolSize];
+            for (int i = 0; i < poolSize; i++) {
+                pool[i] = NativeJob.allocate(arena, BenchCallbacks.PARALLEL, BenchCallbacks.SERIAL,
+                        BenchCallbacks.JOB_PAYLOAD.byteSize());
+                payloads[i] = pool[i].payload();
+            }
+            cpus = arena.allocateFrom(ValueLayout.JAVA_INT, lanes);
+            why = arena.allocate(BenchCallbacks.WHY_BYTES);
+            sink = BenchCallbacks.sinkCreate(cpus, lanes.length, n, 0);
+        } catch (RuntimeException | Error e) {
+            super.close();
+            arena.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "java-padata-native";
+    }
+
+    @Override
+    public void sampleLatency(int every) {
+        BenchCallbacks.sinkDestroy(sink);
+        sink = BenchCallbacks.sinkCreate(cpus, lanes.length, n, every);
+        latEvery = every;
+    }
+
+    @Override
+    public long[] latencySamples() {
+        if (latEvery == 0) {
+            return new long[0];
+        }
+        MemorySegment s = sink.reinterpret(BenchCallbacks.SINK_LAT_CAP + 8);
+        long cap = s.get(ValueLayout.JAVA_LONG, BenchCallbacks.SINK_LAT_CAP);
+        MemorySegment lat = s.get(ValueLayout.ADDRESS, BenchCallbacks.SINK_LAT_NS).reinterpret(cap * 8);
+        return lat.toArray(ValueLayout.JAVA_LONG);
+    }
+
+    @Override
+    public void runBatch() {
+        MemorySegment sk = sink;
+        BenchCallbacks.sinkReset(sk);
+        busyRetries = 0;
+        padata.start();
+        int slot = 0;
+        int half = poolSize / 2;
+        for (int i = 0; i < n; i++) {
+            NativeJob job = pool[slot];
+            MemorySegment p = payloads[slot];
+            // Pairs with the release exchange of busy at the end of bench_cb_serial().
+            if ((int) BenchCallbacks.BUSY.getAcquire(p, 0L) != 0) {
+                // The ring is full: sleep until half of it has drained (as the C contender).
+                BenchCallbacks.waitIdle(pool[(slot + half) % poolSize].segment());
+                BenchCallbacks.waitIdle(job.segment());
+            }
+            if (++slot == poolSize) {
+                slot = 0;
+            }
+            int lane = i % lanes.length;
+            boolean sampled = latEvery > 0 && i % latEvery == 0;
+            BenchCallbacks.SINK.set(p, 0L, sk);
+            BenchCallbacks.INDEX.set(p, 0L, (long) i);
+            BenchCallbacks.SEED.set(p, 0L, Work.seed(i));
+            BenchCallbacks.W.set(p, 0L, w);
+            BenchCallbacks.LANE.set(p, 0L, lane);
+            BenchCallbacks.T_SUBMIT.set(p, 0L, 0L);
+            BenchCallbacks.BUSY.setRelease(p, 0L, 1);
+            while (true) {
+                if (sampled) {
+                    BenchCallbacks.T_SUBMIT.set(p, 0L, System.nanoTime());
+                }
+                try {
+                    padata.doParallel(job, lanes[lane]);
+                    break;
+                } catch (PadataBusyException e) {
+                    busy(e);
+                }
+            }
+        }
+        padata.stop();
+        String failure = BenchCallbacks.sinkCheck(sk, n, reference.sum(), reference.xor(), why);
+        if (failure != null) {
+            throw new IllegalStateException("java-padata-native w=" + w + ": " + failure);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        super.close(); // waits for every accepted job before the memory goes
+        BenchCallbacks.sinkDestroy(sink);
+        arena.close();
+    }
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata.bench.report;
+
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.renderer.category.LineAndShapeRenderer;
+import org.jfree.data.category.DefaultCategoryDataset;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.text.NumberFormat;
+import java.util.Locale;
+
+/**
+ * The throughput chart: one line per contender, work per job on the x axis (the sweep's
+ * values, evenly spaced: they grow tenfold), jobs per second on a log y axis.
+ */
+final class Chart {
+    private Chart() {
+    }
+
+    static void write(Report.Model m, String title, Path png) throws IOException {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        double min = Double.MAX_VALUE;
+        for (String c : m.contenders()) {
+            for (int w : m.ws()) {
+                double r = m.rate(c, w);
+                if (!Double.isNaN(r) && r > 0) {
+                    data.addValue(r, c, Integer.toString(w));
+                    min = Math.min(min, r);
+                }
+            }
+        }
+        LogAxis y = new LogAxis("jobs per second (log scale)");
+        y.setSmallestValue(min == Double.MAX_VALUE ? 1 : min / 2);
+        y.setAutoRange(true);
+        y.setTickUnit(new NumberTickUnit(1.0)); // one tick per power of ten
+        y.setNumberFormatOverride(NumberFormat.getCompactNumberInstance(Locale.ROOT, NumberFormat.Style.SHORT));
+        CategoryAxis x = new CategoryAxis("work per job w (bytes)");
+        LineAndShapeRenderer renderer = new LineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getRowCount(); i++) {
+            String c = (String) data.getRowKey(i);
+            float width = c.contains("padata") ? 3.0f : 1.5f;
+            // C and oneTBB solid, Java dashed; the padata contenders thick.
+            renderer.setSeriesStroke(i, c.startsWith("java-")
+                    ? new BasicStroke(width, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 5f}, 0f)
+                    : new BasicStroke(width));
+        }
+        CategoryPlot plot = new CategoryPlot(data, x, y, renderer);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        JFreeChart chart = new JFreeChart(title + ": throughput vs work per job", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 650);
+    }
+}

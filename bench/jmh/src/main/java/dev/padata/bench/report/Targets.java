@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata.bench.report;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import static dev.padata.bench.report.Report.fmtRate;
+import static dev.padata.bench.report.Report.fmtRatio;
+
+/**
+ * The project's performance targets, evaluated on ratios measured in one run. A target whose
+ * figures are missing is a MISS, never a PASS.
+ */
+final class Targets {
+    private Targets() {
+    }
+
+    /** One target line: PASS, MISS or SKIP, what was required, and the figures behind it. */
+    record Verdict(String verdict, String target, String detail) {
+        Verdict(boolean pass, String target, String detail) {
+            this(pass ? "PASS" : "MISS", target, detail);
+        }
+
+        String line() {
+            return verdict + "  " + target + ": " + detail;
+        }
+    }
+
+    /** A target about contenders that were not part of this run at all (e.g. --only c). */
+    private static Verdict skipped(String target, String absent) {
+        return new Verdict("SKIP", target, absent + " not part of this run");
+    }
+
+    private static String absent(Report.Model m, String... contenders) {
+        for (String c : contenders) {
+            if (!m.contenders().contains(c)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Bytes per job below which the binding allocates nothing per job. Any per-job allocation
+     * costs at least one 16-byte object per job; what stays below 1 byte is per-batch work
+     * (start, stop, the check) and JMH's own bookkeeping, divided by the 2000..100000 jobs of
+     * a batch.
+     */
+    static final double ZERO_BYTES = 1.0;
+
+    /** The streaming pure-Java contenders the lambda target compares with. */
+    static final List<String> STREAMING = List.of("java-pool", "java-mapconcurrent", "java-disruptor");
+
+    static List<Verdict> evaluate(Report.Model m) {
+        List<Verdict> v = new ArrayList<>();
+        for (int w : new int[] {0, 100}) {
+            ratio(v, m, w, "c-padata", "tbb", 2.0, "C core ≥ 2.0× oneTBB at w=" + w);
+        }
+        for (int w : new int[] {1000, 10000}) {
+            ratio(v, m, w, "c-padata", "tbb", 1.0, "C core ≥ 1.0× oneTBB at w=" + w);
+        }
+        ratio(v, m, 10000, "c-padata", "c-single", 1.85, "C core ≥ 1.85× the single-threaded C loop at w=10000");
+        ratio(v, m, 10000, "java-padata-lambda", "java-single", 1.8,
+                "Java lambdas ≥ 1.8× the single-threaded Java loop at w=10000");
+        for (int w : m.ws()) {
+            if (w > 1000) {
+                continue;
+            }
+            String best = null;
+            double bestRate = Double.NaN;
+            for (String c : STREAMING) {
+                double r = m.rate(c, w);
+                if (!Double.isNaN(r) && (best == null || r > bestRate)) {
+                    best = c;
+                    bestRate = r;
+                }
+            }
+            String target = "Java lambdas ≥ 2× the best pure-Java streaming contender at w=" + w;
+            String missing = absent(m, "java-padata-lambda");
+            if (missing != null || STREAMING.stream().noneMatch(m.contenders()::contains)) {
+                v.add(skipped(target, missing != null ? missing : "the streaming contenders"));
+            } else if (best == null) {
+                v.add(new Verdict(false, target, "no figure for any of " + STREAMING));
+            } else {
+                ratio(v, m, w, "java-padata-lambda", best, 2.0, target);
+            }
+        }
+        for (String c : List.of("java-padata-lambda", "java-padata-native")) {
+            zeroAlloc(v, m, c);
+        }
+        for (int w : m.ws()) {
+            ratio(v, m, w, "java-padata-native", "c-padata", 0.90,
+                    "Java with native callbacks within 10% of the C contender at w=" + w);
+        }
+        return v;
+    }
+
+    private static void ratio(List<Verdict> out, Report.Model m, int w, String a, String b, double min, String target) {
+        if (!m.ws().contains(w)) {
+            return; // not part of this sweep
+        }
+        String missing = absent(m, a, b);
+        if (missing != null) {
+            out.add(skipped(target, missing));
+            return;
+        }
+        double ra = m.rate(a, w);
+        double rb = m.rate(b, w);
+        if (Double.isNaN(ra) || Double.isNaN(rb)) {
+            out.add(new Verdict(false, target, "no figure for " + (Double.isNaN(ra) ? a : b)));
+            return;
+        }
+        double r = ra / rb;
+        out.add(new Verdict(r >= min, target, String.format(Locale.ROOT, "%s (%s %s/s vs %s %s/s)",
+                fmtRatio(r), a, fmtRate(ra), b, fmtRate(rb))));
+    }
+
+    private static void zeroAlloc(List<Verdict> out, Report.Model m, String c) {
+        String target = "0 bytes allocated per job by the binding (" + c + ", every w)";
+        if (absent(m, c) != null) {
+            out.add(skipped(target, c));
+            return;
+        }
+        StringBuilder detail = new StringBuilder();
+        boolean pass = true;
+        for (int w : m.ws()) {
+            Report.Result r = m.get(c, w);
+            double b = r == null || !r.ok() ? Double.NaN : r.bytesPerJob();
+            if (detail.length() > 0) {
+                detail.append(", ");
+            }
+            detail.append(String.format(Locale.ROOT, "w=%d: %s", w,
+                    Double.isNaN(b) ? "no figure" : String.format(Locale.ROOT, "%.3f B/job", b)));
+            pass &= !Double.isNaN(b) && b < ZERO_BYTES;
+        }
+        out.add(new Verdict(pass, target, detail.toString()));
+    }
+}

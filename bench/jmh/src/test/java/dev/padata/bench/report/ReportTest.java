@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+package dev.padata.bench.report;
+
+import dev.padata.bench.Work;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ReportTest {
+    @TempDir
+    Path dir;
+
+    private static String cLine(String contender, int w, double rate) {
+        return String.format(Locale.ROOT, "{\"suite\":\"c\",\"contender\":\"%s\",\"w\":%d,\"jobs\":100,\"threads\":2,"
+                + "\"check\":\"ok\",\"runs\":5,\"seconds\":1.0,\"jobs_per_s\":%.1f,\"jobs_per_s_min\":%.1f,"
+                + "\"jobs_per_s_max\":%.1f,\"lat_p50_ns\":1500,\"lat_p99_ns\":20000,\"lat_p999_ns\":3000000}",
+                contender, w, rate, rate * 0.9, rate * 1.1);
+    }
+
+    /** A JMH result entry in the shape of -rf json, with the jobs counter and gc.alloc.rate.norm. */
+    private static String jmhEntry(String contender, int w, double jobsPerS, double bytesPerJob) {
+        int n = Work.jobsFor(w);
+        return String.format(Locale.ROOT, """
+                {"jmhVersion":"1.37","benchmark":"dev.padata.bench.jmh.OrderedThroughput.batch","mode":"thrpt",
+                 "threads":1,"forks":1,"measurementIterations":5,
+                 "params":{"contender":"%s","w":"%d"},
+                 "primaryMetric":{"score":%.4f,"scoreError":%.4f,"scoreConfidence":[0,0],"scoreUnit":"ops/s",
+                   "rawData":[[%.6f,%.6f],[%.6f]]},
+                 "secondaryMetrics":{"jobs":{"score":%.1f,"scoreError":"NaN","scoreUnit":"ops/s"},
+                   "gc.alloc.rate.norm":{"score":%.4f,"scoreError":0.1,"scoreUnit":"B/op"}}}""",
+                contender, w, jobsPerS / n, jobsPerS / n / 100, jobsPerS / n * 0.99, jobsPerS / n, jobsPerS / n * 1.01,
+                jobsPerS, bytesPerJob * n);
+    }
+
+    private record Run(int rc, String out) {
+    }
+
+    private Run report(List<String> cLines, List<String> jmh, String... extra) throws IOException {
+        Path c = dir.resolve("c.jsonl");
+        Files.write(c, cLines);
+        Path j = dir.resolve("jmh.json");
+        Files.writeString(j, "[" + String.join(",", jmh) + "]");
+        List<String> args = new ArrayList<>(List.of("--c", c.toString(), "--jmh", j.toString(), "--w", "0,100,1000,10000",
+                "--out", dir.resolve("out").toString(), "--title", "test run"));
+        args.addAll(List.of(extra));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int rc = Report.run(args.toArray(String[]::new), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        return new Run(rc, bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A run where the C core is 3× TBB everywhere and Java meets every target. */
+    private static List<String> goodC() {
+        List<String> l = new ArrayList<>();
+        for (int w : new int[] {0, 100, 1000, 10000}) {
+            double single = 1e9 / (w * 1.2 + 5);
+            l.add(cLine("c-single", w, single));
+            l.add(cLine("tbb", w, Math.min(1e6, single * 1.9)));
+            l.add(cLine("c-padata", w, w == 10000 ? single * 1.95 : 3e6));
+        }
+        return l;
+    }
+
+    private static List<String> goodJmh() {
+        List<String> l = new ArrayList<>();
+        for (int w : new int[] {0, 100, 1000, 10000}) {
+            double single = 1e9 / (w * 1.2 + 5);
+            l.add(jmhEntry("java-single", w, single, 0));
+            l.add(jmhEntry("java-padata-lambda", w, w == 10000 ? single * 1.9 : 2.5e6, 0.01));
+            l.add(jmhEntry("java-padata-native", w, w == 10000 ? single * 1.95 : 2.9e6, 0.0));
+            l.add(jmhEntry("java-pool", w, 1e6, 120));
+            l.add(jmhEntry("java-mapconcurrent", w, 0.5e6, 400));
+            l.add(jmhEntry("java-disruptor", w, 1.1e6, 0));
+        }
+        return l;
+    }
+
+    @Test
+    void aGoodRunPassesEveryTargetAndWritesTheFiles() throws IOException {
+        Run r = report(goodC(), goodJmh());
+        assertEquals(0, r.rc(), r.out());
+        assertFalse(r.out().contains("MISS"), r.out());
+        assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=0: 3.00×"), r.out());
+        assertTrue(r.out().contains("PASS  Java lambdas ≥ 2× the best pure-Java streaming contender at w=100: 2.27×"), r.out());
+        assertTrue(r.out().contains("PASS  0 bytes allocated per job by the binding (java-padata-lambda, every w)"), r.out());
+        assertTrue(r.out().contains("| java-pool | 120.00 | 120.00 | 120.00 | 120.00 |"), r.out());
+        assertTrue(r.out().contains("1.5 µs / 20.0 µs / 3.00 ms"), r.out());
+        assertTrue(r.out().contains("| java-pool | 0 | 100000 | 1.00 M | 990.0 k .. 1.01 M (min..max of iterations) | 3 |"), r.out());
+        assertTrue(Files.size(dir.resolve("out/throughput.png")) > 1000);
+        assertEquals(r.out(), Files.readString(dir.resolve("out/report.md")));
+    }
+
+    @Test
+    void aSlowCoreIsAMissNotAFailure() throws IOException {
+        List<String> c = new ArrayList<>(goodC());
+        c.replaceAll(l -> l.contains("\"c-padata\",\"w\":0,") ? cLine("c-padata", 0, 1.5e6) : l);
+        Run r = report(c, goodJmh());
+        assertEquals(0, r.rc(), r.out());
+        assertTrue(r.out().contains("MISS  C core ≥ 2.0× oneTBB at w=0: 1.50×"), r.out());
+    }
+
+    @Test
+    void aFailedCheckHasNoFigureAndFailsTheRun() throws IOException {
+        List<String> c = new ArrayList<>(goodC());
+        c.replaceAll(l -> l.contains("\"tbb\",\"w\":100,")
+                ? "{\"suite\":\"c\",\"contender\":\"tbb\",\"w\":100,\"jobs\":100,\"threads\":2,\"check\":\"FAIL\",\"why\":\"3 jobs out of order\"}"
+                : l);
+        Run r = report(c, goodJmh());
+        assertEquals(1, r.rc(), r.out());
+        assertTrue(r.out().contains("- FAIL tbb w=100: 3 jobs out of order"), r.out());
+        assertTrue(r.out().contains("MISS  C core ≥ 2.0× oneTBB at w=100: no figure for tbb"), r.out());
+    }
+
+    @Test
+    void anExpectedContenderWithoutResultFailsTheRun() throws IOException {
+        Run r = report(goodC(), goodJmh(), "--expect", "java-stream");
+        assertEquals(1, r.rc(), r.out());
+        assertTrue(r.out().contains("- FAIL java-stream w=0: no result"), r.out());
+    }
+
+    @Test
+    void allocationOfAByteOrMorePerJobIsAMiss() throws IOException {
+        List<String> j = new ArrayList<>(goodJmh());
+        j.replaceAll(e -> e.contains("\"java-padata-lambda\",\"w\":\"1000\"") ? jmhEntry("java-padata-lambda", 1000, 2.5e6, 24) : e);
+        Run r = report(goodC(), j);
+        assertTrue(r.out().contains("MISS  0 bytes allocated per job by the binding (java-padata-lambda, every w)"), r.out());
+        assertTrue(r.out().contains("w=1000: 24.000 B/job"), r.out());
+    }
+
+    @Test
+    void nativeCallbacksMoreThanTenPercentBehindCIsAMiss() throws IOException {
+        List<String> j = new ArrayList<>(goodJmh());
+        j.replaceAll(e -> e.contains("\"java-padata-native\",\"w\":\"0\"") ? jmhEntry("java-padata-native", 0, 2.6e6, 0) : e);
+        Run r = report(goodC(), j);
+        assertTrue(r.out().contains("MISS  Java with native callbacks within 10% of the C contender at w=0: 0.87×"), r.out());
+    }
+
+    @Test
+    void targetsAboutContendersOutsideTheRunAreSkipped() throws IOException {
+        Run r = report(goodC(), List.of());
+        assertEquals(0, r.rc(), r.out());
+        assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=0"), r.out());
+        assertTrue(r.out().contains("SKIP  Java lambdas ≥ 1.8× the single-threaded Java loop at w=10000: java-padata-lambda not part of this run"), r.out());
+        assertTrue(r.out().contains("SKIP  0 bytes allocated per job by the binding (java-padata-native, every w)"), r.out());
+        assertFalse(r.out().contains("MISS"), r.out());
+    }
+
+    @Test
+    void badArgumentsAndBadJsonAreReported() throws IOException {
+        assertThrows(IllegalArgumentException.class, () -> Report.run(new String[] {"--bogus", "x"}, System.out));
+        assertThrows(IllegalArgumentException.class, () -> Report.run(new String[] {"--w", "-3"}, System.out));
+        Path bad = dir.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"contender\": \"c-padata\", \"w\": 0,,}\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Report.run(new String[] {"--c", bad.toString()}, System.out));
+        assertTrue(e.getMessage().contains("bad.jsonl:1"), e.getMessage());
+    }
+
+    @Test
+    void jsonReaderHandlesTheShapesJmhWrites() {
+        Object v = Json.parse("[{\"a\":[1,2.5e3,-3],\"b\":\"x\\\"y\\u0041\",\"c\":NaN,\"d\":null,\"e\":true}]");
+        assertTrue(v instanceof List<?>);
+        var o = (java.util.Map<?, ?>) ((List<?>) v).get(0);
+        assertEquals(List.of(1.0, 2500.0, -3.0), o.get("a"));
+        assertEquals("x\"yA", o.get("b"));
+        assertTrue(((Double) o.get("c")).isNaN());
+        assertEquals(Boolean.TRUE, o.get("e"));
+        assertThrows(IllegalArgumentException.class, () -> Json.parse("{\"a\":1} x"));
+        assertThrows(IllegalArgumentException.class, () -> Json.parse("[1,"));
+    }
+}
