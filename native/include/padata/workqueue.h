@@ -9,7 +9,10 @@
  * fed by its own lock-free multi-producer queue, runs the work items queued
  * on its CPU one at a time in FIFO order, and parks on a futex when idle.
  * A work item is queued at most once at a time: queueing a pending item is a
- * no-op that returns false. An item may be re-queued from its own function.
+ * no-op that returns false. An item may be re-queued from its own function;
+ * re-queued on another CPU while it runs, the two runs may overlap (as in
+ * kernels before 3.7): queue an item on one CPU if it must not run twice
+ * at once. Thread names keep the "/<cpu>" suffix and cut the name.
  *
  * Flags and max_active exist for source compatibility: every CPU has exactly
  * one worker, so at most one item per CPU runs at a time.

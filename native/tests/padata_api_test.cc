@@ -1,0 +1,1183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * padata_api_test.cc - every row of SPEC.md section 2, one test per rejected
+ * argument with the exact errno, the order in which padata_do_parallel()
+ * checks its conditions, start/stop/free semantics, cpumask notifiers and
+ * the extensions (max in-flight, get_cpumask, test_set_seq, abi_query).
+ *
+ * Ordering under load lives in padata_order_test, the kernel defects in
+ * padata_defects_test and CPU hotplug in padata_hotplug_test.
+ */
+#include "test_util.h"
+
+#include <climits>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+
+using namespace padata_test;
+
+namespace {
+
+class PadataApi : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		wq_ = create_workqueue("api");
+		ASSERT_NE(wq_, nullptr);
+	}
+	void TearDown() override
+	{
+		padata_free(pinst_);
+		pinst_ = nullptr;
+		destroy_workqueue(wq_);
+		restore_all_cpus();
+	}
+	/* A started instance on every possible CPU. */
+	struct padata_instance *started()
+	{
+		pinst_ = padata_alloc_possible(wq_);
+		EXPECT_NE(pinst_, nullptr);
+		EXPECT_EQ(padata_start(pinst_), 0);
+		return pinst_;
+	}
+	int last_cpu() const { return static_cast<int>(nr_cpu_ids) - 1; }
+
+	struct workqueue_struct *wq_ = nullptr;
+	struct padata_instance *pinst_ = nullptr;
+};
+
+/* Records every call of a cpumask notifier. */
+struct Recorder {
+	struct notifier_block nb;
+	struct Call {
+		unsigned long action;
+		struct cpumask pcpu;
+		struct cpumask cbcpu;
+		pthread_t thread;
+	};
+	std::mutex lock;
+	std::vector<Call> calls;
+	int ret = NOTIFY_OK;
+	int tag = 0;
+	std::vector<int> *order = nullptr; /* shared log of tags, for priorities */
+
+	explicit Recorder(int priority = 0, int tag_ = 0)
+	{
+		nb.notifier_call = call;
+		nb.next = nullptr;
+		nb.priority = priority;
+		tag = tag_;
+	}
+	static int call(struct notifier_block *nb, unsigned long action, void *data)
+	{
+		Recorder *r = container_of(nb, Recorder, nb);
+		auto *m = static_cast<struct padata_cpumask *>(data);
+		Call c;
+		c.action = action;
+		cpumask_copy(&c.pcpu, m->pcpu);
+		cpumask_copy(&c.cbcpu, m->cbcpu);
+		c.thread = pthread_self();
+		std::lock_guard<std::mutex> g(r->lock);
+		r->calls.push_back(c);
+		if (r->order)
+			r->order->push_back(r->tag);
+		return r->ret;
+	}
+	size_t count()
+	{
+		std::lock_guard<std::mutex> g(lock);
+		return calls.size();
+	}
+	Call last()
+	{
+		std::lock_guard<std::mutex> g(lock);
+		return calls.back();
+	}
+};
+
+struct cpumask usable_pcpu(struct padata_instance *pinst)
+{
+	struct padata_cpumask m;
+	EXPECT_EQ(padata_get_cpumask(pinst, &m), 0);
+	return m.pcpu[0];
+}
+
+struct cpumask usable_cbcpu(struct padata_instance *pinst)
+{
+	struct padata_cpumask m;
+	EXPECT_EQ(padata_get_cpumask(pinst, &m), 0);
+	return m.cbcpu[0];
+}
+
+} /* namespace */
+
+/* ---- padata_alloc / padata_alloc_possible ---------------------------------- */
+
+TEST_F(PadataApi, AllocRejectsNullWorkqueue)
+{
+	errno = 0;
+	EXPECT_EQ(padata_alloc(nullptr, cpu_possible_mask, cpu_possible_mask), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+	errno = 0;
+	EXPECT_EQ(padata_alloc_possible(nullptr), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(PadataApi, AllocRejectsNullMasks)
+{
+	errno = 0;
+	EXPECT_EQ(padata_alloc(wq_, nullptr, cpu_possible_mask), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+	errno = 0;
+	EXPECT_EQ(padata_alloc(wq_, cpu_possible_mask, nullptr), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(PadataApi, AllocRejectsAnEmptyParallelMask)
+{
+	struct cpumask empty = mask_of({});
+	errno = 0;
+	EXPECT_EQ(padata_alloc(wq_, &empty, cpu_possible_mask), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(PadataApi, AllocRejectsAnEmptySerialMask)
+{
+	struct cpumask empty = mask_of({});
+	errno = 0;
+	EXPECT_EQ(padata_alloc(wq_, cpu_possible_mask, &empty), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(PadataApi, AllocRejectsMasksOfNonexistentCpusOnly)
+{
+	struct cpumask ghost = mask_of({NR_CPUS - 1});
+	if (nr_cpu_ids < NR_CPUS - 1)
+		cpumask_set_cpu(nr_cpu_ids, &ghost);
+	errno = 0;
+	EXPECT_EQ(padata_alloc(wq_, &ghost, cpu_possible_mask), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+	errno = 0;
+	EXPECT_EQ(padata_alloc(wq_, cpu_possible_mask, &ghost), nullptr);
+	EXPECT_EQ(errno, EINVAL);
+}
+
+TEST_F(PadataApi, AllocAcceptsNonexistentCpusBesideActiveOnes)
+{
+	struct cpumask m = mask_of({0, NR_CPUS - 1});
+	if (nr_cpu_ids < NR_CPUS - 1)
+		cpumask_set_cpu(nr_cpu_ids, &m);
+	pinst_ = padata_alloc(wq_, &m, &m);
+	ASSERT_NE(pinst_, nullptr);
+	struct cpumask want = mask_of({0});
+	struct cpumask p = usable_pcpu(pinst_), cb = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&p, &want)) << mask_str(&p);
+	EXPECT_TRUE(cpumask_equal(&cb, &want)) << mask_str(&cb);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	Job j;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+	EXPECT_EQ(j.parallel_cpu.load(), 0);
+	EXPECT_EQ(j.serial_cpu.load(), 0);
+}
+
+TEST_F(PadataApi, AllocCopiesTheCallersMasks)
+{
+	struct cpumask p = mask_of({0}), cb = mask_of({0});
+	pinst_ = padata_alloc(wq_, &p, &cb);
+	ASSERT_NE(pinst_, nullptr);
+	cpumask_setall(&p);
+	cpumask_setall(&cb);
+	struct cpumask want = mask_of({0});
+	struct cpumask got = usable_pcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&got, &want));
+	got = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&got, &want));
+}
+
+TEST_F(PadataApi, AllocPossibleUsesEveryActiveCpuAndStartsStopped)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	struct cpumask p = usable_pcpu(pinst_), cb = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&p, cpu_active_mask)) << mask_str(&p);
+	EXPECT_TRUE(cpumask_equal(&cb, cpu_active_mask)) << mask_str(&cb);
+	Job j;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL) << "a new instance is not started";
+	EXPECT_EQ(j.parallel_runs.load(), 0);
+}
+
+/* ---- padata_start / padata_stop / padata_free -------------------------------- */
+
+TEST_F(PadataApi, StartRejectsNull)
+{
+	EXPECT_EQ(padata_start(nullptr), -EINVAL);
+}
+
+TEST_F(PadataApi, StartTwiceIsFineAndStopAcceptsNullAndRepeats)
+{
+	started();
+	EXPECT_EQ(padata_start(pinst_), 0);
+	padata_stop(nullptr);
+	padata_stop(pinst_);
+	padata_stop(pinst_);
+	Job j;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+}
+
+TEST_F(PadataApi, StartRejectsAnInstanceWhoseUsableMaskIsEmpty)
+{
+	if (nr_cpu_ids >= NR_CPUS)
+		GTEST_SKIP() << "no nonexistent CPU number to use";
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	struct cpumask ghost = mask_of({static_cast<int>(nr_cpu_ids)});
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &ghost), 0);
+	EXPECT_EQ(padata_start(pinst_), -EINVAL);
+	Job j;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, const_cast<struct cpumask *>(cpu_possible_mask)), 0);
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL, &ghost), 0);
+	EXPECT_EQ(padata_start(pinst_), -EINVAL) << "empty usable serial mask";
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL, const_cast<struct cpumask *>(cpu_possible_mask)), 0);
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL) << "valid again but never started";
+	ASSERT_EQ(padata_start(pinst_), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+}
+
+TEST_F(PadataApi, StopBlocksUntilEveryAcceptedJobHasRunSerial)
+{
+	started();
+	Gate gate;
+	Job held, tail;
+	held.hold_parallel = &gate;
+	ASSERT_EQ(padata_do_parallel(pinst_, &held.priv, 0), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &tail.priv, last_cpu()), 0);
+	ASSERT_TRUE(wait_until([&] { return held.parallel_entered.load(); }));
+	std::atomic<bool> stopped{false};
+	std::thread t([&] {
+		padata_stop(pinst_);
+		stopped.store(true);
+	});
+	std::this_thread::sleep_for(milliseconds(50));
+	EXPECT_FALSE(stopped.load()) << "padata_stop returned with a job in parallel()";
+	EXPECT_FALSE(tail.done()) << "a later job ran serial() before an earlier one";
+	gate.open();
+	t.join();
+	EXPECT_TRUE(held.done());
+	EXPECT_TRUE(tail.done());
+	EXPECT_EQ(held.serial_runs.load(), 1);
+	EXPECT_EQ(tail.serial_runs.load(), 1);
+}
+
+TEST_F(PadataApi, StopWaitsForAsynchronousCompletions)
+{
+	started();
+	Job j;
+	j.defer = true;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_until([&] { return j.parallel_runs.load() == 1; }));
+	std::atomic<bool> stopped{false};
+	std::thread t([&] {
+		padata_stop(pinst_);
+		stopped.store(true);
+	});
+	std::this_thread::sleep_for(milliseconds(50));
+	EXPECT_FALSE(stopped.load());
+	padata_do_serial(&j.priv);
+	t.join();
+	EXPECT_EQ(j.serial_runs.load(), 1);
+}
+
+TEST_F(PadataApi, StopFromInsideACallbackRefusesNewJobsWithoutWaiting)
+{
+	started();
+	Job j;
+	j.ctx = pinst_;
+	j.on_serial = [](Job *self) { padata_stop(static_cast<struct padata_instance *>(self->ctx)); };
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}, milliseconds(10000))) << "padata_stop inside serial() waited for itself";
+	Job k;
+	EXPECT_EQ(padata_do_parallel(pinst_, &k.priv, 0), -EINVAL);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &k.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&k}));
+}
+
+TEST_F(PadataApi, FreeAcceptsNullAndANeverStartedInstance)
+{
+	padata_free(nullptr);
+	struct padata_instance *p = padata_alloc_possible(wq_);
+	ASSERT_NE(p, nullptr);
+	padata_free(p);
+}
+
+TEST_F(PadataApi, FreeWaitsForAJobInParallel)
+{
+	struct padata_instance *p = padata_alloc_possible(wq_);
+	ASSERT_NE(p, nullptr);
+	ASSERT_EQ(padata_start(p), 0);
+	Gate gate;
+	Job j;
+	j.hold_parallel = &gate;
+	ASSERT_EQ(padata_do_parallel(p, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_until([&] { return j.parallel_entered.load(); }));
+	std::atomic<bool> freed{false};
+	std::thread t([&] {
+		padata_free(p);
+		freed.store(true);
+	});
+	std::this_thread::sleep_for(milliseconds(50));
+	EXPECT_FALSE(freed.load()) << "padata_free returned with a job in parallel()";
+	gate.open();
+	t.join();
+	EXPECT_EQ(j.serial_runs.load(), 1);
+}
+
+TEST_F(PadataApi, FreeWaitsForAsynchronousCompletions)
+{
+	struct padata_instance *p = padata_alloc_possible(wq_);
+	ASSERT_NE(p, nullptr);
+	ASSERT_EQ(padata_start(p), 0);
+	std::vector<Job> jobs(20);
+	for (size_t i = 0; i < jobs.size(); i++) {
+		jobs[i].defer = true;
+		ASSERT_EQ(padata_do_parallel(p, &jobs[i].priv, static_cast<int>(i % nr_cpu_ids)), 0);
+	}
+	ASSERT_TRUE(wait_until([&] {
+		for (Job &j : jobs)
+			if (j.parallel_runs.load() == 0)
+				return false;
+		return true;
+	}));
+	std::atomic<bool> freed{false};
+	std::thread t([&] {
+		padata_free(p);
+		freed.store(true);
+	});
+	std::this_thread::sleep_for(milliseconds(30));
+	EXPECT_FALSE(freed.load());
+	for (size_t i = jobs.size() - 1; i >= 1; i--)
+		padata_do_serial(&jobs[i].priv);
+	std::this_thread::sleep_for(milliseconds(30));
+	EXPECT_FALSE(freed.load()) << "padata_free returned before the first job completed";
+	for (size_t i = 1; i < jobs.size(); i++)
+		EXPECT_EQ(jobs[i].serial_runs.load(), 0) << "job " << i << " overtook job 0";
+	padata_do_serial(&jobs[0].priv);
+	t.join();
+	for (size_t i = 0; i < jobs.size(); i++)
+		EXPECT_EQ(jobs[i].serial_runs.load(), 1) << i;
+}
+
+TEST_F(PadataApi, FreeFromInsideACallbackDoesNothing)
+{
+	started();
+	Job j;
+	j.ctx = pinst_;
+	j.on_serial = [](Job *self) { padata_free(static_cast<struct padata_instance *>(self->ctx)); };
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}, milliseconds(10000)));
+	/* The instance is still alive and running. */
+	Job k;
+	ASSERT_EQ(padata_do_parallel(pinst_, &k.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&k}));
+}
+
+TEST_F(PadataApi, DestroyWorkqueueIsRefusedWhileAnInstanceUsesIt)
+{
+	started();
+	destroy_workqueue(wq_); /* refused: a message on stderr */
+	Job j;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, last_cpu()), 0);
+	ASSERT_TRUE(wait_done({&j}));
+	EXPECT_EQ(j.serial_cpu.load(), last_cpu());
+	padata_free(pinst_);
+	pinst_ = nullptr;
+	/* TearDown destroys the queue now that nothing uses it. */
+}
+
+/* ---- padata_do_parallel arguments ----------------------------------------- */
+
+TEST_F(PadataApi, DoParallelRejectsNullInstance)
+{
+	Job j;
+	EXPECT_EQ(padata_do_parallel(nullptr, &j.priv, 0), -EINVAL);
+}
+
+TEST_F(PadataApi, DoParallelRejectsNullJob)
+{
+	started();
+	EXPECT_EQ(padata_do_parallel(pinst_, nullptr, 0), -EINVAL);
+}
+
+TEST_F(PadataApi, DoParallelRejectsNullCallbacks)
+{
+	started();
+	Job j;
+	j.priv.parallel = nullptr;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	j.reset();
+	j.priv.serial = nullptr;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	j.reset();
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+}
+
+TEST_F(PadataApi, DoParallelRejectsANotStartedInstance)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	Job j;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	EXPECT_EQ(j.parallel_runs.load(), 0);
+}
+
+TEST_F(PadataApi, DoParallelRejectsOutOfRangeCbCpus)
+{
+	started();
+	const int bad[] = {-1, -2, static_cast<int>(nr_cpu_ids), NR_CPUS - 1, NR_CPUS, NR_CPUS + 1,
+			   INT_MAX, INT_MIN};
+	for (int cb : bad) {
+		Job j;
+		EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, cb), -EINVAL) << "cb_cpu " << cb;
+		EXPECT_EQ(j.parallel_runs.load(), 0);
+		/* Not queued: the caller still owns it and may submit it properly. */
+		ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+		ASSERT_TRUE(wait_done({&j}));
+		EXPECT_EQ(j.parallel_runs.load(), 1);
+		EXPECT_EQ(j.serial_runs.load(), 1);
+	}
+}
+
+TEST_F(PadataApi, DoParallelRejectsACbCpuOutsideTheSerialMask)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	struct cpumask cb = mask_of({0});
+	pinst_ = padata_alloc(wq_, cpu_possible_mask, &cb);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	Job j;
+	for (int c = 1; c < static_cast<int>(nr_cpu_ids); c++)
+		EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, c), -EINVAL) << c;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+}
+
+TEST_F(PadataApi, DoParallelRejectsAJobStillInFlightAndLeavesItAlone)
+{
+	started();
+	Gate gate;
+	Job j;
+	j.hold_parallel = &gate;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_until([&] { return j.parallel_entered.load(); }));
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, last_cpu()), -EINVAL);
+	gate.open();
+	ASSERT_TRUE(wait_done({&j}));
+	std::this_thread::sleep_for(milliseconds(20));
+	EXPECT_EQ(j.parallel_runs.load(), 1);
+	EXPECT_EQ(j.serial_runs.load(), 1);
+	EXPECT_EQ(j.serial_cpu.load(), 0);
+}
+
+TEST_F(PadataApi, AJobIsTheCallersAgainFromTheStartOfSerial)
+{
+	started();
+	/* serial() resubmits its own job until it has run 50 times. */
+	struct Loop {
+		Job job;
+		std::atomic<int> rounds{0};
+		std::atomic<int> failures{0};
+		struct padata_instance *pinst;
+	} loop;
+	loop.pinst = pinst_;
+	loop.job.ctx = &loop;
+	loop.job.on_serial = [](Job *j) {
+		Loop *l = static_cast<Loop *>(j->ctx);
+		if (l->rounds.fetch_add(1) + 1 >= 50)
+			return;
+		int cb = l->rounds.load() % static_cast<int>(nr_cpu_ids);
+		if (padata_do_parallel(l->pinst, &j->priv, cb) != 0)
+			l->failures.fetch_add(1);
+	};
+	ASSERT_EQ(padata_do_parallel(pinst_, &loop.job.priv, 0), 0);
+	ASSERT_TRUE(wait_until([&] { return loop.rounds.load() == 50; }));
+	ASSERT_TRUE(wait_until([&] { return loop.job.serial_runs.load() == 50; }));
+	EXPECT_EQ(loop.failures.load(), 0);
+	EXPECT_EQ(loop.job.parallel_runs.load(), 50);
+}
+
+TEST_F(PadataApi, InfoFieldIsLeftToTheCaller)
+{
+	started();
+	Job j;
+	j.priv.info = -12345;
+	std::atomic<int> seen{0};
+	j.ctx = &seen;
+	j.on_serial = [](Job *self) { static_cast<std::atomic<int> *>(self->ctx)->store(self->priv.info); };
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+	EXPECT_EQ(seen.load(), -12345);
+	EXPECT_EQ(j.priv.info, -12345);
+}
+
+TEST_F(PadataApi, DoSerialOnAJobNotInFlightIsIgnored)
+{
+	started();
+	Job never;
+	padata_do_serial(&never.priv); /* reported on stderr */
+	Job j;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+	std::this_thread::sleep_for(milliseconds(10));
+	padata_do_serial(&j.priv); /* finished already */
+	std::this_thread::sleep_for(milliseconds(20));
+	EXPECT_EQ(never.serial_runs.load(), 0);
+	EXPECT_EQ(j.serial_runs.load(), 1);
+	/* The instance still works. */
+	Job k;
+	ASSERT_EQ(padata_do_parallel(pinst_, &k.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&k}));
+}
+
+TEST_F(PadataApi, ParallelRunsOnTheUsableParallelMaskAndSerialOnCbCpu)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	struct cpumask p = mask_of({0});
+	struct cpumask cb = mask_of({last_cpu()});
+	pinst_ = padata_alloc(wq_, &p, &cb);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	std::vector<Job> jobs(50);
+	std::vector<Job *> ptrs;
+	for (Job &j : jobs) {
+		ASSERT_EQ(submit_retry(pinst_, &j, last_cpu()), 0);
+		ptrs.push_back(&j);
+	}
+	ASSERT_TRUE(wait_done(ptrs));
+	for (Job &j : jobs) {
+		EXPECT_EQ(j.parallel_cpu.load(), 0);
+		EXPECT_EQ(j.serial_cpu.load(), last_cpu());
+	}
+}
+
+/* ---- check order of padata_do_parallel ------------------------------------ */
+
+TEST_F(PadataApi, BadCbCpuIsReportedBeforeTheInFlightLimit)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_set_max_inflight(pinst_, 2), 0);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	Gate gate;
+	Job a, b, c;
+	a.hold_parallel = b.hold_parallel = &gate;
+	ASSERT_EQ(padata_do_parallel(pinst_, &a.priv, 0), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &b.priv, 0), 0);
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, 0), -EBUSY);
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, -1), -EINVAL);
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, INT_MAX), -EINVAL);
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, static_cast<int>(nr_cpu_ids)), -EINVAL);
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, 0), -EBUSY);
+
+	/* Not started (a padata_stop() waiting for a and b) comes first of all. */
+	std::thread stopper([&] { padata_stop(pinst_); });
+	EXPECT_TRUE(wait_until([&] { return padata_do_parallel(pinst_, &c.priv, 0) == -EINVAL; }))
+		<< "a stopping instance at its limit should answer -EINVAL";
+	gate.open();
+	stopper.join();
+	EXPECT_TRUE(a.done() && b.done());
+	EXPECT_EQ(c.parallel_runs.load(), 0);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &c.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&c}));
+}
+
+TEST_F(PadataApi, BadCbCpuIsReportedBeforeAMaskChangeInProgress)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs to change the serial mask";
+	started();
+	Gate gate;
+	Job held;
+	held.hold_parallel = &gate;
+	ASSERT_EQ(padata_do_parallel(pinst_, &held.priv, 0), 0);
+	ASSERT_TRUE(wait_until([&] { return held.parallel_entered.load(); }));
+
+	std::atomic<int> change_result{1};
+	std::thread changer([&] {
+		struct cpumask cb = mask_of({0});
+		change_result.store(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL, &cb));
+	});
+	/* Probes accepted before the change starts are fine; wait for -EBUSY. */
+	std::vector<std::unique_ptr<Job>> probes;
+	bool busy = wait_until([&] {
+		auto probe = std::make_unique<Job>();
+		int err = padata_do_parallel(pinst_, &probe->priv, 0);
+		if (err == 0)
+			probes.push_back(std::move(probe));
+		return err == -EBUSY;
+	});
+	EXPECT_TRUE(busy) << "submissions during a mask change must get -EBUSY";
+	Job c;
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, -1), -EINVAL);
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, INT_MIN), -EINVAL);
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, static_cast<int>(nr_cpu_ids)), -EINVAL);
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, 0), -EBUSY);
+	EXPECT_EQ(change_result.load(), 1) << "the change returned before the held job drained";
+	gate.open();
+	changer.join();
+	EXPECT_EQ(change_result.load(), 0);
+	EXPECT_TRUE(held.done()) << "the change returned before the held job ran serial()";
+	std::vector<Job *> accepted;
+	for (auto &p : probes)
+		accepted.push_back(p.get());
+	EXPECT_TRUE(wait_done(accepted)) << "a probe accepted before the change was lost";
+	/* The new serial mask is in force. */
+	EXPECT_EQ(padata_do_parallel(pinst_, &c.priv, 1), -EINVAL);
+	ASSERT_EQ(padata_do_parallel(pinst_, &c.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&c}));
+}
+
+/* ---- in-flight limit --------------------------------------------------- */
+
+TEST_F(PadataApi, InFlightLimitGivesEbusyAndTheJobStaysTheCallers)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	EXPECT_EQ(padata_get_max_inflight(pinst_), static_cast<unsigned int>(MAX_OBJ_NUM));
+	ASSERT_EQ(padata_set_max_inflight(pinst_, 3), 0);
+	EXPECT_EQ(padata_get_max_inflight(pinst_), 3u);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	std::vector<Job> jobs(4);
+	for (int i = 0; i < 3; i++) {
+		jobs[i].defer = true;
+		ASSERT_EQ(padata_do_parallel(pinst_, &jobs[i].priv, 0), 0);
+	}
+	EXPECT_EQ(padata_do_parallel(pinst_, &jobs[3].priv, 0), -EBUSY);
+	EXPECT_EQ(jobs[3].parallel_runs.load(), 0);
+	/* Finish a job only after its parallel() has returned it to us. */
+	ASSERT_TRUE(wait_until([&] {
+		return jobs[0].parallel_runs.load() == 1 && jobs[1].parallel_runs.load() == 1 &&
+		       jobs[2].parallel_runs.load() == 1;
+	}));
+	padata_do_serial(&jobs[1].priv);
+	padata_do_serial(&jobs[2].priv);
+	std::this_thread::sleep_for(milliseconds(10));
+	EXPECT_EQ(padata_do_parallel(pinst_, &jobs[3].priv, 0), -EBUSY)
+		<< "jobs 1 and 2 wait for job 0 in the reorder stage: still in flight";
+	padata_do_serial(&jobs[0].priv);
+	ASSERT_TRUE(wait_done({&jobs[0], &jobs[1], &jobs[2]}));
+	ASSERT_EQ(submit_retry(pinst_, &jobs[3], 0), 0);
+	ASSERT_TRUE(wait_until([&] { return jobs[3].parallel_runs.load() == 1; }));
+	padata_do_serial(&jobs[3].priv);
+	ASSERT_TRUE(wait_done({&jobs[3]}));
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(jobs[i].serial_runs.load(), 1) << i;
+}
+
+TEST_F(PadataApi, AJobCountsAsInFlightUntilSerialReturns)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_set_max_inflight(pinst_, 1), 0);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	Gate gate;
+	Job a, b;
+	a.hold_serial = &gate;
+	ASSERT_EQ(padata_do_parallel(pinst_, &a.priv, 0), 0);
+	ASSERT_TRUE(wait_until([&] { return a.serial_entered.load(); }));
+	EXPECT_EQ(padata_do_parallel(pinst_, &b.priv, 0), -EBUSY) << "a is inside serial()";
+	gate.open();
+	ASSERT_EQ(submit_retry(pinst_, &b, 0), 0);
+	ASSERT_TRUE(wait_done({&a, &b}));
+}
+
+TEST_F(PadataApi, SetMaxInflightRejectsBadArguments)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	EXPECT_EQ(padata_set_max_inflight(nullptr, 10), -EINVAL);
+	EXPECT_EQ(padata_set_max_inflight(pinst_, 0), -EINVAL);
+	EXPECT_EQ(padata_set_max_inflight(pinst_, PADATA_MAX_INFLIGHT_LIMIT + 1), -EINVAL);
+	EXPECT_EQ(padata_set_max_inflight(pinst_, UINT_MAX), -EINVAL);
+	EXPECT_EQ(padata_get_max_inflight(pinst_), static_cast<unsigned int>(MAX_OBJ_NUM));
+	EXPECT_EQ(padata_set_max_inflight(pinst_, 1), 0);
+	EXPECT_EQ(padata_set_max_inflight(pinst_, PADATA_MAX_INFLIGHT_LIMIT), 0);
+	EXPECT_EQ(padata_get_max_inflight(pinst_), PADATA_MAX_INFLIGHT_LIMIT);
+	EXPECT_EQ(padata_get_max_inflight(nullptr), 0u);
+}
+
+TEST_F(PadataApi, SetMaxInflightIsRefusedWhileStarted)
+{
+	started();
+	EXPECT_EQ(padata_set_max_inflight(pinst_, 10), -EBUSY);
+	EXPECT_EQ(padata_get_max_inflight(pinst_), static_cast<unsigned int>(MAX_OBJ_NUM));
+	padata_stop(pinst_);
+	EXPECT_EQ(padata_set_max_inflight(pinst_, 10), 0);
+}
+
+TEST_F(PadataApi, SetMaxInflightFromAWorkerIsEdeadlk)
+{
+	started();
+	struct padata_instance *other = padata_alloc_possible(wq_);
+	ASSERT_NE(other, nullptr);
+	std::atomic<int> result{1};
+	struct Ctx {
+		struct padata_instance *other;
+		std::atomic<int> *result;
+	} ctx{other, &result};
+	Job j;
+	j.ctx = &ctx;
+	j.on_parallel = [](Job *self) {
+		Ctx *c = static_cast<Ctx *>(self->ctx);
+		c->result->store(padata_set_max_inflight(c->other, 7));
+	};
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+	EXPECT_EQ(result.load(), -EDEADLK);
+	EXPECT_EQ(padata_get_max_inflight(other), static_cast<unsigned int>(MAX_OBJ_NUM));
+	padata_free(other);
+}
+
+/* ---- mask changes ------------------------------------------------------ */
+
+TEST_F(PadataApi, SetCpumasksRejectsNullArguments)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	struct cpumask m = mask_of({0});
+	EXPECT_EQ(padata_set_cpumasks(nullptr, &m, &m), -EINVAL);
+	EXPECT_EQ(padata_set_cpumasks(pinst_, nullptr, &m), -EINVAL);
+	EXPECT_EQ(padata_set_cpumasks(pinst_, &m, nullptr), -EINVAL);
+	struct cpumask p = usable_pcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&p, cpu_active_mask)) << "a rejected call changed the masks";
+}
+
+TEST_F(PadataApi, SetCpumaskRejectsNullArguments)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	struct cpumask m = mask_of({0});
+	EXPECT_EQ(padata_set_cpumask(nullptr, PADATA_CPU_PARALLEL, &m), -EINVAL);
+	EXPECT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, nullptr), -EINVAL);
+	EXPECT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL, nullptr), -EINVAL);
+}
+
+TEST_F(PadataApi, SetCpumaskRejectsUnknownMaskTypes)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	struct cpumask m = mask_of({0});
+	const int bad[] = {0, PADATA_CPU_SERIAL | PADATA_CPU_PARALLEL, 4, -1, INT_MAX, INT_MIN};
+	for (int type : bad)
+		EXPECT_EQ(padata_set_cpumask(pinst_, type, &m), -EINVAL) << "type " << type;
+	struct cpumask p = usable_pcpu(pinst_), cb = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&p, cpu_active_mask));
+	EXPECT_TRUE(cpumask_equal(&cb, cpu_active_mask));
+}
+
+TEST_F(PadataApi, SetCpumaskReplacesOneMaskAndSetCpumasksBoth)
+{
+	started();
+	struct cpumask p1 = mask_of({0});
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &p1), 0);
+	struct cpumask got = usable_pcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&got, &p1));
+	got = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&got, cpu_active_mask));
+
+	struct cpumask cb1 = mask_of({last_cpu()});
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL, &cb1), 0);
+	got = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&got, &cb1));
+
+	Job j;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, last_cpu()), 0) << "still started after the change";
+	ASSERT_TRUE(wait_done({&j}));
+	EXPECT_EQ(j.parallel_cpu.load(), 0);
+	EXPECT_EQ(j.serial_cpu.load(), last_cpu());
+
+	struct cpumask all;
+	cpumask_setall(&all);
+	ASSERT_EQ(padata_set_cpumasks(pinst_, &all, &all), 0);
+	got = usable_pcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&got, cpu_active_mask));
+	got = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&got, cpu_active_mask));
+}
+
+TEST_F(PadataApi, AMaskWithoutActiveCpusLeavesTheInstanceInvalidUntilFixed)
+{
+	if (nr_cpu_ids >= NR_CPUS)
+		GTEST_SKIP() << "no nonexistent CPU number to use";
+	started();
+	struct cpumask ghost = mask_of({NR_CPUS - 1});
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &ghost), 0);
+	struct cpumask got = usable_pcpu(pinst_);
+	EXPECT_TRUE(cpumask_empty(&got));
+	Job j;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	struct cpumask one = mask_of({0});
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &one), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0) << "a started instance runs again once valid";
+	ASSERT_TRUE(wait_done({&j}));
+
+	ASSERT_EQ(padata_set_cpumasks(pinst_, &ghost, &ghost), 0);
+	j.reset();
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), -EINVAL);
+	ASSERT_EQ(padata_set_cpumasks(pinst_, &one, &one), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	ASSERT_TRUE(wait_done({&j}));
+}
+
+TEST_F(PadataApi, AddAndRemoveCpuRejectNullInstance)
+{
+	EXPECT_EQ(padata_add_cpu(nullptr, 0, PADATA_CPU_PARALLEL), -EINVAL);
+	EXPECT_EQ(padata_remove_cpu(nullptr, 0, PADATA_CPU_PARALLEL), -EINVAL);
+}
+
+TEST_F(PadataApi, AddAndRemoveCpuRejectOutOfRangeCpus)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	const int bad[] = {-1, static_cast<int>(nr_cpu_ids), NR_CPUS, INT_MAX, INT_MIN};
+	for (int cpu : bad) {
+		EXPECT_EQ(padata_add_cpu(pinst_, cpu, PADATA_CPU_PARALLEL), -EINVAL) << cpu;
+		EXPECT_EQ(padata_remove_cpu(pinst_, cpu, PADATA_CPU_SERIAL), -EINVAL) << cpu;
+	}
+}
+
+TEST_F(PadataApi, AddAndRemoveCpuRejectBadMaskBits)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	const int bad[] = {0, 4, 7, 8 | PADATA_CPU_SERIAL, -1, INT_MIN};
+	for (int mask : bad) {
+		EXPECT_EQ(padata_add_cpu(pinst_, 0, mask), -EINVAL) << mask;
+		EXPECT_EQ(padata_remove_cpu(pinst_, 0, mask), -EINVAL) << mask;
+	}
+	struct cpumask p = usable_pcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&p, cpu_active_mask));
+}
+
+TEST_F(PadataApi, RemoveAndAddCpuChangeTheNamedMasks)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	started();
+	int c = last_cpu();
+	ASSERT_EQ(padata_remove_cpu(pinst_, c, PADATA_CPU_SERIAL), 0);
+	struct cpumask p = usable_pcpu(pinst_), cb = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_test_cpu(c, &p));
+	EXPECT_FALSE(cpumask_test_cpu(c, &cb));
+	Job j;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, c), -EINVAL);
+	ASSERT_EQ(padata_remove_cpu(pinst_, c, PADATA_CPU_PARALLEL), 0);
+	p = usable_pcpu(pinst_);
+	EXPECT_FALSE(cpumask_test_cpu(c, &p));
+	ASSERT_EQ(padata_add_cpu(pinst_, c, PADATA_CPU_SERIAL | PADATA_CPU_PARALLEL), 0);
+	p = usable_pcpu(pinst_);
+	cb = usable_cbcpu(pinst_);
+	EXPECT_TRUE(cpumask_test_cpu(c, &p));
+	EXPECT_TRUE(cpumask_test_cpu(c, &cb));
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, c), 0);
+	ASSERT_TRUE(wait_done({&j}));
+	EXPECT_EQ(j.serial_cpu.load(), c);
+	/* Removing and re-adding a CPU that is already out or in is harmless. */
+	EXPECT_EQ(padata_add_cpu(pinst_, c, PADATA_CPU_SERIAL), 0);
+	ASSERT_EQ(padata_remove_cpu(pinst_, c, PADATA_CPU_SERIAL | PADATA_CPU_PARALLEL), 0);
+	EXPECT_EQ(padata_remove_cpu(pinst_, c, PADATA_CPU_SERIAL), 0);
+}
+
+TEST_F(PadataApi, MaskChangesFromInsideCallbacksAreEdeadlk)
+{
+	started();
+	struct Results {
+		struct padata_instance *pinst;
+		std::atomic<int> r[6];
+	} res;
+	res.pinst = pinst_;
+	for (auto &r : res.r)
+		r.store(1);
+	auto probe = [](Job *self) {
+		Results *r = static_cast<Results *>(self->ctx);
+		struct cpumask m = mask_of({0});
+		int base = self->id * 3;
+		r->r[base + 0].store(padata_set_cpumask(r->pinst, PADATA_CPU_PARALLEL, &m));
+		r->r[base + 1].store(padata_set_cpumasks(r->pinst, &m, &m));
+		r->r[base + 2].store(padata_add_cpu(r->pinst, 0, PADATA_CPU_SERIAL) == -EDEADLK &&
+					     padata_remove_cpu(r->pinst, 0, PADATA_CPU_SERIAL) == -EDEADLK
+				     ? -EDEADLK
+				     : 0);
+	};
+	Job in_parallel, in_serial;
+	in_parallel.id = 0;
+	in_parallel.ctx = &res;
+	in_parallel.on_parallel = probe;
+	in_serial.id = 1;
+	in_serial.ctx = &res;
+	in_serial.on_serial = probe;
+	ASSERT_EQ(padata_do_parallel(pinst_, &in_parallel.priv, 0), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &in_serial.priv, last_cpu()), 0);
+	ASSERT_TRUE(wait_done({&in_parallel, &in_serial}, milliseconds(10000))) << "a mask change hung in a callback";
+	for (int i = 0; i < 6; i++)
+		EXPECT_EQ(res.r[i].load(), -EDEADLK) << "call " << i;
+	struct cpumask p = usable_pcpu(pinst_);
+	EXPECT_TRUE(cpumask_equal(&p, cpu_active_mask)) << "a refused change took effect";
+}
+
+/* ---- notifiers ---------------------------------------------------------- */
+
+TEST_F(PadataApi, RegisterNotifierRejectsNullArguments)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	Recorder r;
+	EXPECT_EQ(padata_register_cpumask_notifier(nullptr, &r.nb), -EINVAL);
+	EXPECT_EQ(padata_register_cpumask_notifier(pinst_, nullptr), -EINVAL);
+	r.nb.notifier_call = nullptr;
+	EXPECT_EQ(padata_register_cpumask_notifier(pinst_, &r.nb), -EINVAL);
+	EXPECT_EQ(padata_unregister_cpumask_notifier(nullptr, &r.nb), -EINVAL);
+	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, nullptr), -EINVAL);
+}
+
+TEST_F(PadataApi, RegisterTwiceIsEexistAndUnregisterUnknownIsEnoent)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	Recorder r, other;
+	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, &r.nb), -ENOENT);
+	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &r.nb), 0);
+	EXPECT_EQ(padata_register_cpumask_notifier(pinst_, &r.nb), -EEXIST);
+	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, &other.nb), -ENOENT);
+	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, &r.nb), 0);
+	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, &r.nb), -ENOENT);
+	/* Registered on another instance is not registered on this one. */
+	struct padata_instance *p2 = padata_alloc_possible(wq_);
+	ASSERT_NE(p2, nullptr);
+	ASSERT_EQ(padata_register_cpumask_notifier(p2, &r.nb), 0);
+	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, &r.nb), -ENOENT);
+	EXPECT_EQ(padata_unregister_cpumask_notifier(p2, &r.nb), 0);
+	padata_free(p2);
+}
+
+TEST_F(PadataApi, NotifiersGetTheChangedBitsAndTheNewUsableMasks)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	started();
+	Recorder r;
+	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &r.nb), 0);
+	struct cpumask p1 = mask_of({0});
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &p1), 0);
+	ASSERT_EQ(r.count(), 1u);
+	Recorder::Call c = r.last();
+	EXPECT_EQ(c.action, static_cast<unsigned long>(PADATA_CPU_PARALLEL));
+	EXPECT_TRUE(cpumask_equal(&c.pcpu, &p1)) << mask_str(&c.pcpu);
+	EXPECT_TRUE(cpumask_equal(&c.cbcpu, cpu_active_mask)) << mask_str(&c.cbcpu);
+	EXPECT_TRUE(pthread_equal(c.thread, pthread_self())) << "notifiers run on the changing thread";
+
+	struct cpumask cb1 = mask_of({last_cpu()});
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL, &cb1), 0);
+	ASSERT_EQ(r.count(), 2u);
+	c = r.last();
+	EXPECT_EQ(c.action, static_cast<unsigned long>(PADATA_CPU_SERIAL));
+	EXPECT_TRUE(cpumask_equal(&c.pcpu, &p1));
+	EXPECT_TRUE(cpumask_equal(&c.cbcpu, &cb1));
+
+	struct cpumask all;
+	cpumask_setall(&all);
+	ASSERT_EQ(padata_set_cpumasks(pinst_, &all, &all), 0);
+	ASSERT_EQ(r.count(), 3u);
+	c = r.last();
+	EXPECT_EQ(c.action, static_cast<unsigned long>(PADATA_CPU_SERIAL | PADATA_CPU_PARALLEL));
+	EXPECT_TRUE(cpumask_equal(&c.pcpu, cpu_active_mask));
+	EXPECT_TRUE(cpumask_equal(&c.cbcpu, cpu_active_mask));
+
+	ASSERT_EQ(padata_remove_cpu(pinst_, 0, PADATA_CPU_SERIAL), 0);
+	ASSERT_EQ(r.count(), 4u);
+	c = r.last();
+	EXPECT_EQ(c.action, static_cast<unsigned long>(PADATA_CPU_SERIAL));
+	EXPECT_FALSE(cpumask_test_cpu(0, &c.cbcpu));
+	EXPECT_TRUE(cpumask_test_cpu(0, &c.pcpu));
+
+	ASSERT_EQ(padata_add_cpu(pinst_, 0, PADATA_CPU_SERIAL | PADATA_CPU_PARALLEL), 0);
+	ASSERT_EQ(r.count(), 5u);
+	c = r.last();
+	EXPECT_EQ(c.action, static_cast<unsigned long>(PADATA_CPU_SERIAL)) << "only the serial mask changed";
+	EXPECT_TRUE(cpumask_equal(&c.cbcpu, cpu_active_mask));
+}
+
+TEST_F(PadataApi, NotifiersAreNotCalledWhenTheUsableMasksStayTheSame)
+{
+	started();
+	Recorder r;
+	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &r.nb), 0);
+	struct cpumask all;
+	cpumask_setall(&all);
+	ASSERT_EQ(padata_set_cpumasks(pinst_, &all, &all), 0);
+	ASSERT_EQ(padata_add_cpu(pinst_, 0, PADATA_CPU_PARALLEL), 0);
+	if (nr_cpu_ids < NR_CPUS) {
+		/* Adding a nonexistent CPU changes the user mask, not the usable one. */
+		struct cpumask more = all;
+		cpumask_set_cpu(nr_cpu_ids, &more);
+		ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &more), 0);
+	}
+	EXPECT_EQ(r.count(), 0u);
+}
+
+TEST_F(PadataApi, UnregisteredNotifiersAreNotCalled)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	started();
+	Recorder r;
+	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &r.nb), 0);
+	ASSERT_EQ(padata_unregister_cpumask_notifier(pinst_, &r.nb), 0);
+	ASSERT_EQ(padata_remove_cpu(pinst_, 0, PADATA_CPU_PARALLEL), 0);
+	EXPECT_EQ(r.count(), 0u);
+}
+
+TEST_F(PadataApi, NotifiersRunByPriorityThenRegistrationOrderAndStopOnStopMask)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	started();
+	std::vector<int> order;
+	Recorder low(-5, 1), mid_a(0, 2), mid_b(0, 3), high(10, 4);
+	for (Recorder *r : {&low, &mid_a, &mid_b, &high}) {
+		r->order = &order;
+		ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &r->nb), 0);
+	}
+	ASSERT_EQ(padata_remove_cpu(pinst_, 0, PADATA_CPU_PARALLEL), 0);
+	EXPECT_EQ(order, (std::vector<int>{4, 2, 3, 1}));
+	order.clear();
+	mid_a.ret = NOTIFY_STOP;
+	ASSERT_EQ(padata_add_cpu(pinst_, 0, PADATA_CPU_PARALLEL), 0);
+	EXPECT_EQ(order, (std::vector<int>{4, 2})) << "NOTIFY_STOP ends the chain";
+}
+
+TEST_F(PadataApi, PadataCallsFromInsideANotifier)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	started();
+	struct Inner {
+		struct notifier_block nb;
+		struct padata_instance *pinst;
+		struct notifier_block spare;
+		int reg = 1, unreg = 1, set = 1, add = 1, get = 1;
+		struct cpumask got_pcpu;
+		struct cpumask data_pcpu;
+	} in;
+	in.pinst = pinst_;
+	in.spare = {Recorder::call, nullptr, 0};
+	in.nb = {[](struct notifier_block *nb, unsigned long, void *data) -> int {
+			 Inner *me = container_of(nb, Inner, nb);
+			 struct cpumask m = mask_of({0});
+			 me->reg = padata_register_cpumask_notifier(me->pinst, &me->spare);
+			 me->unreg = padata_unregister_cpumask_notifier(me->pinst, &me->nb);
+			 me->set = padata_set_cpumask(me->pinst, PADATA_CPU_SERIAL, &m);
+			 me->add = padata_add_cpu(me->pinst, 0, PADATA_CPU_PARALLEL);
+			 struct padata_cpumask cur;
+			 me->get = padata_get_cpumask(me->pinst, &cur);
+			 cpumask_copy(&me->got_pcpu, cur.pcpu);
+			 cpumask_copy(&me->data_pcpu, static_cast<struct padata_cpumask *>(data)->pcpu);
+			 return NOTIFY_OK;
+		 },
+		 nullptr, 0};
+	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &in.nb), 0);
+	int err = 1;
+	run_bounded("padata_remove_cpu with a notifier calling padata functions",
+		    [&] { err = padata_remove_cpu(pinst_, 0, PADATA_CPU_PARALLEL); },
+		    milliseconds(10000));
+	ASSERT_EQ(err, 0);
+	EXPECT_EQ(in.reg, -EDEADLK);
+	EXPECT_EQ(in.unreg, -EDEADLK);
+	EXPECT_EQ(in.set, -EDEADLK);
+	EXPECT_EQ(in.add, -EDEADLK);
+	EXPECT_EQ(in.get, 0) << "reading the masks from a notifier must work (no lock held)";
+	EXPECT_TRUE(cpumask_equal(&in.got_pcpu, &in.data_pcpu));
+	EXPECT_FALSE(cpumask_test_cpu(0, &in.data_pcpu));
+	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, &in.nb), 0) << "the refused unregister left it registered";
+	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, &in.spare), -ENOENT);
+}
+
+/* ---- extensions ---------------------------------------------------------- */
+
+TEST_F(PadataApi, GetCpumaskRejectsNullArguments)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	struct padata_cpumask m;
+	EXPECT_EQ(padata_get_cpumask(nullptr, &m), -EINVAL);
+	EXPECT_EQ(padata_get_cpumask(pinst_, nullptr), -EINVAL);
+}
+
+TEST_F(PadataApi, TestSetSeqRejectsNullAndAStartedInstance)
+{
+	EXPECT_EQ(padata_test_set_seq(nullptr, 5), -EINVAL);
+	started();
+	EXPECT_EQ(padata_test_set_seq(pinst_, 5), -EBUSY);
+	padata_stop(pinst_);
+	EXPECT_EQ(padata_test_set_seq(pinst_, 5), 0);
+	EXPECT_EQ(padata_test_set_seq(pinst_, 0xFFFFFFFFu), 0);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	std::vector<Job> jobs(8);
+	std::vector<Job *> ptrs;
+	for (Job &j : jobs) {
+		ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+		ptrs.push_back(&j);
+	}
+	ASSERT_TRUE(wait_done(ptrs));
+}
+
+TEST_F(PadataApi, AbiQueryAnswersEveryPublicLayout)
+{
+#define EXPECT_ABI(expr, text) EXPECT_EQ(padata_abi_query(text), static_cast<long>(expr)) << text
+	EXPECT_ABI(sizeof(struct padata_priv), "sizeof(struct padata_priv)");
+	EXPECT_ABI(offsetof(struct padata_priv, next), "offsetof(struct padata_priv, next)");
+	EXPECT_ABI(offsetof(struct padata_priv, pd), "offsetof(struct padata_priv, pd)");
+	EXPECT_ABI(offsetof(struct padata_priv, seq_nr), "offsetof(struct padata_priv, seq_nr)");
+	EXPECT_ABI(offsetof(struct padata_priv, cb_cpu), "offsetof(struct padata_priv, cb_cpu)");
+	EXPECT_ABI(offsetof(struct padata_priv, info), "offsetof(struct padata_priv, info)");
+	EXPECT_ABI(offsetof(struct padata_priv, state), "offsetof(struct padata_priv, state)");
+	EXPECT_ABI(offsetof(struct padata_priv, parallel), "offsetof(struct padata_priv, parallel)");
+	EXPECT_ABI(offsetof(struct padata_priv, serial), "offsetof(struct padata_priv, serial)");
+	EXPECT_ABI(sizeof(struct work_struct), "sizeof(struct work_struct)");
+	EXPECT_ABI(offsetof(struct work_struct, data), "offsetof(struct work_struct, data)");
+	EXPECT_ABI(offsetof(struct work_struct, entry_next), "offsetof(struct work_struct, entry_next)");
+	EXPECT_ABI(offsetof(struct work_struct, wq), "offsetof(struct work_struct, wq)");
+	EXPECT_ABI(offsetof(struct work_struct, func), "offsetof(struct work_struct, func)");
+	EXPECT_ABI(sizeof(struct notifier_block), "sizeof(struct notifier_block)");
+	EXPECT_ABI(offsetof(struct notifier_block, notifier_call), "offsetof(struct notifier_block, notifier_call)");
+	EXPECT_ABI(offsetof(struct notifier_block, next), "offsetof(struct notifier_block, next)");
+	EXPECT_ABI(offsetof(struct notifier_block, priority), "offsetof(struct notifier_block, priority)");
+	EXPECT_ABI(sizeof(struct cpumask), "sizeof(struct cpumask)");
+	EXPECT_ABI(offsetof(struct cpumask, bits), "offsetof(struct cpumask, bits)");
+	EXPECT_ABI(sizeof(struct padata_cpumask), "sizeof(struct padata_cpumask)");
+	EXPECT_ABI(offsetof(struct padata_cpumask, pcpu), "offsetof(struct padata_cpumask, pcpu)");
+	EXPECT_ABI(offsetof(struct padata_cpumask, cbcpu), "offsetof(struct padata_cpumask, cbcpu)");
+#undef EXPECT_ABI
+}
+
+TEST_F(PadataApi, AbiQueryAnswersMinusOneForUnknownNames)
+{
+	EXPECT_EQ(padata_abi_query(nullptr), -1);
+	EXPECT_EQ(padata_abi_query(""), -1);
+	EXPECT_EQ(padata_abi_query("sizeof(struct nothing)"), -1);
+	EXPECT_EQ(padata_abi_query("offsetof(struct padata_priv, nothing)"), -1);
+	EXPECT_EQ(padata_abi_query("sizeof(struct padata_priv) "), -1);
+	EXPECT_EQ(padata_abi_query("SIZEOF(STRUCT PADATA_PRIV)"), -1);
+}
