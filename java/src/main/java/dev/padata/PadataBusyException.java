@@ -8,6 +8,9 @@ import java.io.Serial;
  * the instance's in-flight limit is reached or a cpumask change is in progress; or a CPU could
  * not be taken down because it is the last active one. Retrying later is the remedy;
  * {@link OrderedPipeline} does it for you.
+ *
+ * <p>It is an expected, retryable answer that callers may see millions of times in a
+ * back-pressure loop, so it records no stack trace (the message names the call and the value).
  */
 public class PadataBusyException extends RuntimeException {
     @Serial
@@ -15,6 +18,6 @@ public class PadataBusyException extends RuntimeException {
 
     /** With a message saying what was busy and with which value. */
     public PadataBusyException(String message) {
-        super(message);
+        super(message, null, false, false);
     }
 }
