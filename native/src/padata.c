@@ -28,12 +28,18 @@
  * which outlives the instance.
  *
  * The state word packs what a submission must check into one atomic:
- * bits 0-31 jobs in flight, bits 32-47 foreign do_serial references, and
- * the STARTED / INVALID / CHANGING flags. A submission adds one job and
- * reads the flags in the same fetch_add; a mask change sets CHANGING and
- * waits for the counts to reach zero, so no submission can see a half
- * changed instance and every job accepted before the change is serialized
- * before any job accepted after it.
+ * bits 0-31 the next sequence number (= jobs accepted, mod 2^32), bits
+ * 32-47 references of threads that are not the instance's workers (a
+ * submitter until it has queued the drain, a foreign padata_do_serial),
+ * bits 48-55 threads waiting for a drain, and the STARTED / INVALID /
+ * CHANGING flags. A submission checks the flags and the in-flight limit
+ * and takes its sequence number in one CAS. Jobs completed are counted
+ * per serial CPU (each by its own worker, no shared write per job); jobs
+ * in flight = accepted - completed, which the submitter reads from a
+ * cached sum and refreshes only near the limit. A mask change sets
+ * CHANGING and waits for in flight and references to reach zero, so no
+ * submission can see a half-changed instance and every job accepted
+ * before the change is serialized before any job accepted after it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,14 +49,23 @@
 
 #include "internal.h"
 
-#define ST_JOBS      0x00000000ffffffffull
+#define ST_SEQ       0x00000000ffffffffull
 #define ST_REF_ONE   0x0000000100000000ull
 #define ST_REFS      0x0000ffff00000000ull
+#define ST_WAIT_ONE  0x0001000000000000ull
+#define ST_WAITERS   0x00ff000000000000ull
 #define ST_STARTED   (1ull << 56)
 #define ST_INVALID   (1ull << 57)
 #define ST_CHANGING  (1ull << 58)
 
 enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_DONE = 2 };
+
+/* Ring entry of a sequence number whose submission was cancelled. */
+#define RING_SKIP ((struct padata_priv *)1)
+
+/* The submitter refreshes its cached completion count at least this often
+ * (in sequence numbers), so the cached difference can never wrap. */
+#define DONE_CACHE_REFRESH 0xfffffu
 
 /* Jobs the releaser collects before it hands them to serial queues. */
 #define REORDER_BATCH 512
@@ -70,12 +85,13 @@ struct squeue {
 	struct work_struct work;
 	struct parallel_data *pd;
 	int cpu;
+	uint32_t done padata__aligned;  /* serial() calls returned; this CPU's worker writes */
 } padata__aligned;
 
 struct parallel_data {
-	/* Submission side: one line, two RMWs per job. */
+	/* Submission side: one line, one CAS per job (plus the reference drop). */
 	uint64_t state padata__aligned;
-	uint32_t seq;
+	uint32_t done_cache;             /* a recent completed_total(), never ahead */
 	unsigned int limit;
 
 	/* Read-mostly; rewritten only while drained (state CHANGING). */
@@ -89,6 +105,11 @@ struct parallel_data {
 	uint32_t ring_mask;
 	struct pqueue *pq;
 	struct squeue *sq;
+
+	/* Completion count offsets: cancelled sequence numbers (released by
+	 * the releaser), and the base that padata_test_set_seq() moves. */
+	uint32_t skipped padata__aligned;
+	uint32_t done_base;
 
 	/* Reorder side. */
 	uint32_t reorder_busy padata__aligned; /* the releaser token */
@@ -127,52 +148,63 @@ static inline bool in_worker_of(const struct parallel_data *pd)
 
 /* ---- waiting for the counts ------------------------------------------- */
 
+/* Jobs whose serial() returned (or that were cancelled), mod 2^32. */
+static uint32_t completed_total(const struct parallel_data *pd)
+{
+	/* seq_cst: pairs with the seq_cst stores in serial_work() for waiters. */
+	uint32_t t = __atomic_load_n(&pd->done_base, __ATOMIC_SEQ_CST) +
+		     __atomic_load_n(&pd->skipped, __ATOMIC_SEQ_CST);
+	for (unsigned int c = 0; c < pd->nr; c++)
+		t += __atomic_load_n(&pd->sq[c].done, __ATOMIC_SEQ_CST);
+	return t;
+}
+
 static bool jobs_drained(void *arg)
 {
 	struct parallel_data *pd = arg;
-	return (__atomic_load_n(&pd->state, __ATOMIC_SEQ_CST) & ST_JOBS) == 0;
+	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
+	return (uint32_t)s == completed_total(pd);
 }
 
 static bool fully_drained(void *arg)
 {
 	struct parallel_data *pd = arg;
-	return (__atomic_load_n(&pd->state, __ATOMIC_SEQ_CST) & (ST_JOBS | ST_REFS)) == 0;
+	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
+	return !(s & ST_REFS) && (uint32_t)s == completed_total(pd);
 }
 
 /*
- * Drop @delta from the state word from inside one of @pd's work items:
- * padata_free() flushes those before it frees anything, so touching @pd
- * and its queue after the drop is safe. Wakes waiters when nothing is left.
+ * Wait for @done(@pd) as a registered waiter: reference drops see the
+ * waiter count in the state word and wake us through the workqueue.
  */
-static inline void state_drop_covered(struct parallel_data *pd, uint64_t delta)
+static void drain_wait(struct parallel_data *pd, bool (*done)(void *))
 {
-	/* Pairs with the seq_cst loads in jobs_drained()/fully_drained(). */
-	uint64_t s = __atomic_sub_fetch(&pd->state, delta, __ATOMIC_SEQ_CST);
-	if ((s & (ST_JOBS | ST_REFS)) == 0)
-		padata__wq_signal(pd->wq);
+	__atomic_fetch_add(&pd->state, ST_WAIT_ONE, __ATOMIC_SEQ_CST);
+	padata__wq_wait(pd->wq, done, pd);
+	__atomic_fetch_sub(&pd->state, ST_WAIT_ONE, __ATOMIC_SEQ_CST);
 }
 
 /*
- * Drop @delta from any other thread. Once the counts reach zero,
- * padata_free() may return and the caller may destroy the queue, so a
- * drop that may be the last one first registers with the queue
- * (padata__wq_hold), which destroy_workqueue() waits for; a drop that
- * cannot be the last is a plain CAS. @wq is read before the drop.
+ * Drop @delta (references) from a thread that is not running one of @pd's
+ * work items. With nobody waiting, the drop is a plain CAS and the thread
+ * touches nothing afterwards. With a waiter, the drop may let padata_free()
+ * return and the caller destroy the queue, so the thread holds the queue
+ * (padata__wq_hold, which destroy_workqueue() waits for) across the drop
+ * and the wake-up. @wq is read before the drop.
  */
 static inline void state_drop(struct parallel_data *pd, uint64_t delta,
 			      struct workqueue_struct *wq)
 {
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
 	for (;;) {
-		if (((s - delta) & (ST_JOBS | ST_REFS)) == 0) {
+		if (s & ST_WAITERS) {
 			padata__wq_hold(wq);
-			s = __atomic_sub_fetch(&pd->state, delta, __ATOMIC_SEQ_CST);
-			if ((s & (ST_JOBS | ST_REFS)) == 0)
-				padata__wq_signal(wq);
+			__atomic_fetch_sub(&pd->state, delta, __ATOMIC_SEQ_CST);
+			padata__wq_signal(wq);
 			padata__wq_unhold(wq);
 			return;
 		}
-		/* Pairs with the seq_cst loads in jobs_drained()/fully_drained(). */
+		/* Pairs with the fetch_add of ST_WAIT_ONE in drain_wait(). */
 		if (__atomic_compare_exchange_n(&pd->state, &s, s - delta, true, __ATOMIC_SEQ_CST,
 						__ATOMIC_RELAXED))
 			return;
@@ -296,32 +328,53 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 		return -EINVAL; /* still in flight: leave it alone */
 
 	/*
-	 * One job, plus a reference that covers this thread until it has
-	 * queued the drain below: the job may be taken, finished and
-	 * serialized by other threads before we get there, and the instance
-	 * must not change or go away under us meanwhile.
+	 * Take a sequence number and a reference in one CAS, having checked
+	 * the flags and the limit against the same value. The reference covers
+	 * this thread until it has queued the drain below: the job may be
+	 * taken, finished and serialized by other threads before that, and the
+	 * instance must not change or go away under us meanwhile.
 	 * Pairs with the fetch_or(CHANGING) + drain wait of a mask change.
 	 */
-	s = __atomic_fetch_add(&pd->state, 1 + ST_REF_ONE, __ATOMIC_SEQ_CST);
-	if (padata__unlikely(s & (ST_CHANGING | ST_INVALID)) ||
-	    padata__unlikely(!(s & ST_STARTED)) ||
-	    padata__unlikely((s & ST_JOBS) >= __atomic_load_n(&pd->limit, __ATOMIC_RELAXED))) {
-		int err = (s & ST_CHANGING) ? -EBUSY
-			: ((s & (ST_STARTED | ST_INVALID)) != ST_STARTED) ? -EINVAL : -EBUSY;
-		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
-		state_drop(pd, 1 + ST_REF_ONE, pd->wq);
-		return err;
+	s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	uint32_t seq;
+	for (;;) {
+		int err = 0;
+		seq = (uint32_t)s;
+		if ((s & (ST_STARTED | ST_INVALID)) != ST_STARTED) {
+			err = -EINVAL;
+		} else if (s & ST_CHANGING) {
+			err = -EBUSY;
+		} else {
+			uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
+			uint32_t done = __atomic_load_n(&pd->done_cache, __ATOMIC_RELAXED);
+			if ((uint32_t)(seq - done) >= limit || !(seq & DONE_CACHE_REFRESH)) {
+				done = completed_total(pd);
+				__atomic_store_n(&pd->done_cache, done, __ATOMIC_RELAXED);
+				if ((uint32_t)(seq - done) >= limit)
+					err = -EBUSY;
+			}
+		}
+		if (padata__unlikely(err)) {
+			__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
+			return err;
+		}
+		uint64_t ns = (s & ~ST_SEQ) + ST_REF_ONE + (uint32_t)(seq + 1);
+		if (__atomic_compare_exchange_n(&pd->state, &s, ns, true, __ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED))
+			break;
 	}
 
-	/* The job holds the count: masks, ring and queues are stable now.
-	 * A whole mask change may have run since the first cb_cpu check. */
+	/* The reference is held: masks, ring and queues are stable now.
+	 * A whole mask change may have run since the first cb_cpu check; the
+	 * sequence number is taken, so cancel it in the ring. */
 	if (padata__unlikely(!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))) {
 		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
-		state_drop(pd, 1 + ST_REF_ONE, pd->wq);
+		__atomic_store_n(&pd->ring[seq & pd->ring_mask], RING_SKIP, __ATOMIC_SEQ_CST);
+		reorder(pd);
+		state_drop(pd, ST_REF_ONE, pd->wq);
 		return -EINVAL;
 	}
 
-	uint32_t seq = __atomic_fetch_add(&pd->seq, 1, __ATOMIC_RELAXED);
 	padata->pd = pd;
 	padata->seq_nr = seq;
 	padata->cb_cpu = cb_cpu;
@@ -388,6 +441,12 @@ static void reorder(struct parallel_data *pd)
 				break;
 			__atomic_store_n(slot, NULL, __ATOMIC_RELAXED);
 			next++;
+			if (padata__unlikely(job == RING_SKIP)) {
+				/* A cancelled submission: count it as completed. */
+				__atomic_fetch_add(&pd->skipped, 1, __ATOMIC_SEQ_CST);
+				padata__wq_signal(pd->wq);
+				continue;
+			}
 			int c = job->cb_cpu;
 			if (!pd->chain_top[c]) {
 				pd->touched[pd->ntouched++] = c;
@@ -470,8 +529,11 @@ static void serial_work(struct work_struct *w)
 			/* From here the job is the caller's: serial() may free or resubmit it. */
 			__atomic_store_n(&job->state, JOB_IDLE, __ATOMIC_RELEASE);
 			fn(job);
-			/* In flight means "serial() not yet returned": drop per job. */
-			state_drop_covered(pd, 1);
+			/* In flight means "serial() not yet returned": count per job,
+			 * on this CPU's own line. seq_cst: a Dekker pair with the
+			 * waiter registration in padata__wq_wait(). */
+			__atomic_store_n(&sq->done, sq->done + 1, __ATOMIC_SEQ_CST);
+			padata__wq_signal(pd->wq);
 		}
 	}
 	padata__self.in_callback = saved;
@@ -525,7 +587,7 @@ static void update_usable(struct padata_instance *pinst)
 
 	/* Refuse new jobs, then wait for every accepted one (async ones too). */
 	__atomic_fetch_or(&pd->state, ST_CHANGING, __ATOMIC_SEQ_CST);
-	padata__wq_wait(pd->wq, fully_drained, pd);
+	drain_wait(pd, fully_drained);
 	flush_all_work(pd);
 
 	unsigned int pw = 0, c;
@@ -788,7 +850,7 @@ void padata_stop(struct padata_instance *pinst)
 	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
 	if (in_worker_of(pd))
 		return; /* waiting here would wait for ourselves */
-	padata__wq_wait(pd->wq, jobs_drained, pd);
+	drain_wait(pd, jobs_drained);
 }
 
 void padata_free(struct padata_instance *pinst)
@@ -813,7 +875,7 @@ void padata_free(struct padata_instance *pinst)
 
 	pthread_mutex_lock(&pinst->lock);
 	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
-	padata__wq_wait(pd->wq, fully_drained, pd);
+	drain_wait(pd, fully_drained);
 	flush_all_work(pd);
 	pthread_mutex_unlock(&pinst->lock);
 
@@ -883,7 +945,7 @@ static int while_stopped(struct padata_instance *pinst, void (*fn)(struct parall
 		pthread_mutex_unlock(&pinst->lock);
 		return -EBUSY;
 	}
-	padata__wq_wait(pd->wq, fully_drained, pd);
+	drain_wait(pd, fully_drained);
 	flush_all_work(pd);
 	fn(pd, arg);
 	pthread_mutex_unlock(&pinst->lock);
@@ -936,7 +998,13 @@ int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out
 static void apply_seq(struct parallel_data *pd, void *arg)
 {
 	unsigned int seq = *(unsigned int *)arg;
-	__atomic_store_n(&pd->seq, seq, __ATOMIC_RELAXED);
+	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	/* Drained: completed == accepted; move both to @seq. */
+	__atomic_store_n(&pd->done_base, pd->done_base + (seq - (uint32_t)s), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pd->done_cache, seq, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&pd->state, &s, (s & ~ST_SEQ) | seq, true,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		;
 	__atomic_store_n(&pd->reorder_next, seq, __ATOMIC_RELAXED);
 }
 
