@@ -288,7 +288,8 @@ static void parallel_work(struct work_struct *w)
 	for (;;) {
 		/* Pairs with the CAS in padata_do_parallel(). */
 		struct padata_priv *list = __atomic_exchange_n(&pq->head, NULL, __ATOMIC_ACQUIRE);
-		if (list)
+		bool own = list != NULL;
+		if (own)
 			list = reverse_jobs(list);
 		else
 			list = steal(pd, pq->cpu);
@@ -299,6 +300,15 @@ static void parallel_work(struct work_struct *w)
 			tls_release_deferred = false;
 			reorder(pd);
 		}
+		/*
+		 * Serial work of this CPU waits behind this item: let it run. Jobs
+		 * pushed since our exchange made the queue non-empty and so queued
+		 * this item again. Draining on instead starves that serial work
+		 * while submitters keep the queue full, and the pipeline then
+		 * stalls on completions.
+		 */
+		if (own && __atomic_load_n(&pd->sq[pq->cpu].head, __ATOMIC_RELAXED))
+			break;
 	}
 	tls_parallel_pd = NULL;
 	padata__self.in_callback = saved;
@@ -533,8 +543,10 @@ static void serial_work(struct work_struct *w)
 			 * on this CPU's own line. seq_cst: a Dekker pair with the
 			 * waiter registration in padata__wq_wait(). */
 			__atomic_store_n(&sq->done, sq->done + 1, __ATOMIC_SEQ_CST);
-			padata__wq_signal(pd->wq);
 		}
+		/* Whatever a waiter waits for completes at the end of some batch:
+		 * one wake-up per batch, not one per job of a draining pipeline. */
+		padata__wq_signal(pd->wq);
 	}
 	padata__self.in_callback = saved;
 }
