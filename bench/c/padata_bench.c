@@ -12,9 +12,9 @@
  *
  * Back-pressure: the ring holds fewer jobs than the in-flight limit, and a
  * slot is reused once its previous job's serial() has begun. The core counts
- * a job in flight until a little after its serial() returned (it drops the
- * count in batches of up to 32 per serial worker), so the ring leaves a
- * margin of 64 jobs per lane (at most half the limit): -EBUSY then does not
+ * a job in flight until its serial() has returned, a moment after the slot
+ * is free again, so the ring leaves a margin of 64 jobs per lane (at most
+ * half the limit): -EBUSY then does not
  * happen in a steady run, and when it does the submitter yields and retries
  * (busy_retries_per_job in the output counts them). When the ring is
  * full the submitter sleeps until half of it has drained

@@ -13,9 +13,9 @@ import dev.padata.Workqueue;
  *
  * <p>Each contender keeps a ring of {@link #poolSize} reusable jobs, fewer than the in-flight
  * limit: a slot is reused only after its previous job's serial() began. The core counts a job in
- * flight until a little after its serial() returned (in batches of up to 32 per serial worker),
+ * flight until its serial() has returned, a moment after the slot is free again,
  * so the ring leaves 64 jobs per lane (at most half the limit) unused, and {@code -EBUSY} (a
- * {@link PadataBusyException}, which is costly to build) does not happen in a steady run; when
+ * {@link PadataBusyException}) does not happen in a steady run; when
  * it does, the submitter yields and retries, and {@link #busyRetries()} counts it. When the ring is full the submitter sleeps until half of it has drained, as the C
  * contender does (see bench/c/padata_bench.c).
  */
