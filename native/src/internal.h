@@ -31,7 +31,7 @@ static inline void padata__cpu_relax(void)
 #endif
 }
 
-/* futex.c-less futex wrappers (Linux only). */
+/* futex(2) wrappers (Linux only); a negative timeout waits forever. */
 void padata__futex_wait(uint32_t *addr, uint32_t expected, long timeout_ns);
 void padata__futex_wake(uint32_t *addr, int nr);
 
@@ -93,10 +93,5 @@ void padata__wq_unhold(struct workqueue_struct *wq);
 /* Instance accounting, so destroy_workqueue() refuses while in use. */
 void padata__wq_get(struct workqueue_struct *wq);
 void padata__wq_put(struct workqueue_struct *wq);
-/*
- * Park the calling worker for at most @timeout_ns unless work arrives for
- * its CPU first. Returns true when work for this CPU is waiting.
- */
-bool padata__wq_idle_wait(long timeout_ns);
 
 #endif /* PADATA_INTERNAL_H */

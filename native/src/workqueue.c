@@ -188,8 +188,8 @@ static struct work_struct *reverse(struct work_struct *w)
 	return prev;
 }
 
-/* Park until woken or @timeout_ns passes; false when stopping. */
-static void park(struct wq_cpu *wc, long timeout_ns)
+/* Park until woken (or at once when work or a stop request is pending). */
+static void park(struct wq_cpu *wc)
 {
 	/* Dekker with queue_work_on(): store sleeping, then re-read head. */
 	__atomic_store_n(&wc->sleeping, 1, __ATOMIC_SEQ_CST);
@@ -198,19 +198,8 @@ static void park(struct wq_cpu *wc, long timeout_ns)
 		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 		return;
 	}
-	padata__futex_wait(&wc->sleeping, 1, timeout_ns);
+	padata__futex_wait(&wc->sleeping, 1, -1);
 	__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
-}
-
-bool padata__wq_idle_wait(long timeout_ns)
-{
-	struct workqueue_struct *wq = padata__self.wq;
-	if (!wq)
-		return false;
-	struct wq_cpu *wc = &wq->cpus[padata__self.cpu];
-	if (!__atomic_load_n(&wc->head, __ATOMIC_ACQUIRE))
-		park(wc, timeout_ns);
-	return __atomic_load_n(&wc->head, __ATOMIC_ACQUIRE) != NULL;
 }
 
 static void run_list(struct wq_cpu *wc, struct work_struct *list)
@@ -264,7 +253,7 @@ static void *worker_main(void *arg)
 		if (__atomic_load_n(&wq->stopping, __ATOMIC_ACQUIRE) &&
 		    !__atomic_load_n(&wc->head, __ATOMIC_ACQUIRE))
 			break;
-		park(wc, -1);
+		park(wc);
 	}
 	return NULL;
 }
