@@ -159,18 +159,27 @@ static uint32_t completed_total(const struct parallel_data *pd)
 	return t;
 }
 
+/*
+ * Completions first, then the state word: completions only grow and never
+ * pass the sequence number, so "all accepted by the second read were
+ * completed by the first" is a true drain. Read the other way round, a job
+ * accepted earlier could complete in between and a reference taken in
+ * between (a foreign padata_do_serial still releasing) would be missed.
+ */
 static bool jobs_drained(void *arg)
 {
 	struct parallel_data *pd = arg;
+	uint32_t done = completed_total(pd);
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
-	return (uint32_t)s == completed_total(pd);
+	return (uint32_t)s == done;
 }
 
 static bool fully_drained(void *arg)
 {
 	struct parallel_data *pd = arg;
+	uint32_t done = completed_total(pd);
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
-	return !(s & ST_REFS) && (uint32_t)s == completed_total(pd);
+	return !(s & ST_REFS) && (uint32_t)s == done;
 }
 
 /*
@@ -360,6 +369,12 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 			if ((uint32_t)(seq - done) >= limit || !(seq & DONE_CACHE_REFRESH)) {
 				done = completed_total(pd);
 				__atomic_store_n(&pd->done_cache, done, __ATOMIC_RELAXED);
+				if ((int32_t)(seq - done) < 0) {
+					/* Our copy of the state is older than the completions
+					 * (other submitters moved on): read it again. */
+					s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
+					continue;
+				}
 				if ((uint32_t)(seq - done) >= limit)
 					err = -EBUSY;
 			}
