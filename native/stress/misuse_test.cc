@@ -59,10 +59,14 @@ void t_parallel(struct padata_priv *p)
 	if (j->hold) {
 		std::lock_guard<std::mutex> l(g.lock);
 		g.held.push_back(j);
+		/* Under g.lock: release() cannot finish the job before this. */
+		j->parallel_returned.store(true);
 	} else {
+		/* The last touch of the job: after padata_do_serial() serial() may
+		 * already have run and the test may have let the job go out of scope. */
+		j->parallel_returned.store(true);
 		padata_do_serial(p);
 	}
-	j->parallel_returned.store(true);
 }
 
 void t_serial(struct padata_priv *p)
