@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "work.h"
+#include "workload.h"
 
 _Static_assert(offsetof(struct bench_job, priv) == 0, "container_of of a bench_job is a cast");
 _Static_assert(sizeof(struct bench_lane) == 64, "one lane per cache line");
@@ -26,7 +26,7 @@ uint64_t bench_now_ns(void)
 
 uint64_t bench_work_export(uint64_t seed, uint32_t w)
 {
-	return bench_work(seed, w);
+	return workload(seed, w);
 }
 
 void *bench_cb_do_serial_address(void)
@@ -76,7 +76,7 @@ void bench_cb_parallel(struct padata_priv *padata)
 {
 	struct bench_job *job = container_of(padata, struct bench_job, priv);
 
-	job->digest = bench_work(job->seed, job->w);
+	job->digest = workload(job->seed, job->w);
 	padata_do_serial(padata);
 }
 

@@ -105,7 +105,7 @@ struct bench_job {
  */
 BENCH_CB_API void bench_job_wait_idle(struct bench_job *job);
 
-/** bench_cb_parallel - parallel(): digest = bench_work(seed, w), then padata_do_serial(). */
+/** bench_cb_parallel - parallel(): digest = workload(seed, w), then padata_do_serial(). */
 BENCH_CB_API void bench_cb_parallel(struct padata_priv *padata);
 
 /** bench_cb_serial - serial(): check order and CPU, fold, sample latency, clear busy. */
@@ -149,7 +149,7 @@ BENCH_CB_API void bench_jobs_destroy(struct bench_job *jobs);
 /** bench_now_ns - CLOCK_MONOTONIC in ns. */
 BENCH_CB_API uint64_t bench_now_ns(void);
 
-/** bench_work_export - bench_work() for Java's cross-check (work.h). */
+/** bench_work_export - workload() for Java's cross-check (native/testsupport/workload.h). */
 BENCH_CB_API uint64_t bench_work_export(uint64_t seed, uint32_t w);
 
 /**

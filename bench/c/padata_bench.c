@@ -39,7 +39,7 @@
 
 #include "bench_cb.h"
 #include "bench_util.h"
-#include "work.h"
+#include "workload.h"
 
 static const char extra_usage[] =
 	"  --contender C    c-padata, c-single or all (default all)\n"
@@ -145,7 +145,7 @@ static void padata_run_teardown(struct padata_run *r)
  * @why filled when submission or the check failed.
  */
 static double padata_run_once(struct padata_run *r, uint64_t n, uint32_t w,
-			      const struct bench_digest *ref, char *why, size_t why_len)
+			      const struct workload_digest *ref, char *why, size_t why_len)
 {
 	uint32_t lat_every = r->sink->lat_every;
 	uint64_t slot = 0, half = r->pool_size / 2;
@@ -174,7 +174,7 @@ static double padata_run_once(struct padata_run *r, uint64_t n, uint32_t w,
 			slot = 0;
 		job->sink = r->sink;
 		job->index = i;
-		job->seed = bench_seed(i);
+		job->seed = workload_seed(i);
 		job->w = w;
 		job->lane = lane;
 		job->t_submit_ns = 0;
@@ -220,7 +220,7 @@ static int run_padata(const struct bench_opts *o, int threads)
 	for (int k = 0; k < o->nr_ws; k++) {
 		uint32_t w = o->ws[k];
 		uint64_t n = o->jobs ? o->jobs : bench_jobs_for(w);
-		struct bench_digest ref = bench_reference(n, w);
+		struct workload_digest ref = workload_reference(n, w);
 		struct bench_series s = { 0 };
 		struct bench_lat lat = { 0 };
 		char why[256] = "";
@@ -269,7 +269,7 @@ static int run_single(const struct bench_opts *o)
 	for (int k = 0; k < o->nr_ws; k++) {
 		uint32_t w = o->ws[k];
 		uint64_t n = o->jobs ? o->jobs : bench_jobs_for(w);
-		struct bench_digest ref = bench_reference(n, w);
+		struct workload_digest ref = workload_reference(n, w);
 		struct bench_series s = { 0 };
 		char why[256] = "";
 		double start = bench_seconds();
@@ -280,7 +280,7 @@ static int run_single(const struct bench_opts *o)
 			double t0 = bench_seconds(), dt;
 
 			for (uint64_t i = 0; i < n; i++) {
-				uint64_t h = bench_work(bench_seed(i), w);
+				uint64_t h = workload(workload_seed(i), w);
 
 				sum += h;
 				xor_ ^= h;

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "work.h"
+#include "workload.h"
 
 namespace {
 
@@ -46,7 +46,7 @@ struct sink_state {
 };
 
 // One run of n jobs; returns seconds, or -1 with why filled.
-double run_once(uint64_t n, uint32_t w, unsigned tokens, const bench_digest &ref, char *why,
+double run_once(uint64_t n, uint32_t w, unsigned tokens, const workload_digest &ref, char *why,
 		size_t why_len)
 {
 	uint64_t produced = 0;
@@ -65,7 +65,7 @@ double run_once(uint64_t n, uint32_t w, unsigned tokens, const bench_digest &ref
 					     }) &
 		tbb::make_filter<item, item>(tbb::filter_mode::parallel,
 					     [w](item it) -> item {
-						     it.digest = bench_work(bench_seed(it.index), w);
+						     it.digest = workload(workload_seed(it.index), w);
 						     return it;
 					     }) &
 		tbb::make_filter<item, void>(tbb::filter_mode::serial_in_order, [&](item it) {
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < o.nr_ws; k++) {
 		uint32_t w = o.ws[k];
 		uint64_t n = o.jobs ? o.jobs : bench_jobs_for(w);
-		bench_digest ref = bench_reference(n, w);
+		workload_digest ref = workload_reference(n, w);
 		bench_series s{};
 		char why[256] = "";
 		char extra[128];

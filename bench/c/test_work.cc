@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// test_work.cc - bench_work() against the shared test vectors
+// test_work.cc - workload() (native/testsupport) against the shared test vectors
 // (SPEC.md section 5), and the bench_cb serial-stage checks.
 //
 // The vectors are read at run time from $PADATA_WORK_VECTORS, else from
@@ -16,7 +16,7 @@
 
 #include "bench_cb.h"
 #include "bench_util.h"
-#include "work.h"
+#include "workload.h"
 
 #ifndef BENCH_REPO_ROOT
 #error "BENCH_REPO_ROOT must name the repository root"
@@ -51,7 +51,7 @@ TEST(Work, MatchesEveryVectorOfTheSharedFile)
 			continue;
 		ASSERT_EQ(std::sscanf(line, "%llu %llu %llx", &seed, &w, &digest), 3)
 			<< "malformed vector line: " << line;
-		EXPECT_EQ(bench_work(seed, static_cast<uint32_t>(w)), digest)
+		EXPECT_EQ(workload(seed, static_cast<uint32_t>(w)), digest)
 			<< "seed " << seed << " w " << w;
 		checked++;
 	}
@@ -61,16 +61,16 @@ TEST(Work, MatchesEveryVectorOfTheSharedFile)
 
 TEST(Work, ZeroBytesOfWorkIsTheOffsetBasisXorSeed)
 {
-	EXPECT_EQ(bench_work(0, 0), UINT64_C(0xcbf29ce484222325));
-	EXPECT_EQ(bench_work(UINT64_MAX, 0), ~UINT64_C(0xcbf29ce484222325));
+	EXPECT_EQ(workload(0, 0), UINT64_C(0xcbf29ce484222325));
+	EXPECT_EQ(workload(UINT64_MAX, 0), ~UINT64_C(0xcbf29ce484222325));
 }
 
 TEST(Work, IsDeterministicAndDependsOnTheWholeSeed)
 {
 	// 12345 and 12345 + 0x8000 read the same table bytes (same p) but start
 	// from different h, so they must differ.
-	EXPECT_EQ(bench_work(12345, 1000), bench_work(12345, 1000));
-	EXPECT_NE(bench_work(12345, 1000), bench_work(12345 + 0x8000, 1000));
+	EXPECT_EQ(workload(12345, 1000), workload(12345, 1000));
+	EXPECT_NE(workload(12345, 1000), workload(12345 + 0x8000, 1000));
 }
 
 TEST(Work, ReferenceFoldsSumAndXorOfTheFirstJobs)
@@ -78,15 +78,15 @@ TEST(Work, ReferenceFoldsSumAndXorOfTheFirstJobs)
 	uint64_t sum = 0, x = 0;
 
 	for (uint64_t i = 0; i < 100; i++) {
-		uint64_t h = bench_work(bench_seed(i), 37);
+		uint64_t h = workload(workload_seed(i), 37);
 
 		sum += h;
 		x ^= h;
 	}
-	bench_digest d = bench_reference(100, 37);
+	workload_digest d = workload_reference(100, 37);
 	EXPECT_EQ(d.sum, sum);
 	EXPECT_EQ(d.xor_, x);
-	EXPECT_EQ(bench_seed(0), UINT64_C(0x9e3779b97f4a7c15));
+	EXPECT_EQ(workload_seed(0), UINT64_C(0x9e3779b97f4a7c15));
 }
 
 TEST(JobsFor, StaysBetween2000And100000)
@@ -134,10 +134,10 @@ struct SinkTest : ::testing::Test {
 		for (uint64_t i = 0; i < 8; i++) {
 			jobs[i].sink = sink;
 			jobs[i].index = i;
-			jobs[i].seed = bench_seed(i);
+			jobs[i].seed = workload_seed(i);
 			jobs[i].w = 10;
 			jobs[i].lane = static_cast<uint32_t>(i % 2);
-			jobs[i].digest = bench_work(jobs[i].seed, 10);
+			jobs[i].digest = workload(jobs[i].seed, 10);
 			jobs[i].busy = 1;
 		}
 	}
@@ -148,7 +148,7 @@ struct SinkTest : ::testing::Test {
 	}
 	int check(char *why, int len)
 	{
-		bench_digest ref = bench_reference(8, 10);
+		workload_digest ref = workload_reference(8, 10);
 
 		return bench_sink_check(sink, 8, ref.sum, ref.xor_, why, len);
 	}

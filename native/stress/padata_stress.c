@@ -42,7 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stress_work.h"
+#include "workload.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define STRESS_ASAN 1
@@ -371,7 +371,7 @@ static void stress_parallel(struct padata_priv *priv)
 			violation(&cnt.errors, "parallel() ran on CPU %d, outside the settled usable parallel mask", cpu);
 	}
 	inc(&cnt.parallel_calls);
-	job->payload = stress_work(job->key, job->work);
+	job->payload = workload(job->key, job->work);
 	job->check = ~job->payload;
 
 	switch (job->mode) {
@@ -1111,7 +1111,6 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	stress_work_init();
 	t_start = now_s();
 	ncpu = nr_cpu_ids;
 	nstreams = opt.threads + ncpu + 1;

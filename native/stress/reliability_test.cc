@@ -9,7 +9,7 @@
  *             freeing thread, in a loop (meant for AddressSanitizer).
  */
 #include "stress_util.h"
-#include "stress_work.h"
+#include "workload.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -278,7 +278,7 @@ SlowRun *slow_run;
 void slow_parallel(struct padata_priv *p)
 {
 	SlowJob *j = container_of(p, SlowJob, priv);
-	j->result = stress_work(j->id, slow_run->work);
+	j->result = workload(j->id, slow_run->work);
 	padata_do_serial(p);
 }
 

@@ -2,7 +2,7 @@
 package dev.padata.bench;
 
 /**
- * The benchmark workload of SPEC.md section 5, identical to {@code bench/c/work.c}.
+ * The benchmark workload of SPEC.md section 5, identical to {@code native/testsupport/workload.c}.
  *
  * <p>{@code work(seed, w)}: a table {@code T} of 65536 bytes with {@code T[i] = (byte)(i*31 + 7)};
  * {@code h = 0xcbf29ce484222325 ^ seed}; {@code p = seed & 0x7fff}; for {@code i} in
@@ -35,7 +35,7 @@ public final class Work {
         return h;
     }
 
-    /** Seed of job {@code i}, a Weyl sequence ({@code bench_seed()} in C). */
+    /** Seed of job {@code i}, a Weyl sequence ({@code workload_seed()} in C). */
     public static long seed(long i) {
         return (i + 1) * 0x9e3779b97f4a7c15L;
     }
