@@ -279,26 +279,22 @@ struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags, i
 {
 	struct workqueue_struct *wq;
 	sigset_t all, old;
-	int err = 0;
+	int err = ENOMEM;
+	int rc = 0;
 
 	(void)flags;
 	if (!name || max_active < 0) {
-		errno = EINVAL;
-		return NULL;
+		err = EINVAL;
+		goto err_out;
 	}
 	wq = calloc(1, sizeof(*wq));
-	if (!wq) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!wq)
+		goto err_out;
 	wq->nr = nr_cpu_ids;
 	wq->spin = !padata_topology_is_virtual() || nr_cpu_ids <= padata_nr_host_cpus();
 	snprintf(wq->name, sizeof(wq->name), "%s", name);
-	if (posix_memalign((void **)&wq->cpus, PADATA_CACHELINE, sizeof(*wq->cpus) * wq->nr)) {
-		free(wq);
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (posix_memalign((void **)&wq->cpus, PADATA_CACHELINE, sizeof(*wq->cpus) * wq->nr))
+		goto err_free_wq;
 	memset(wq->cpus, 0, sizeof(*wq->cpus) * wq->nr);
 
 	/* Workers never take the application's signals. */
@@ -308,21 +304,28 @@ struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags, i
 		struct wq_cpu *wc = &wq->cpus[c];
 		wc->wq = wq;
 		wc->cpu = (int)c;
-		err = pthread_create(&wc->thread, NULL, worker_main, wc);
-		if (err)
+		rc = pthread_create(&wc->thread, NULL, worker_main, wc);
+		if (rc)
 			break;
 		wc->started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	if (rc) {
+		/* EAGAIN whatever pthread_create() said (EAGAIN, EPERM, or ENOMEM
+		 * in some C libraries): the header promises one errno for "a worker
+		 * thread could not be created". */
+		err = EAGAIN;
 		goto err_stop_workers;
+	}
 	return wq;
 
 err_stop_workers:
-	stop_workers(wq);
+	stop_workers(wq);   /* joins the workers started so far */
 	free(wq->cpus);
+err_free_wq:
 	free(wq);
-	errno = err == ENOMEM ? ENOMEM : EAGAIN;
+err_out:
+	errno = err;        /* last: the unwinding above may clobber errno */
 	return NULL;
 }
 

@@ -407,6 +407,22 @@ TEST(AllocWorkqueue, CreateWorkqueueUnwindsLikeAllocWorkqueue)
 	EXPECT_GE(points, 2 + static_cast<long>(nr_cpu_ids));
 }
 
+/*
+ * pthread_create() may answer EAGAIN, EPERM (a scheduling policy refused) or,
+ * in some C libraries, ENOMEM: the header promises EAGAIN for "a worker
+ * thread could not be created", whatever the cause.
+ */
+TEST(AllocWorkqueue, ThreadCreationFailureIsEagainWhateverPthreadCreateAnswered)
+{
+	for (int answer : {ENOMEM, EPERM}) {
+		SCOPED_TRACE(std::string("pthread_create answers ") + std::strerror(answer));
+		struct workqueue_struct *wq = nullptr;
+		sweep(
+			"alloc_workqueue", [&] { return try_alloc_workqueue(&wq); },
+			[&] { destroy_workqueue(wq); }, nullptr, answer);
+	}
+}
+
 /* ---- padata_alloc ------------------------------------------------------- */
 
 class PadataAllocFailure : public ::testing::Test {
