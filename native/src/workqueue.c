@@ -434,16 +434,36 @@ static bool wq_flushed(void *arg)
 	return true;
 }
 
+struct flush_cpu_target {
+	struct wq_cpu *wc;
+	uint64_t want;
+};
+
+static bool cpu_flushed(void *arg)
+{
+	struct flush_cpu_target *t = arg;
+	return __atomic_load_n(&t->wc->done, __ATOMIC_SEQ_CST) >= t->want;
+}
+
 void flush_workqueue(struct workqueue_struct *wq)
 {
 	if (!wq || padata__self.wq == wq)
 		return;
 	uint64_t *want = malloc(sizeof(*want) * wq->nr);
-	if (!want) { /* fall back to waiting for every queue to run dry */
-		for (unsigned int c = 0; c < wq->nr; c++)
-			while (__atomic_load_n(&wq->cpus[c].done, __ATOMIC_SEQ_CST) <
-			       __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST))
-				sched_yield();
+	if (!want) {
+		/*
+		 * No memory for the snapshot: take it and wait for it one CPU at a
+		 * time. A later CPU's snapshot is taken later, so this may also
+		 * wait for items queued during the flush, but each snapshot is
+		 * finite and every wait ends (waiting for a queue to run dry would
+		 * not, beside an item that re-queues itself).
+		 */
+		for (unsigned int c = 0; c < wq->nr; c++) {
+			struct flush_cpu_target one = {
+				&wq->cpus[c], __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST)
+			};
+			padata__wq_wait(wq, cpu_flushed, &one);
+		}
 		return;
 	}
 	for (unsigned int c = 0; c < wq->nr; c++)

@@ -557,6 +557,46 @@ TEST(FlushWorkqueueFailure, WithoutMemoryItStillWaitsForQueuedItems)
 	destroy_workqueue(wq);
 }
 
+struct Requeuer {
+	struct work_struct work;
+	struct workqueue_struct *wq;
+	std::atomic<bool> stop{false};
+	std::atomic<long> runs{0};
+};
+
+void requeue_self(struct work_struct *w)
+{
+	Requeuer *r = container_of(w, Requeuer, work);
+	r->runs.fetch_add(1);
+	if (!r->stop.load())
+		queue_work_on(0, r->wq, w);
+}
+
+/*
+ * An item that re-queues itself (allowed by the header) keeps its CPU's
+ * queue from ever running dry: a fallback that waits for that livelocks,
+ * spinning. The flush must still return once what was queued before it ran.
+ */
+TEST(FlushWorkqueueFailure, WithoutMemoryItReturnsWhileAnItemKeepsRequeueingItself)
+{
+	Requeuer r;
+	r.wq = alloc_workqueue("faultinj", 0, 0);
+	ASSERT_NE(r.wq, nullptr);
+	INIT_WORK(&r.work, requeue_self);
+	ASSERT_TRUE(queue_work_on(0, r.wq, &r.work));
+	ASSERT_TRUE(wait_until([&] { return r.runs.load() > 0; }));
+	const size_t blocks0 = live_blocks();
+	run_bounded("flush_workqueue() without memory beside a self-requeueing item", [&] {
+		arm(1);
+		flush_workqueue(r.wq);
+		EXPECT_EQ(disarm(), Fault::alloc);
+	});
+	EXPECT_EQ(live_blocks(), blocks0);
+	r.stop = true;
+	flush_work(&r.work);
+	destroy_workqueue(r.wq);
+}
+
 /* ---- calls that must not allocate -------------------------------------- */
 
 int nop_notifier(struct notifier_block *, unsigned long, void *)

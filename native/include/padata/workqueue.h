@@ -113,6 +113,7 @@ PADATA_API bool flush_work(struct work_struct *work);
 /**
  * flush_workqueue - wait until every item queued on @wq before the call has
  * run. From one of @wq's own workers it returns at once. Accepts NULL.
+ * Cannot fail: without memory it waits for one CPU's queue at a time.
  */
 PADATA_API void flush_workqueue(struct workqueue_struct *wq);
 
