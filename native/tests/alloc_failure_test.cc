@@ -52,6 +52,7 @@ int __real_posix_memalign(void **out, size_t align, size_t size);
 void __real_free(void *p);
 int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __real_pthread_join(pthread_t t, void **ret);
+int __real_pthread_rwlock_wrlock(pthread_rwlock_t *l);
 
 void *__wrap_malloc(size_t size);
 void *__wrap_calloc(size_t n, size_t size);
@@ -61,6 +62,7 @@ int __wrap_posix_memalign(void **out, size_t align, size_t size);
 void __wrap_free(void *p);
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __wrap_pthread_join(pthread_t t, void **ret);
+int __wrap_pthread_rwlock_wrlock(pthread_rwlock_t *l);
 }
 
 namespace {
@@ -78,6 +80,8 @@ thread_local long tl_countdown;     /* 0: disarmed; else calls until the failing
 thread_local long tl_points;        /* fault points passed while armed */
 thread_local Fault tl_injected;     /* what the armed run failed, if anything */
 thread_local int tl_thread_err;     /* what an injected pthread_create returns */
+/* Run once just before the thread's next write lock (the hotplug lock). */
+thread_local void (*tl_before_wrlock)(void);
 
 bool inject(Fault kind)
 {
@@ -270,6 +274,15 @@ extern "C" int __wrap_pthread_join(pthread_t t, void **ret)
 	if (!err)
 		threads_unjoined.fetch_sub(1);
 	return err;
+}
+
+extern "C" int __wrap_pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+	if (void (*fn)(void) = tl_before_wrlock) {
+		tl_before_wrlock = nullptr;
+		fn();
+	}
+	return __real_pthread_rwlock_wrlock(l);
 }
 
 namespace {
@@ -498,6 +511,55 @@ TEST_F(PadataAllocFailure, FailureBesideALiveInstanceLeavesItWorking)
 			run_one_job(other);
 		});
 	padata_free(other);
+}
+
+unsigned int cpu_to_take_down;
+int cpu_down_answer = 1;
+
+void take_cpu_down()
+{
+	cpu_down_answer = cpu_down(cpu_to_take_down);
+}
+
+/*
+ * The other failure after the allocations: the instance's only CPU goes
+ * down between padata_alloc()'s mask check and its hotplug lock (forced by
+ * running cpu_down() just before that lock). The instance is then invalid:
+ * EINVAL, and the same unwinding as an allocation failure plus the lock.
+ */
+TEST_F(PadataAllocFailure, ACpuGoingDownDuringAllocUnwindsWithEinval)
+{
+	struct cpumask active = active_snapshot();
+	if (cpumask_weight(&active) < 2)
+		GTEST_SKIP() << "needs two active CPUs";
+	unsigned int c, last = 0;
+	for_each_cpu(c, &active)
+		last = c;
+	struct cpumask one = mask_of({static_cast<int>(last)});
+	const size_t blocks0 = live_blocks();
+
+	cpu_to_take_down = last;
+	tl_before_wrlock = take_cpu_down;
+	errno = 0;
+	struct padata_instance *pinst = padata_alloc(wq_, &one, &one);
+	const int err = errno;
+	const bool fired = tl_before_wrlock == nullptr;
+	tl_before_wrlock = nullptr;
+	ASSERT_TRUE(fired) << "padata_alloc() took no write lock";
+	EXPECT_EQ(cpu_down_answer, 0);
+	EXPECT_EQ(pinst, nullptr);
+	EXPECT_EQ(err, EINVAL) << std::strerror(err);
+	EXPECT_EQ(live_blocks(), blocks0) << "the failed call leaked";
+	if (pinst)
+		padata_free(pinst);
+
+	EXPECT_EQ(cpu_up(last), 0);
+	hotplug_cycle();
+	pinst = padata_alloc(wq_, &one, &one);
+	ASSERT_NE(pinst, nullptr) << "the call after the failure failed: " << std::strerror(errno);
+	run_one_job(pinst);
+	padata_free(pinst);
+	EXPECT_EQ(live_blocks(), blocks0);
 }
 
 /* ---- padata_set_max_inflight ------------------------------------------- */
