@@ -25,15 +25,16 @@
  * stopped working (the call succeeding with no fault point) fails the test.
  *
  * Allocating public calls (grep malloc/calloc/realloc/aligned_alloc/
- * posix_memalign/pthread_create in native/src; the allocators_are_wrapped
- * test checks the library references no other allocator):
+ * posix_memalign/pthread_create in native/src; the ctest
+ * alloc_failure.AllocatorsAreWrapped checks the library calls no other one):
  *   alloc_workqueue / create_workqueue   calloc, posix_memalign, nr_cpu_ids threads
  *   padata_alloc / padata_alloc_possible posix_memalign x3, calloc x5
  *   padata_set_max_inflight              calloc (the new ring)
- *   flush_workqueue                      malloc (falls back to polling)
+ *   flush_workqueue                      malloc (falls back to one CPU at a time)
  * The others (notifier registration, cpumask setters, add/remove_cpu,
- * cpu_down/cpu_up, alloc_cpumask_var, which is a no-op that never fails)
- * allocate nothing: NonAllocatingCallsHaveNoFaultPoint guards that list.
+ * cpu_down/cpu_up, padata_test_set_seq, alloc_cpumask_var, a no-op that
+ * never fails) allocate nothing: NonAllocatingCallsHaveNoFaultPoint guards
+ * that list.
  */
 #include "test_util.h"
 
