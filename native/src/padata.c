@@ -787,8 +787,10 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 		errno = EINVAL;
 		return NULL;
 	}
+	int err = ENOMEM;
 	if (posix_memalign((void **)&pinst, PADATA_CACHELINE, sizeof(*pinst)))
-		goto err_nomem;
+		goto err_out;
+	/* Zeroed first: free_pd() frees the arrays allocated so far, NULL the rest. */
 	memset(pinst, 0, sizeof(*pinst));
 	pd = &pinst->pd;
 	pd->pinst = pinst;
@@ -798,7 +800,7 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	pd->ring_mask = ring_size_for(MAX_OBJ_NUM) - 1;
 	if (posix_memalign((void **)&pd->pq, PADATA_CACHELINE, sizeof(*pd->pq) * nr) ||
 	    posix_memalign((void **)&pd->sq, PADATA_CACHELINE, sizeof(*pd->sq) * nr))
-		goto err_free_pd;
+		goto err_free_instance;
 	memset(pd->pq, 0, sizeof(*pd->pq) * nr);
 	memset(pd->sq, 0, sizeof(*pd->sq) * nr);
 	pd->ring = calloc(pd->ring_mask + 1, sizeof(*pd->ring));
@@ -807,7 +809,7 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	pd->chain_bottom = calloc(nr, sizeof(*pd->chain_bottom));
 	pd->touched = calloc(nr, sizeof(*pd->touched));
 	if (!pd->ring || !pd->pcpu_list || !pd->chain_top || !pd->chain_bottom || !pd->touched)
-		goto err_free_pd;
+		goto err_free_instance;
 	for (unsigned int c = 0; c < nr; c++) {
 		INIT_WORK(&pd->pq[c].work, parallel_work);
 		pd->pq[c].pd = pd;
@@ -816,6 +818,7 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 		pd->sq[c].pd = pd;
 		pd->sq[c].cpu = (int)c;
 	}
+	/* Default attributes: glibc's pthread_mutex_init() cannot fail. */
 	pthread_mutex_init(&pinst->lock, NULL);
 	pthread_mutex_init(&pinst->nb_lock, NULL);
 	pthread_mutex_init(&pinst->mask_lock, NULL);
@@ -827,14 +830,8 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	pd->state = ST_INVALID;
 	update_usable(pinst);
 	if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) & ST_INVALID) {
-		padata__hotplug_write_unlock(); /* a CPU went down meanwhile */
-		pthread_mutex_destroy(&pinst->lock);
-		pthread_mutex_destroy(&pinst->nb_lock);
-		pthread_mutex_destroy(&pinst->mask_lock);
-		free_pd(pd);
-		free(pinst);
-		errno = EINVAL;
-		return NULL;
+		err = EINVAL; /* a CPU went down since the check above */
+		goto err_unlock_hotplug;
 	}
 	pinst->next_inst = instances;
 	instances = pinst;
@@ -842,11 +839,17 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	padata__hotplug_write_unlock();
 	return pinst;
 
-err_free_pd:
+err_unlock_hotplug:
+	padata__hotplug_write_unlock();
+	/* and the locks initialized before it: nothing fails in between */
+	pthread_mutex_destroy(&pinst->lock);
+	pthread_mutex_destroy(&pinst->nb_lock);
+	pthread_mutex_destroy(&pinst->mask_lock);
+err_free_instance:
 	free_pd(pd);
 	free(pinst);
-err_nomem:
-	errno = ENOMEM;
+err_out:
+	errno = err; /* last: the unwinding above may clobber errno */
 	return NULL;
 }
 

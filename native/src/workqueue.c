@@ -279,26 +279,22 @@ struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags, i
 {
 	struct workqueue_struct *wq;
 	sigset_t all, old;
-	int err = 0;
+	int err = ENOMEM;
+	int rc = 0;
 
 	(void)flags;
 	if (!name || max_active < 0) {
-		errno = EINVAL;
-		return NULL;
+		err = EINVAL;
+		goto err_out;
 	}
 	wq = calloc(1, sizeof(*wq));
-	if (!wq) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!wq)
+		goto err_out;
 	wq->nr = nr_cpu_ids;
 	wq->spin = !padata_topology_is_virtual() || nr_cpu_ids <= padata_nr_host_cpus();
 	snprintf(wq->name, sizeof(wq->name), "%s", name);
-	if (posix_memalign((void **)&wq->cpus, PADATA_CACHELINE, sizeof(*wq->cpus) * wq->nr)) {
-		free(wq);
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (posix_memalign((void **)&wq->cpus, PADATA_CACHELINE, sizeof(*wq->cpus) * wq->nr))
+		goto err_free_wq;
 	memset(wq->cpus, 0, sizeof(*wq->cpus) * wq->nr);
 
 	/* Workers never take the application's signals. */
@@ -308,21 +304,28 @@ struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags, i
 		struct wq_cpu *wc = &wq->cpus[c];
 		wc->wq = wq;
 		wc->cpu = (int)c;
-		err = pthread_create(&wc->thread, NULL, worker_main, wc);
-		if (err)
+		rc = pthread_create(&wc->thread, NULL, worker_main, wc);
+		if (rc)
 			break;
 		wc->started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	if (rc) {
+		/* EAGAIN whatever pthread_create() said (EAGAIN, EPERM, or ENOMEM
+		 * in some C libraries): the header promises one errno for "a worker
+		 * thread could not be created". */
+		err = EAGAIN;
 		goto err_stop_workers;
+	}
 	return wq;
 
 err_stop_workers:
-	stop_workers(wq);
+	stop_workers(wq);   /* joins the workers started so far */
 	free(wq->cpus);
+err_free_wq:
 	free(wq);
-	errno = err == ENOMEM ? ENOMEM : EAGAIN;
+err_out:
+	errno = err;        /* last: the unwinding above may clobber errno */
 	return NULL;
 }
 
@@ -431,16 +434,36 @@ static bool wq_flushed(void *arg)
 	return true;
 }
 
+struct flush_cpu_target {
+	struct wq_cpu *wc;
+	uint64_t want;
+};
+
+static bool cpu_flushed(void *arg)
+{
+	struct flush_cpu_target *t = arg;
+	return __atomic_load_n(&t->wc->done, __ATOMIC_SEQ_CST) >= t->want;
+}
+
 void flush_workqueue(struct workqueue_struct *wq)
 {
 	if (!wq || padata__self.wq == wq)
 		return;
 	uint64_t *want = malloc(sizeof(*want) * wq->nr);
-	if (!want) { /* fall back to waiting for every queue to run dry */
-		for (unsigned int c = 0; c < wq->nr; c++)
-			while (__atomic_load_n(&wq->cpus[c].done, __ATOMIC_SEQ_CST) <
-			       __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST))
-				sched_yield();
+	if (!want) {
+		/*
+		 * No memory for the snapshot: take it and wait for it one CPU at a
+		 * time. A later CPU's snapshot is taken later, so this may also
+		 * wait for items queued during the flush, but each snapshot is
+		 * finite and every wait ends (waiting for a queue to run dry would
+		 * not, beside an item that re-queues itself).
+		 */
+		for (unsigned int c = 0; c < wq->nr; c++) {
+			struct flush_cpu_target one = {
+				&wq->cpus[c], __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST)
+			};
+			padata__wq_wait(wq, cpu_flushed, &one);
+		}
 		return;
 	}
 	for (unsigned int c = 0; c < wq->nr; c++)

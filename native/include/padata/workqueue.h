@@ -73,7 +73,9 @@ struct work_struct {
  *
  * Call from any thread that is not one of a workqueue's workers.
  * Return: the queue, or NULL with errno EINVAL (NULL @name, negative
- * @max_active), ENOMEM, or EAGAIN (a thread could not be created).
+ * @max_active), ENOMEM (no memory for the queue), or EAGAIN (a worker
+ * thread could not be created, whatever pthread_create() answered; the
+ * workers already started are stopped and joined).
  */
 PADATA_API struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags,
 						    int max_active);
@@ -111,6 +113,7 @@ PADATA_API bool flush_work(struct work_struct *work);
 /**
  * flush_workqueue - wait until every item queued on @wq before the call has
  * run. From one of @wq's own workers it returns at once. Accepts NULL.
+ * Cannot fail: without memory it waits for one CPU's queue at a time.
  */
 PADATA_API void flush_workqueue(struct workqueue_struct *wq);
 
