@@ -50,6 +50,7 @@ static const struct {
 	OFF(struct padata_cpumask, cbcpu),
 	{ "NR_CPUS", NR_CPUS },
 	{ "MAX_OBJ_NUM", MAX_OBJ_NUM },
+	{ "PADATA_MAX_INFLIGHT_LIMIT", PADATA_MAX_INFLIGHT_LIMIT },
 	{ "PADATA_CPU_SERIAL", PADATA_CPU_SERIAL },
 	{ "PADATA_CPU_PARALLEL", PADATA_CPU_PARALLEL },
 };

@@ -25,7 +25,7 @@
 #define LONGS PADATA_CPUMASK_LONGS
 #define BPL PADATA_BITS_PER_LONG
 
-unsigned int nr_cpu_ids = 1;
+unsigned int padata_nr_cpu_ids = 1;
 
 static struct cpumask possible_mask, online_mask, active_mask, load_active_mask;
 const struct cpumask *const padata_cpu_possible_mask = &possible_mask;
@@ -40,14 +40,14 @@ static pthread_rwlock_t hotplug_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /* ---- mask operations -------------------------------------------------- */
 
-bool alloc_cpumask_var(cpumask_var_t *mask, gfp_t flags)
+bool padata_alloc_cpumask_var(cpumask_var_t *mask, gfp_t flags)
 {
 	(void)mask;
 	(void)flags;
 	return true;
 }
 
-bool zalloc_cpumask_var(cpumask_var_t *mask, gfp_t flags)
+bool padata_zalloc_cpumask_var(cpumask_var_t *mask, gfp_t flags)
 {
 	(void)flags;
 	if (mask)
@@ -55,18 +55,18 @@ bool zalloc_cpumask_var(cpumask_var_t *mask, gfp_t flags)
 	return true;
 }
 
-void free_cpumask_var(struct cpumask *mask)
+void padata_free_cpumask_var(struct cpumask *mask)
 {
 	(void)mask;
 }
 
-void cpumask_clear(struct cpumask *dstp)
+void padata_cpumask_clear(struct cpumask *dstp)
 {
 	if (dstp)
 		memset(dstp, 0, sizeof(*dstp));
 }
 
-void cpumask_setall(struct cpumask *dstp)
+void padata_cpumask_setall(struct cpumask *dstp)
 {
 	if (!dstp)
 		return;
@@ -75,26 +75,26 @@ void cpumask_setall(struct cpumask *dstp)
 		cpumask_set_cpu(cpu, dstp);
 }
 
-void cpumask_set_cpu(unsigned int cpu, struct cpumask *dstp)
+void padata_cpumask_set_cpu(unsigned int cpu, struct cpumask *dstp)
 {
 	if (dstp && cpu < NR_CPUS)
 		dstp->bits[cpu / BPL] |= 1ul << (cpu % BPL);
 }
 
-void cpumask_clear_cpu(int cpu, struct cpumask *dstp)
+void padata_cpumask_clear_cpu(unsigned int cpu, struct cpumask *dstp)
 {
-	if (dstp && cpu >= 0 && cpu < NR_CPUS)
+	if (dstp && cpu < NR_CPUS)
 		dstp->bits[cpu / BPL] &= ~(1ul << (cpu % BPL));
 }
 
-bool cpumask_test_cpu(int cpu, const struct cpumask *cpumask)
+bool padata_cpumask_test_cpu(int cpu, const struct cpumask *cpumask)
 {
 	if (!cpumask || cpu < 0 || cpu >= NR_CPUS)
 		return false;
 	return (cpumask->bits[cpu / BPL] >> (cpu % BPL)) & 1ul;
 }
 
-unsigned int cpumask_weight(const struct cpumask *srcp)
+unsigned int padata_cpumask_weight(const struct cpumask *srcp)
 {
 	unsigned int w = 0;
 	if (!srcp)
@@ -104,7 +104,7 @@ unsigned int cpumask_weight(const struct cpumask *srcp)
 	return w;
 }
 
-bool cpumask_empty(const struct cpumask *srcp)
+bool padata_cpumask_empty(const struct cpumask *srcp)
 {
 	if (!srcp)
 		return true;
@@ -114,7 +114,7 @@ bool cpumask_empty(const struct cpumask *srcp)
 	return true;
 }
 
-bool cpumask_equal(const struct cpumask *src1p, const struct cpumask *src2p)
+bool padata_cpumask_equal(const struct cpumask *src1p, const struct cpumask *src2p)
 {
 	static const struct cpumask empty;
 	if (!src1p)
@@ -124,7 +124,7 @@ bool cpumask_equal(const struct cpumask *src1p, const struct cpumask *src2p)
 	return memcmp(src1p, src2p, sizeof(*src1p)) == 0;
 }
 
-void cpumask_copy(struct cpumask *dstp, const struct cpumask *srcp)
+void padata_cpumask_copy(struct cpumask *dstp, const struct cpumask *srcp)
 {
 	if (!dstp)
 		return;
@@ -134,7 +134,7 @@ void cpumask_copy(struct cpumask *dstp, const struct cpumask *srcp)
 		cpumask_clear(dstp);
 }
 
-bool cpumask_and(struct cpumask *dstp, const struct cpumask *src1p, const struct cpumask *src2p)
+bool padata_cpumask_and(struct cpumask *dstp, const struct cpumask *src1p, const struct cpumask *src2p)
 {
 	unsigned long any = 0;
 	if (!dstp)
@@ -147,7 +147,7 @@ bool cpumask_and(struct cpumask *dstp, const struct cpumask *src1p, const struct
 	return any != 0;
 }
 
-void cpumask_or(struct cpumask *dstp, const struct cpumask *src1p, const struct cpumask *src2p)
+void padata_cpumask_or(struct cpumask *dstp, const struct cpumask *src1p, const struct cpumask *src2p)
 {
 	if (!dstp)
 		return;
@@ -155,7 +155,7 @@ void cpumask_or(struct cpumask *dstp, const struct cpumask *src1p, const struct 
 		dstp->bits[i] = (src1p ? src1p->bits[i] : 0) | (src2p ? src2p->bits[i] : 0);
 }
 
-bool cpumask_andnot(struct cpumask *dstp, const struct cpumask *src1p, const struct cpumask *src2p)
+bool padata_cpumask_andnot(struct cpumask *dstp, const struct cpumask *src1p, const struct cpumask *src2p)
 {
 	unsigned long any = 0;
 	if (!dstp)
@@ -168,7 +168,7 @@ bool cpumask_andnot(struct cpumask *dstp, const struct cpumask *src1p, const str
 	return any != 0;
 }
 
-unsigned int cpumask_next(int n, const struct cpumask *srcp)
+unsigned int padata_cpumask_next(int n, const struct cpumask *srcp)
 {
 	if (!srcp || n >= NR_CPUS - 1)
 		return NR_CPUS;
@@ -184,7 +184,7 @@ unsigned int cpumask_next(int n, const struct cpumask *srcp)
 	}
 }
 
-unsigned int cpumask_first(const struct cpumask *srcp)
+unsigned int padata_cpumask_first(const struct cpumask *srcp)
 {
 	return cpumask_next(-1, srcp);
 }
@@ -218,7 +218,7 @@ static int parse_cpu(const char **pp, unsigned int *out)
 	return 0;
 }
 
-int cpulist_parse(const char *buf, struct cpumask *dstp)
+int padata_cpulist_parse(const char *buf, struct cpumask *dstp)
 {
 	struct cpumask m;
 	const char *p;
@@ -256,7 +256,7 @@ int cpulist_parse(const char *buf, struct cpumask *dstp)
 	return 0;
 }
 
-int cpulist_scnprintf(char *buf, int len, const struct cpumask *srcp)
+int padata_cpulist_scnprintf(char *buf, int len, const struct cpumask *srcp)
 {
 	int n = 0;
 	if (!buf || len <= 0)
@@ -413,7 +413,7 @@ void padata__active_set(unsigned int cpu, bool on)
 	if (on)
 		cpumask_set_cpu(cpu, &m);
 	else
-		cpumask_clear_cpu((int)cpu, &m);
+		cpumask_clear_cpu(cpu, &m);
 	padata__mask_store_atomic(&active_mask, &m);
 }
 

@@ -693,13 +693,13 @@ static int change_cpu(struct padata_instance *pinst, int cpu, int mask, bool add
 		return err;
 	if (mask & PADATA_CPU_PARALLEL) {
 		if (add)
-			cpumask_set_cpu((unsigned int)cpu, &pinst->user_pcpu);
+			cpumask_set_cpu(cpu, &pinst->user_pcpu);
 		else
 			cpumask_clear_cpu(cpu, &pinst->user_pcpu);
 	}
 	if (mask & PADATA_CPU_SERIAL) {
 		if (add)
-			cpumask_set_cpu((unsigned int)cpu, &pinst->user_cbcpu);
+			cpumask_set_cpu(cpu, &pinst->user_cbcpu);
 		else
 			cpumask_clear_cpu(cpu, &pinst->user_cbcpu);
 	}
@@ -744,12 +744,12 @@ static int hotplug(unsigned int cpu, bool up)
 	return 0;
 }
 
-int cpu_down(unsigned int cpu)
+int padata_cpu_down(unsigned int cpu)
 {
 	return hotplug(cpu, false);
 }
 
-int cpu_up(unsigned int cpu)
+int padata_cpu_up(unsigned int cpu)
 {
 	return hotplug(cpu, true);
 }

@@ -275,7 +275,7 @@ static void stop_workers(struct workqueue_struct *wq)
 			pthread_join(wq->cpus[c].thread, NULL);
 }
 
-struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags, int max_active)
+struct workqueue_struct *padata_alloc_workqueue(const char *name, unsigned int flags, int max_active)
 {
 	struct workqueue_struct *wq;
 	sigset_t all, old;
@@ -329,12 +329,12 @@ err_out:
 	return NULL;
 }
 
-struct workqueue_struct *create_workqueue(const char *name)
+struct workqueue_struct *padata_create_workqueue(const char *name)
 {
 	return alloc_workqueue(name, 0, 0);
 }
 
-void destroy_workqueue(struct workqueue_struct *wq)
+void padata_destroy_workqueue(struct workqueue_struct *wq)
 {
 	if (!wq)
 		return;
@@ -367,7 +367,7 @@ static int current_cpu(unsigned int nr)
 	return c < 0 ? 0 : (int)((unsigned int)c % nr);
 }
 
-bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work)
+bool padata_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work)
 {
 	if (!wq || !work || !work->func) {
 		errno = EINVAL;
@@ -398,7 +398,7 @@ bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *wor
 	return true;
 }
 
-bool queue_work(struct workqueue_struct *wq, struct work_struct *work)
+bool padata_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 {
 	return queue_work_on(WORK_CPU_UNBOUND, wq, work);
 }
@@ -409,7 +409,7 @@ static bool work_idle(void *arg)
 	return __atomic_load_n(&w->data, __ATOMIC_SEQ_CST) == 0;
 }
 
-bool flush_work(struct work_struct *work)
+bool padata_flush_work(struct work_struct *work)
 {
 	if (!work || work == current_work)
 		return false;
@@ -445,7 +445,7 @@ static bool cpu_flushed(void *arg)
 	return __atomic_load_n(&t->wc->done, __ATOMIC_SEQ_CST) >= t->want;
 }
 
-void flush_workqueue(struct workqueue_struct *wq)
+void padata_flush_workqueue(struct workqueue_struct *wq)
 {
 	if (!wq || padata__self.wq == wq)
 		return;

@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstring>
 #include <set>
+#include <type_traits>
 
 using namespace padata_test;
 
@@ -84,7 +85,7 @@ TEST(CpumaskBits, SetTestClearAcrossWordBoundaries)
 	}
 	EXPECT_EQ(cpumask_weight(&g.m), sizeof(cpus) / sizeof(cpus[0]));
 	for (unsigned int c : cpus) {
-		cpumask_clear_cpu(static_cast<int>(c), &g.m);
+		cpumask_clear_cpu(c, &g.m);
 		EXPECT_FALSE(cpumask_test_cpu(static_cast<int>(c), &g.m)) << c;
 	}
 	EXPECT_TRUE(cpumask_empty(&g.m));
@@ -119,6 +120,40 @@ TEST(CpumaskBits, TestCpuIsFalseForOutOfRangeInts)
 	for (int c : kOutOfRange)
 		EXPECT_FALSE(cpumask_test_cpu(c, &g.m)) << c;
 	EXPECT_TRUE(cpumask_test_cpu(NR_CPUS - 1, &g.m));
+}
+
+/*
+ * One CPU-number type per kind of argument (see padata/cpumask.h): the
+ * functions that write a CPU take unsigned int, those that read one or start
+ * a search from it take int. Checked at compile time: a mismatch (such as a
+ * cpumask_clear_cpu(int) next to cpumask_set_cpu(unsigned)) fails the build.
+ */
+TEST(CpumaskBits, SetAndClearTakeUnsignedCpusTestAndNextTakeInt)
+{
+	static_assert(std::is_same<decltype(&cpumask_set_cpu),
+				   void (*)(unsigned int, struct cpumask *)>::value,
+		      "cpumask_set_cpu(unsigned int, struct cpumask *), pinned by the SPEC");
+	static_assert(std::is_same<decltype(&cpumask_clear_cpu), decltype(&cpumask_set_cpu)>::value,
+		      "cpumask_clear_cpu takes the CPU type of cpumask_set_cpu");
+	static_assert(std::is_same<decltype(&cpumask_test_cpu),
+				   bool (*)(int, const struct cpumask *)>::value,
+		      "cpumask_test_cpu(int, const struct cpumask *), pinned by the SPEC");
+	static_assert(std::is_same<decltype(&cpumask_next),
+				   unsigned int (*)(int, const struct cpumask *)>::value,
+		      "cpumask_next starts from an int (-1 for the first CPU)");
+	SUCCEED();
+}
+
+/* The kernel names are spellings of the exported padata_ symbols. */
+TEST(CpumaskNames, KernelNamesAreThePrefixedSymbols)
+{
+	EXPECT_EQ(&nr_cpu_ids, &padata_nr_cpu_ids);
+	EXPECT_EQ(&cpumask_set_cpu, &padata_cpumask_set_cpu);
+	EXPECT_EQ(&cpulist_parse, &padata_cpulist_parse);
+	EXPECT_EQ(&alloc_workqueue, &padata_alloc_workqueue);
+	EXPECT_EQ(&queue_work_on, &padata_queue_work_on);
+	EXPECT_EQ(&cpu_down, &padata_cpu_down);
+	EXPECT_EQ(cpu_active_mask, padata_cpu_active_mask);
 }
 
 TEST(CpumaskBits, NullMaskIsEmptyForReadersAndIgnoredByWriters)

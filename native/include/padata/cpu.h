@@ -9,6 +9,9 @@
  * jobs with -EBUSY while it drains the jobs already accepted (async
  * completions included), switches to the new masks, and calls its cpumask
  * notifiers. Workers of a down CPU stay alive; padata stops using them.
+ *
+ * cpu_down and cpu_up are macros for the exported padata_cpu_down and
+ * padata_cpu_up (see padata/cpumask.h on names).
  */
 #ifndef PADATA_CPU_H
 #define PADATA_CPU_H
@@ -24,14 +27,16 @@ PADATA_BEGIN_DECLS
  * or was never active in this process; -EBUSY when it is the last active
  * CPU; -EDEADLK from a workqueue worker or a padata callback or notifier.
  */
-PADATA_API int cpu_down(unsigned int cpu);
+PADATA_API int padata_cpu_down(unsigned int cpu);
+#define cpu_down padata_cpu_down
 
 /**
  * cpu_up - put @cpu back into cpu_active_mask; same draining as cpu_down().
  * Return: 0 (also when it was already up); -EINVAL when @cpu >= nr_cpu_ids
  * or was never active in this process; -EDEADLK as for cpu_down().
  */
-PADATA_API int cpu_up(unsigned int cpu);
+PADATA_API int padata_cpu_up(unsigned int cpu);
+#define cpu_up padata_cpu_up
 
 PADATA_END_DECLS
 

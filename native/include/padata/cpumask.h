@@ -15,6 +15,26 @@
  * cpumask_test_cpu() answers false. NULL masks are treated as empty by
  * readers and ignored by writers.
  *
+ * Names: the library exports only padata_-prefixed symbols, so that the
+ * kernel's names cannot collide with another library that borrowed them.
+ * Each kernel name (cpumask_set_cpu, nr_cpu_ids, ...) is an object-like
+ * macro for its padata_ symbol: calls, &function and assignments read as in
+ * the kernel, and a debugger or binding sees padata_cpumask_set_cpu.
+ *
+ * CPU-number types, one per kind of argument:
+ *  - a CPU a function *writes* (cpumask_set_cpu, cpumask_clear_cpu) is
+ *    unsigned int, as the kernel's cpumask_set_cpu: a bit number is never
+ *    negative, and one comparison with NR_CPUS rejects every bad value
+ *    (a negative int converts to a huge unsigned, and is ignored);
+ *  - a CPU a function *reads* or starts a search from (cpumask_test_cpu,
+ *    cpumask_next) is int, as in the kernel: callers pass the results of
+ *    int arithmetic and the -1 that starts an iteration, and every int gets
+ *    a defined answer (false, or the next CPU).
+ * The kernel's own cpumask_clear_cpu takes int; here it takes unsigned int
+ * like its partner cpumask_set_cpu, so setting and clearing one CPU never
+ * needs two different casts. Results (cpumask_first, cpumask_next) are
+ * unsigned int, NR_CPUS meaning "none".
+ *
  * Thread safety: a mask is plain memory; callers synchronize their own
  * masks. cpu_possible_mask and cpu_online_mask never change after load;
  * cpu_active_mask changes only under cpu_down()/cpu_up().
@@ -50,7 +70,8 @@ typedef unsigned int gfp_t;
  * nr_cpu_ids - number of CPU ids in this process: one more than the highest
  * possible CPU. Fixed at library load.
  */
-extern PADATA_API unsigned int nr_cpu_ids;
+extern PADATA_API unsigned int padata_nr_cpu_ids;
+#define nr_cpu_ids padata_nr_cpu_ids
 
 extern PADATA_API const struct cpumask *const padata_cpu_possible_mask;
 extern PADATA_API const struct cpumask *const padata_cpu_online_mask;
@@ -67,37 +88,61 @@ extern PADATA_API const struct cpumask *const padata_cpu_active_mask;
 #define cpu_active_mask padata_cpu_active_mask
 
 /** alloc_cpumask_var - no-op for array-of-one masks; always true. */
-PADATA_API bool alloc_cpumask_var(cpumask_var_t *mask, gfp_t flags);
+PADATA_API bool padata_alloc_cpumask_var(cpumask_var_t *mask, gfp_t flags);
 /** zalloc_cpumask_var - as alloc_cpumask_var(), and clears the mask. */
-PADATA_API bool zalloc_cpumask_var(cpumask_var_t *mask, gfp_t flags);
+PADATA_API bool padata_zalloc_cpumask_var(cpumask_var_t *mask, gfp_t flags);
 /** free_cpumask_var - no-op; accepts NULL. */
-PADATA_API void free_cpumask_var(struct cpumask *mask);
+PADATA_API void padata_free_cpumask_var(struct cpumask *mask);
 
-PADATA_API void cpumask_clear(struct cpumask *dstp);
+/** cpumask_clear - removes every CPU (the whole NR_CPUS storage). */
+PADATA_API void padata_cpumask_clear(struct cpumask *dstp);
 /** cpumask_setall - sets CPUs 0 .. nr_cpu_ids-1 (not the whole storage). */
-PADATA_API void cpumask_setall(struct cpumask *dstp);
+PADATA_API void padata_cpumask_setall(struct cpumask *dstp);
 /** cpumask_set_cpu - adds @cpu; a cpu >= NR_CPUS is ignored. */
-PADATA_API void cpumask_set_cpu(unsigned int cpu, struct cpumask *dstp);
-/** cpumask_clear_cpu - removes @cpu; an out-of-range cpu is ignored. */
-PADATA_API void cpumask_clear_cpu(int cpu, struct cpumask *dstp);
+PADATA_API void padata_cpumask_set_cpu(unsigned int cpu, struct cpumask *dstp);
+/** cpumask_clear_cpu - removes @cpu; a cpu >= NR_CPUS is ignored. */
+PADATA_API void padata_cpumask_clear_cpu(unsigned int cpu, struct cpumask *dstp);
 /** cpumask_test_cpu - true when @cpu is in the mask; false for any out-of-range int. */
-PADATA_API bool cpumask_test_cpu(int cpu, const struct cpumask *cpumask);
-PADATA_API unsigned int cpumask_weight(const struct cpumask *srcp);
-PADATA_API bool cpumask_empty(const struct cpumask *srcp);
-PADATA_API bool cpumask_equal(const struct cpumask *src1p, const struct cpumask *src2p);
-PADATA_API void cpumask_copy(struct cpumask *dstp, const struct cpumask *srcp);
+PADATA_API bool padata_cpumask_test_cpu(int cpu, const struct cpumask *cpumask);
+/** cpumask_weight - number of CPUs in the mask. */
+PADATA_API unsigned int padata_cpumask_weight(const struct cpumask *srcp);
+/** cpumask_empty - true when the mask holds no CPU. */
+PADATA_API bool padata_cpumask_empty(const struct cpumask *srcp);
+/** cpumask_equal - true when both masks hold the same CPUs. */
+PADATA_API bool padata_cpumask_equal(const struct cpumask *src1p, const struct cpumask *src2p);
+/** cpumask_copy - *dstp = *srcp (the two may overlap). */
+PADATA_API void padata_cpumask_copy(struct cpumask *dstp, const struct cpumask *srcp);
 /** cpumask_and - *dstp = *src1p & *src2p; true when the result is not empty. */
-PADATA_API bool cpumask_and(struct cpumask *dstp, const struct cpumask *src1p,
-			    const struct cpumask *src2p);
-PADATA_API void cpumask_or(struct cpumask *dstp, const struct cpumask *src1p,
-			   const struct cpumask *src2p);
+PADATA_API bool padata_cpumask_and(struct cpumask *dstp, const struct cpumask *src1p,
+				   const struct cpumask *src2p);
+/** cpumask_or - *dstp = *src1p | *src2p. */
+PADATA_API void padata_cpumask_or(struct cpumask *dstp, const struct cpumask *src1p,
+				  const struct cpumask *src2p);
 /** cpumask_andnot - *dstp = *src1p & ~*src2p; true when the result is not empty. */
-PADATA_API bool cpumask_andnot(struct cpumask *dstp, const struct cpumask *src1p,
-			       const struct cpumask *src2p);
+PADATA_API bool padata_cpumask_andnot(struct cpumask *dstp, const struct cpumask *src1p,
+				      const struct cpumask *src2p);
 /** cpumask_first - lowest CPU in the mask, or NR_CPUS when it is empty. */
-PADATA_API unsigned int cpumask_first(const struct cpumask *srcp);
+PADATA_API unsigned int padata_cpumask_first(const struct cpumask *srcp);
 /** cpumask_next - lowest CPU above @n (n may be -1), or NR_CPUS when none. */
-PADATA_API unsigned int cpumask_next(int n, const struct cpumask *srcp);
+PADATA_API unsigned int padata_cpumask_next(int n, const struct cpumask *srcp);
+
+#define alloc_cpumask_var  padata_alloc_cpumask_var
+#define zalloc_cpumask_var padata_zalloc_cpumask_var
+#define free_cpumask_var   padata_free_cpumask_var
+#define cpumask_clear      padata_cpumask_clear
+#define cpumask_setall     padata_cpumask_setall
+#define cpumask_set_cpu    padata_cpumask_set_cpu
+#define cpumask_clear_cpu  padata_cpumask_clear_cpu
+#define cpumask_test_cpu   padata_cpumask_test_cpu
+#define cpumask_weight     padata_cpumask_weight
+#define cpumask_empty      padata_cpumask_empty
+#define cpumask_equal      padata_cpumask_equal
+#define cpumask_copy       padata_cpumask_copy
+#define cpumask_and        padata_cpumask_and
+#define cpumask_or         padata_cpumask_or
+#define cpumask_andnot     padata_cpumask_andnot
+#define cpumask_first      padata_cpumask_first
+#define cpumask_next       padata_cpumask_next
 
 /** for_each_cpu - iterate @cpu (an int or unsigned) over the CPUs in @mask. */
 #define for_each_cpu(cpu, mask)                                    \
@@ -113,7 +158,8 @@ PADATA_API unsigned int cpumask_next(int n, const struct cpumask *srcp);
  * Return: 0; -EINVAL for NULL arguments or bad syntax (including a range
  * whose end is below its start); -ERANGE for a CPU >= NR_CPUS.
  */
-PADATA_API int cpulist_parse(const char *buf, struct cpumask *dstp);
+PADATA_API int padata_cpulist_parse(const char *buf, struct cpumask *dstp);
+#define cpulist_parse padata_cpulist_parse
 
 /**
  * cpulist_scnprintf - print @srcp as a CPU list ("0-3,6") into @buf.
@@ -122,7 +168,8 @@ PADATA_API int cpulist_parse(const char *buf, struct cpumask *dstp);
  * Return: the number of characters written, not counting the NUL; 0 when
  * @buf is NULL, @len <= 0 or @srcp is NULL.
  */
-PADATA_API int cpulist_scnprintf(char *buf, int len, const struct cpumask *srcp);
+PADATA_API int padata_cpulist_scnprintf(char *buf, int len, const struct cpumask *srcp);
+#define cpulist_scnprintf padata_cpulist_scnprintf
 
 /**
  * padata_cpu_active_snapshot - copy cpu_active_mask consistently with

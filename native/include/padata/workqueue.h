@@ -16,6 +16,11 @@
  *
  * Flags and max_active exist for source compatibility: every CPU has exactly
  * one worker, so at most one item per CPU runs at a time.
+ *
+ * Each function's kernel name (alloc_workqueue, queue_work_on, ...) is a
+ * macro for the exported padata_ symbol (see padata/cpumask.h on names).
+ * queue_work_on() keeps the kernel's int cpu: it is a CPU the call only
+ * reads, and WORK_CPU_UNBOUND or a negative value get defined answers.
  */
 #ifndef PADATA_WORKQUEUE_H
 #define PADATA_WORKQUEUE_H
@@ -77,11 +82,13 @@ struct work_struct {
  * thread could not be created, whatever pthread_create() answered; the
  * workers already started are stopped and joined).
  */
-PADATA_API struct workqueue_struct *alloc_workqueue(const char *name, unsigned int flags,
-						    int max_active);
+PADATA_API struct workqueue_struct *padata_alloc_workqueue(const char *name, unsigned int flags,
+							   int max_active);
+#define alloc_workqueue padata_alloc_workqueue
 
 /** create_workqueue - alloc_workqueue(@name, 0, 0). */
-PADATA_API struct workqueue_struct *create_workqueue(const char *name);
+PADATA_API struct workqueue_struct *padata_create_workqueue(const char *name);
+#define create_workqueue padata_create_workqueue
 
 /**
  * destroy_workqueue - run what is still queued, stop and join the workers,
@@ -89,7 +96,8 @@ PADATA_API struct workqueue_struct *create_workqueue(const char *name);
  * while a padata instance still uses the queue, or when called from one of
  * the queue's own workers.
  */
-PADATA_API void destroy_workqueue(struct workqueue_struct *wq);
+PADATA_API void padata_destroy_workqueue(struct workqueue_struct *wq);
+#define destroy_workqueue padata_destroy_workqueue
 
 /**
  * queue_work_on - queue @work on the worker of @cpu. Any thread; lock-free.
@@ -98,24 +106,29 @@ PADATA_API void destroy_workqueue(struct workqueue_struct *wq);
  * Return: true when queued; false when it was already pending, or (errno
  * EINVAL) when @wq, @work or @work->func is NULL or @cpu is out of range.
  */
-PADATA_API bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work);
+PADATA_API bool padata_queue_work_on(int cpu, struct workqueue_struct *wq,
+				 struct work_struct *work);
+#define queue_work_on padata_queue_work_on
 
 /** queue_work - queue_work_on(WORK_CPU_UNBOUND, @wq, @work). */
-PADATA_API bool queue_work(struct workqueue_struct *wq, struct work_struct *work);
+PADATA_API bool padata_queue_work(struct workqueue_struct *wq, struct work_struct *work);
+#define queue_work padata_queue_work
 
 /**
  * flush_work - wait until @work is neither pending nor running.
  * Must not be called from @work's own function (returns false at once).
  * Return: true when it had to wait; false otherwise (or for NULL).
  */
-PADATA_API bool flush_work(struct work_struct *work);
+PADATA_API bool padata_flush_work(struct work_struct *work);
+#define flush_work padata_flush_work
 
 /**
  * flush_workqueue - wait until every item queued on @wq before the call has
  * run. From one of @wq's own workers it returns at once. Accepts NULL.
  * Cannot fail: without memory it waits for one CPU's queue at a time.
  */
-PADATA_API void flush_workqueue(struct workqueue_struct *wq);
+PADATA_API void padata_flush_workqueue(struct workqueue_struct *wq);
+#define flush_workqueue padata_flush_workqueue
 
 /** padata_current_cpu - virtual CPU of the calling worker thread, or -1 when
  * the caller is not a workqueue worker. */

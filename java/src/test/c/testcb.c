@@ -10,7 +10,9 @@
  * One job per struct testcb_job; every job of a run uses the same cb_cpu, so
  * serial() sees one total order and checks it.
  */
-#include <linux/padata.h>
+/* The project's own header: the build passes -I native/include only (the
+ * kernel's header names live in native/include/padata/compat). */
+#include <padata/padata.h>
 #include <stdint.h>
 
 struct testcb_job {

@@ -65,6 +65,22 @@ class AbiLayoutTest {
         assertEquals(PadataNative.PADATA_PRIV.byteSize(), PadataNative.JOB_NODE.byteOffset(groupElement("tag")));
     }
 
+    /**
+     * The constants the Java side repeats as compile-time constants (array sizes, defaults,
+     * mask bits) are the values libpadata.so was compiled with: a change to one of the C
+     * headers fails here instead of silently disagreeing.
+     */
+    @Test
+    void constantsRepeatedInJavaMatchTheC() {
+        assertEquals(PadataNative.abiQuery("NR_CPUS"), PadataNative.NR_CPUS, "PadataNative.NR_CPUS");
+        assertEquals(PadataNative.abiQuery("NR_CPUS"), CpuMask.NR_CPUS, "CpuMask.NR_CPUS");
+        assertEquals(PadataNative.abiQuery("MAX_OBJ_NUM"), Padata.DEFAULT_MAX_INFLIGHT, "Padata.DEFAULT_MAX_INFLIGHT");
+        assertEquals(PadataNative.abiQuery("PADATA_MAX_INFLIGHT_LIMIT"), Padata.MAX_INFLIGHT_LIMIT,
+                "Padata.MAX_INFLIGHT_LIMIT");
+        assertEquals(PadataNative.abiQuery("PADATA_CPU_SERIAL"), CpuMaskType.SERIAL.bit, "CpuMaskType.SERIAL");
+        assertEquals(PadataNative.abiQuery("PADATA_CPU_PARALLEL"), CpuMaskType.PARALLEL.bit, "CpuMaskType.PARALLEL");
+    }
+
     @Test
     void unknownQueriesAnswerMinusOne() {
         assertEquals(-1, PadataNative.abiQuery("sizeof(struct no_such_thing)"));

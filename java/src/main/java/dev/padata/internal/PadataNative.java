@@ -46,7 +46,7 @@ public final class PadataNative {
     /** {@code unsigned long}: 64 bits on every LP64 platform this library supports. */
     public static final ValueLayout.OfLong C_LONG = JAVA_LONG;
 
-    /** {@code NR_CPUS} in padata/cpumask.h. */
+    /** {@code NR_CPUS} in padata/cpumask.h (AbiLayoutTest compares it with the library's). */
     public static final int NR_CPUS = 1024;
 
     /**
@@ -198,11 +198,11 @@ public final class PadataNative {
     private static final VarHandle CAPTURED_ERRNO = CAPTURE_LAYOUT.varHandle(groupElement("errno"));
 
     private static final MethodHandle CREATE_WORKQUEUE =
-            downcall("create_workqueue", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO);
+            downcall("padata_create_workqueue", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO);
     private static final MethodHandle DESTROY_WORKQUEUE =
-            downcall("destroy_workqueue", FunctionDescriptor.ofVoid(ADDRESS));
+            downcall("padata_destroy_workqueue", FunctionDescriptor.ofVoid(ADDRESS));
     private static final MethodHandle FLUSH_WORKQUEUE =
-            downcall("flush_workqueue", FunctionDescriptor.ofVoid(ADDRESS));
+            downcall("padata_flush_workqueue", FunctionDescriptor.ofVoid(ADDRESS));
     private static final MethodHandle PADATA_ALLOC =
             downcall("padata_alloc", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS), ERRNO);
     private static final MethodHandle PADATA_FREE =
@@ -239,16 +239,16 @@ public final class PadataNative {
     private static final MethodHandle PADATA_ABI_QUERY =
             downcall("padata_abi_query", FunctionDescriptor.of(JAVA_LONG, ADDRESS), CRITICAL);
     private static final MethodHandle CPULIST_PARSE =
-            downcall("cpulist_parse", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
+            downcall("padata_cpulist_parse", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), CRITICAL);
     private static final MethodHandle CPULIST_SCNPRINTF =
-            downcall("cpulist_scnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
+            downcall("padata_cpulist_scnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL);
     // Not critical: takes the hotplug lock, which cpu_down() may hold for a while.
     private static final MethodHandle PADATA_CPU_ACTIVE_SNAPSHOT =
             downcall("padata_cpu_active_snapshot", FunctionDescriptor.ofVoid(ADDRESS));
     private static final MethodHandle CPU_DOWN =
-            downcall("cpu_down", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            downcall("padata_cpu_down", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle CPU_UP =
-            downcall("cpu_up", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            downcall("padata_cpu_up", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle PADATA_CPU_TO_HOST =
             downcall("padata_cpu_to_host", FunctionDescriptor.of(JAVA_INT, JAVA_INT), CRITICAL);
     private static final MethodHandle PADATA_NR_HOST_CPUS =
@@ -262,7 +262,7 @@ public final class PadataNative {
     public static final MemorySegment DO_SERIAL_FUNCTION = symbol("padata_do_serial");
 
     private static final AddressLayout MASK_POINTER = ADDRESS.withTargetLayout(CPUMASK);
-    private static final int NR_CPU_IDS = symbol("nr_cpu_ids").reinterpret(4).get(JAVA_INT, 0);
+    private static final int NR_CPU_IDS = symbol("padata_nr_cpu_ids").reinterpret(4).get(JAVA_INT, 0);
     private static final MemorySegment POSSIBLE_MASK =
             symbol("padata_cpu_possible_mask").reinterpret(8).get(MASK_POINTER, 0);
     private static final MemorySegment ONLINE_MASK =
