@@ -61,6 +61,8 @@ struct workqueue_struct {
 	uint32_t holders;               /* see padata__wq_hold() */
 };
 
+struct padata__test_hooks padata__test_hooks;
+
 __thread struct padata__tls padata__self __attribute__((tls_model("initial-exec"))) = { NULL, -1, NULL, NULL };
 static __thread struct work_struct *current_work __attribute__((tls_model("initial-exec")));
 /*
@@ -147,6 +149,10 @@ void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void 
 		uint32_t seq = __atomic_load_n(&wq->ev_seq, __ATOMIC_SEQ_CST);
 		if (done(arg))
 			break;
+		void (*hook)(struct workqueue_struct *) =
+			__atomic_load_n(&padata__test_hooks.wait_sleep, __ATOMIC_RELAXED);
+		if (padata__unlikely(hook != NULL))
+			hook(wq);
 		padata__futex_wait(&wq->ev_seq, seq, -1);
 	}
 	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_SEQ_CST);
@@ -382,12 +388,22 @@ bool queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *wor
 	__atomic_store_n(&work->wq, wq, __ATOMIC_RELEASE);
 
 	struct wq_cpu *wc = &wq->cpus[cpu];
+	/*
+	 * Count before publishing, so every item a worker can run was counted
+	 * first: flush_workqueue() then never mistakes the run of an item it
+	 * did not count for one it did (see there). Relaxed: the push below
+	 * releases it.
+	 */
+	__atomic_fetch_add(&wc->queued, 1, __ATOMIC_RELAXED);
+	void (*hook)(struct work_struct *) =
+		__atomic_load_n(&padata__test_hooks.queue_between, __ATOMIC_RELAXED);
+	if (padata__unlikely(hook != NULL))
+		hook(work);
 	struct work_struct *head = __atomic_load_n(&wc->head, __ATOMIC_RELAXED);
 	do {
 		work->entry_next = head;
 	} while (!__atomic_compare_exchange_n(&wc->head, &head, work, true, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
-	__atomic_fetch_add(&wc->queued, 1, __ATOMIC_RELAXED);
 	/* Dekker with park(): the push above, then this read of sleeping. */
 	if (__atomic_load_n(&wc->sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&wc->sleeping, 0, __ATOMIC_SEQ_CST))
@@ -431,6 +447,18 @@ static bool wq_flushed(void *arg)
 	return true;
 }
 
+/*
+ * Waits until, on every CPU, done has reached the queued total read at the
+ * call. That covers every item P whose queue_work_on() returned before the
+ * call: a worker runs its CPU's items in push order, and every item pushed
+ * before P was counted before its push (sequenced before that seq_cst CAS,
+ * a release that P's push CAS reads through the RMW chain on head, an
+ * acquire), so its count happens before our read, as P's does. The items
+ * run before P are thus among those counted, and done stays below the
+ * snapshot until P has run. (Counting after the push let an uncounted item
+ * ahead of P stand in for P.) Items queued concurrently with the call may
+ * or may not be waited for.
+ */
 void flush_workqueue(struct workqueue_struct *wq)
 {
 	if (!wq || padata__self.wq == wq)
@@ -443,8 +471,9 @@ void flush_workqueue(struct workqueue_struct *wq)
 				sched_yield();
 		return;
 	}
+	/* Relaxed: the counts that matter happen before this call (above). */
 	for (unsigned int c = 0; c < wq->nr; c++)
-		want[c] = __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST);
+		want[c] = __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_RELAXED);
 	struct flush_target t = { wq, want };
 	padata__wq_wait(wq, wq_flushed, &t);
 	free(want);
