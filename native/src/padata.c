@@ -29,10 +29,12 @@
  *
  * The state word packs what a submission must check into one atomic:
  * bits 0-31 the next sequence number (= jobs accepted, mod 2^32), bits
- * 32-47 references of threads that are not the instance's workers (a
+ * 32-59 references of threads that are not the instance's workers (a
  * submitter until it has queued the drain, a foreign padata_do_serial),
- * bits 48-55 threads waiting for a drain, and the STARTED / INVALID /
- * CHANGING flags. A submission checks the flags and the in-flight limit
+ * bit 60 WAITING (some thread waits for a drain; the waiters themselves
+ * are counted in pd->waiters), and the STARTED / INVALID / CHANGING flags
+ * in bits 61-63. Neither count may carry into a flag: the references are
+ * bounded (see ST_REFS), the waiters have a single bit. A submission checks the flags and the in-flight limit
  * and takes its sequence number in one CAS. Jobs completed are counted
  * per serial CPU (each by its own worker, no shared write per job); jobs
  * in flight = accepted - completed, which the submitter reads from a
@@ -51,12 +53,24 @@
 
 #define ST_SEQ       0x00000000ffffffffull
 #define ST_REF_ONE   0x0000000100000000ull
-#define ST_REFS      0x0000ffff00000000ull
-#define ST_WAIT_ONE  0x0001000000000000ull
-#define ST_WAITERS   0x00ff000000000000ull
-#define ST_STARTED   (1ull << 56)
-#define ST_INVALID   (1ull << 57)
-#define ST_CHANGING  (1ull << 58)
+/*
+ * 28 bits of references. Each is held by a thread inside one call
+ * (padata_do_parallel, a foreign padata_do_serial) and a thread holds at
+ * most one per nested call of those, a handful at most; a process has
+ * fewer than 2^22 threads (Linux's PID_MAX_LIMIT), so the count stays far
+ * below 2^28 and never carries into ST_WAITING. (16 bits carried at
+ * 65,536 threads.)
+ */
+#define ST_REFS      0x0fffffff00000000ull
+#define ST_WAITING   (1ull << 60)
+#define ST_STARTED   (1ull << 61)
+#define ST_INVALID   (1ull << 62)
+#define ST_CHANGING  (1ull << 63)
+
+_Static_assert((ST_SEQ & ST_REFS) == 0 && ST_REFS + ST_REF_ONE == ST_WAITING,
+	       "the reference field sits between the sequence number and the flags");
+_Static_assert((ST_REFS >> 32) >= (1ull << 22) * 16,
+	       "room for 16 references per thread at Linux's PID_MAX_LIMIT");
 
 enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_DONE = 2 };
 
@@ -110,6 +124,8 @@ struct parallel_data {
 	 * the releaser), and the base that padata_test_set_seq() moves. */
 	uint32_t skipped padata__aligned;
 	uint32_t done_base;
+	/* Threads in drain_wait(): stop, free, mask and limit changes. */
+	uint32_t waiters;
 
 	/* Reorder side. */
 	uint32_t reorder_busy padata__aligned; /* the releaser token */
@@ -183,14 +199,37 @@ static bool fully_drained(void *arg)
 }
 
 /*
- * Wait for @done(@pd) as a registered waiter: reference drops see the
- * waiter count in the state word and wake us through the workqueue.
+ * Wait for @done(@pd) as a registered waiter: reference drops that see
+ * ST_WAITING in the state word wake waiters through the workqueue
+ * (state_drop). Any thread may wait (padata_stop has no lock), so the
+ * waiters are counted in pd->waiters and the state word keeps one bit: a
+ * count there overflowed into the flags (256 stoppers set ST_STARTED).
+ *
+ * Every waiter sets the bit on entry; the last to leave clears it. A clear
+ * can land after a newcomer's set (leaver: sub, ...; newcomer: add, set;
+ * leaver: clear), so the leaver re-reads the count after its clear and,
+ * when a waiter is registered, sets the bit again and signals: a drop that
+ * came between the clear and the new set did not signal, and the signal
+ * (or, if the newcomer has not yet joined the workqueue's waiters, its own
+ * later check, which follows the new set) makes the newcomer see it. All
+ * seq_cst, one total order: a newcomer whose add precedes the leaver's
+ * re-read is seen by it; one whose add follows it sets the bit after the
+ * clear. Against a drop, the set and the drop's CAS are RMWs of the state
+ * word: either the drop comes first and the waiter's check after the set
+ * sees it, or the drop sees the bit and signals.
  */
 static void drain_wait(struct parallel_data *pd, bool (*done)(void *))
 {
-	__atomic_fetch_add(&pd->state, ST_WAIT_ONE, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&pd->waiters, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&pd->state, ST_WAITING, __ATOMIC_SEQ_CST);
 	padata__wq_wait(pd->wq, done, pd);
-	__atomic_fetch_sub(&pd->state, ST_WAIT_ONE, __ATOMIC_SEQ_CST);
+	if (__atomic_sub_fetch(&pd->waiters, 1, __ATOMIC_SEQ_CST) == 0) {
+		__atomic_fetch_and(&pd->state, ~ST_WAITING, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&pd->waiters, __ATOMIC_SEQ_CST)) {
+			__atomic_fetch_or(&pd->state, ST_WAITING, __ATOMIC_SEQ_CST);
+			padata__wq_signal(pd->wq);
+		}
+	}
 }
 
 /*
@@ -206,14 +245,14 @@ static inline void state_drop(struct parallel_data *pd, uint64_t delta,
 {
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
 	for (;;) {
-		if (s & ST_WAITERS) {
+		if (s & ST_WAITING) {
 			padata__wq_hold(wq);
 			__atomic_fetch_sub(&pd->state, delta, __ATOMIC_SEQ_CST);
 			padata__wq_signal(wq);
 			padata__wq_unhold(wq);
 			return;
 		}
-		/* Pairs with the fetch_add of ST_WAIT_ONE in drain_wait(). */
+		/* Pairs with the fetch_or of ST_WAITING in drain_wait(). */
 		if (__atomic_compare_exchange_n(&pd->state, &s, s - delta, true, __ATOMIC_SEQ_CST,
 						__ATOMIC_RELAXED))
 			return;
@@ -1040,4 +1079,16 @@ int padata_test_set_seq(struct padata_instance *pinst, unsigned int seq)
 	if (!pinst)
 		return -EINVAL;
 	return while_stopped(pinst, apply_seq, &seq);
+}
+
+int padata__test_add_refs(struct padata_instance *pinst, int32_t delta)
+{
+	if (!pinst)
+		return -EINVAL;
+	struct parallel_data *pd = &pinst->pd;
+	if (delta >= 0)
+		__atomic_fetch_add(&pd->state, (uint64_t)delta * ST_REF_ONE, __ATOMIC_SEQ_CST);
+	else
+		state_drop(pd, (uint64_t)-(int64_t)delta * ST_REF_ONE, pd->wq);
+	return 0;
 }

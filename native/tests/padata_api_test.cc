@@ -9,6 +9,7 @@
  * padata_defects_test and CPU hotplug in padata_hotplug_test.
  */
 #include "test_util.h"
+#include "../src/test_hooks.h"
 
 #include <climits>
 #include <cstddef>
@@ -28,6 +29,7 @@ protected:
 	}
 	void TearDown() override
 	{
+		__atomic_store_n(&padata__test_hooks.wait_sleep, nullptr, __ATOMIC_SEQ_CST);
 		padata_free(pinst_);
 		pinst_ = nullptr;
 		destroy_workqueue(wq_);
@@ -400,6 +402,126 @@ TEST_F(PadataApi, DestroyWorkqueueIsRefusedWhileAnInstanceUsesIt)
 	padata_free(pinst_);
 	pinst_ = nullptr;
 	/* TearDown destroys the queue now that nothing uses it. */
+}
+
+namespace {
+
+/*
+ * Sets the drain-wait hook for a scope: @fn runs each time a thread is about
+ * to sleep in a wait (padata_stop, a mask change, padata_free...).
+ */
+struct WaitSleepHook {
+	explicit WaitSleepHook(void (*fn)(struct workqueue_struct *))
+	{
+		__atomic_store_n(&padata__test_hooks.wait_sleep, fn, __ATOMIC_SEQ_CST);
+	}
+	~WaitSleepHook() { __atomic_store_n(&padata__test_hooks.wait_sleep, nullptr, __ATOMIC_SEQ_CST); }
+};
+
+std::atomic<int> threads_asleep{0};
+thread_local bool this_thread_asleep = false;
+
+void count_sleeping_threads(struct workqueue_struct *)
+{
+	if (!this_thread_asleep) {
+		this_thread_asleep = true;
+		threads_asleep.fetch_add(1);
+	}
+}
+
+} /* namespace */
+
+/*
+ * Issue 8 #6: the state word counted drain waiters in 8 bits, right below
+ * STARTED, so the 256th thread in padata_stop() set STARTED again and the
+ * stopped instance accepted a job. A held job keeps every stopper waiting.
+ */
+TEST_F(PadataApi, AStoppedInstanceRefusesJobsWhile256ThreadsWaitInStop)
+{
+	started();
+	Job held;
+	held.defer = true;
+	ASSERT_EQ(padata_do_parallel(pinst_, &held.priv, 0), 0);
+	ASSERT_TRUE(wait_until([&] { return held.parallel_runs.load() == 1; }));
+
+	const int n = 256;
+	threads_asleep = 0;
+	WaitSleepHook hook(count_sleeping_threads);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	std::vector<pthread_t> stoppers;
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+		int err = pthread_create(&t, &attr, [](void *p) -> void * {
+			padata_stop(static_cast<struct padata_instance *>(p));
+			return nullptr;
+		}, pinst_);
+		if (err) {
+			ADD_FAILURE() << "pthread_create: " << std::strerror(err);
+			break;
+		}
+		stoppers.push_back(t);
+	}
+	pthread_attr_destroy(&attr);
+	EXPECT_TRUE(wait_until([&] { return threads_asleep.load() == static_cast<int>(stoppers.size()); }))
+		<< threads_asleep.load() << " of " << stoppers.size() << " stoppers are waiting";
+
+	Job late;
+	const int err = padata_do_parallel(pinst_, &late.priv, 0);
+	EXPECT_EQ(err, -EINVAL) << "a stopped instance accepted a job with " << n
+				<< " threads in padata_stop()";
+	padata_do_serial(&held.priv);
+	for (pthread_t t : stoppers)
+		pthread_join(t, nullptr);
+	EXPECT_TRUE(held.done());
+	if (err == 0) {
+		EXPECT_TRUE(wait_done({&late}));
+	}
+}
+
+namespace {
+
+std::atomic<bool> a_drain_slept{false};
+
+void note_drain_sleep(struct workqueue_struct *)
+{
+	a_drain_slept.store(true);
+}
+
+} /* namespace */
+
+/*
+ * Issue 8 #6: references of threads outside the workers (submitters,
+ * foreign padata_do_serial callers) had 16 bits; the 65,536th carried into
+ * the waiter field and the count read as zero, so a drain that must wait
+ * for them (here padata_set_max_inflight, which replaces the ring those
+ * threads write) went ahead. The references are preset with a test hook.
+ */
+TEST_F(PadataApi, ADrainWaitsFor65536OutsideReferences)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	const int32_t refs = 65536;
+	ASSERT_EQ(padata__test_add_refs(pinst_, refs), 0);
+	a_drain_slept = false;
+	WaitSleepHook hook(note_drain_sleep);
+	std::atomic<bool> returned{false};
+	std::thread t([&] {
+		EXPECT_EQ(padata_set_max_inflight(pinst_, 10), 0);
+		returned.store(true);
+	});
+	EXPECT_TRUE(wait_until([&] { return a_drain_slept.load() || returned.load(); }));
+	EXPECT_FALSE(returned.load()) << "padata_set_max_inflight() went ahead while " << refs
+				      << " references were held";
+	ASSERT_EQ(padata__test_add_refs(pinst_, -refs), 0);
+	t.join();
+	EXPECT_EQ(padata_get_max_inflight(pinst_), 10u);
+	/* The instance still works. */
+	ASSERT_EQ(padata_start(pinst_), 0);
+	Job j;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	EXPECT_TRUE(wait_done({&j}));
 }
 
 /* ---- padata_do_parallel arguments ----------------------------------------- */
