@@ -34,10 +34,10 @@
  * bit 60 WAITING (some thread waits for a drain; the waiters themselves
  * are counted in pd->waiters), and the STARTED / INVALID / CHANGING flags
  * in bits 61-63. Neither count may carry into a flag: the references are
- * bounded (see ST_REFS), the waiters have a single bit. A submission checks the flags and the in-flight limit
- * and takes its sequence number in one CAS. Jobs completed are counted
- * per serial CPU (each by its own worker, no shared write per job); jobs
- * in flight = accepted - completed, which the submitter reads from a
+ * bounded (see ST_REFS), the waiters have a single bit. A submission
+ * checks the flags and the in-flight limit and takes its sequence number
+ * in one CAS. Jobs completed are counted per serial CPU (each by its own
+ * worker, no shared write per job); jobs in flight = accepted - completed, which the submitter reads from a
  * cached sum and refreshes only near the limit. A mask change sets
  * CHANGING and waits for in flight and references to reach zero, so no
  * submission can see a half-changed instance and every job accepted
