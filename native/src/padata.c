@@ -246,6 +246,9 @@ static void drain_wait(struct parallel_data *pd, bool (*done)(void *))
 	__atomic_fetch_or(&pd->state, ST_WAITING, __ATOMIC_SEQ_CST);
 	padata__wq_wait(pd->wq, done, pd);
 	if (__atomic_sub_fetch(&pd->waiters, 1, __ATOMIC_SEQ_CST) == 0) {
+		void (*hook)(void) = __atomic_load_n(&padata__test_hooks.drain_leave, __ATOMIC_RELAXED);
+		if (padata__unlikely(hook != NULL))
+			hook();
 		__atomic_fetch_and(&pd->state, ~ST_WAITING, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&pd->waiters, __ATOMIC_SEQ_CST)) {
 			__atomic_fetch_or(&pd->state, ST_WAITING, __ATOMIC_SEQ_CST);

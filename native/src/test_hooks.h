@@ -32,6 +32,12 @@ struct padata__test_hooks {
 	 * false and it is about to sleep.
 	 */
 	void (*wait_sleep)(struct workqueue_struct *wq);
+	/*
+	 * padata's drain_wait(): called by the last waiter to leave, after it
+	 * has left the waiter count and before it clears the state word's
+	 * waiting flag.
+	 */
+	void (*drain_leave)(void);
 };
 
 /* Set and cleared by tests with __atomic stores; read relaxed. */

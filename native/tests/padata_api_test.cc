@@ -30,6 +30,7 @@ protected:
 	void TearDown() override
 	{
 		__atomic_store_n(&padata__test_hooks.wait_sleep, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata__test_hooks.drain_leave, nullptr, __ATOMIC_SEQ_CST);
 		padata_free(pinst_);
 		pinst_ = nullptr;
 		destroy_workqueue(wq_);
@@ -522,6 +523,71 @@ TEST_F(PadataApi, ADrainWaitsFor65536OutsideReferences)
 	Job j;
 	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
 	EXPECT_TRUE(wait_done({&j}));
+}
+
+namespace {
+
+/* The threads and gates of the hand-off test below. */
+struct HandOff {
+	Gate leaver_stalled, leaver_release;
+	std::atomic<bool> changer_slept{false};
+};
+HandOff *hand_off;
+thread_local bool stall_when_leaving = false;
+
+void stall_marked_leaver()
+{
+	if (stall_when_leaving) {
+		hand_off->leaver_stalled.open();
+		hand_off->leaver_release.wait();
+	}
+}
+
+void note_changer_sleep(struct workqueue_struct *)
+{
+	hand_off->changer_slept.store(true);
+}
+
+} /* namespace */
+
+/*
+ * The one-bit waiter flag of the state word is handed between waiters
+ * without a lock (drain_wait): the last to leave clears it, and must
+ * re-set it (and signal) when a waiter arrived after it left the count,
+ * or a reference drop in between does not wake that waiter. A stopper is
+ * stalled (test hook) between leaving the count and clearing the flag; a
+ * limit change then starts waiting for an outside reference; the stopper
+ * clears the flag; dropping the reference must still wake the change.
+ */
+TEST_F(PadataApi, ALeavingDrainWaiterHandsTheWaitingFlagToANewcomer)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	HandOff h;
+	hand_off = &h;
+	__atomic_store_n(&padata__test_hooks.drain_leave, &stall_marked_leaver, __ATOMIC_SEQ_CST);
+	WaitSleepHook hook(note_changer_sleep);
+
+	std::thread leaver([&] {
+		stall_when_leaving = true;
+		padata_stop(pinst_); /* nothing in flight: waits for nothing */
+	});
+	ASSERT_TRUE(h.leaver_stalled.wait());
+	ASSERT_EQ(padata__test_add_refs(pinst_, 1), 0);
+	std::atomic<bool> returned{false};
+	std::thread changer([&] {
+		EXPECT_EQ(padata_set_max_inflight(pinst_, 5), 0);
+		returned.store(true);
+	});
+	EXPECT_TRUE(wait_until([&] { return h.changer_slept.load() || returned.load(); }));
+	EXPECT_FALSE(returned.load()) << "the limit change did not wait for the reference";
+	h.leaver_release.open();
+	leaver.join();
+	ASSERT_EQ(padata__test_add_refs(pinst_, -1), 0);
+	run_bounded("a limit change after the reference it waited for was dropped",
+		    [&] { changer.join(); });
+	__atomic_store_n(&padata__test_hooks.drain_leave, nullptr, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(padata_get_max_inflight(pinst_), 5u);
 }
 
 /* ---- padata_do_parallel arguments ----------------------------------------- */
