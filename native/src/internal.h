@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <linux/padata.h>
 
+#include "test_hooks.h"
+
 #define PADATA_CACHELINE 64
 #define padata__aligned __attribute__((aligned(PADATA_CACHELINE)))
 #define padata__likely(x) __builtin_expect(!!(x), 1)

@@ -29,17 +29,35 @@
  *
  * The state word packs what a submission must check into one atomic:
  * bits 0-31 the next sequence number (= jobs accepted, mod 2^32), bits
- * 32-47 references of threads that are not the instance's workers (a
+ * 32-59 references of threads that are not the instance's workers (a
  * submitter until it has queued the drain, a foreign padata_do_serial),
- * bits 48-55 threads waiting for a drain, and the STARTED / INVALID /
- * CHANGING flags. A submission checks the flags and the in-flight limit
- * and takes its sequence number in one CAS. Jobs completed are counted
- * per serial CPU (each by its own worker, no shared write per job); jobs
- * in flight = accepted - completed, which the submitter reads from a
+ * bit 60 WAITING (some thread waits for a drain; the waiters themselves
+ * are counted in pd->waiters), and the STARTED / INVALID / CHANGING flags
+ * in bits 61-63. Neither count may carry into a flag: the references are
+ * bounded (see ST_REFS), the waiters have a single bit. A submission
+ * checks the flags and the in-flight limit and takes its sequence number
+ * in one CAS. Jobs completed are counted per serial CPU (each by its own
+ * worker, no shared write per job); jobs in flight = accepted - completed, which the submitter reads from a
  * cached sum and refreshes only near the limit. A mask change sets
  * CHANGING and waits for in flight and references to reach zero, so no
  * submission can see a half-changed instance and every job accepted
  * before the change is serialized before any job accepted after it.
+ *
+ * Memory orders follow the C11 model, not x86 (see workqueue.c): each
+ * non-relaxed operation names its partner, each relaxed one says why it
+ * needs none. Two facts carry most of the reasoning:
+ * - Every write of the state word after padata_alloc() is an RMW, so a
+ *   release RMW of it heads a release sequence that runs to the end, and
+ *   an acquire read of any later value synchronizes with it. Fields
+ *   changed only while stopped or drained (masks, ring, limit, done_base)
+ *   are published by the release RMW that ends the change (the CAS in
+ *   update_usable(), apply_seq() or padata_start()) and are seen by every
+ *   submitter, which reads the state word with acquire only.
+ * - A ring slot is written again (for seq + ring size) only by a job
+ *   accepted after job seq's serial() returned; that acceptance reads the
+ *   completion counts with acquire (directly, or through done_cache,
+ *   release/acquire), so the releaser's clear of the slot happens before
+ *   the new store and cannot overwrite it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -51,12 +69,24 @@
 
 #define ST_SEQ       0x00000000ffffffffull
 #define ST_REF_ONE   0x0000000100000000ull
-#define ST_REFS      0x0000ffff00000000ull
-#define ST_WAIT_ONE  0x0001000000000000ull
-#define ST_WAITERS   0x00ff000000000000ull
-#define ST_STARTED   (1ull << 56)
-#define ST_INVALID   (1ull << 57)
-#define ST_CHANGING  (1ull << 58)
+/*
+ * 28 bits of references. Each is held by a thread inside one call
+ * (padata_do_parallel, a foreign padata_do_serial) and a thread holds at
+ * most one per nested call of those, a handful at most; a process has
+ * fewer than 2^22 threads (Linux's PID_MAX_LIMIT), so the count stays far
+ * below 2^28 and never carries into ST_WAITING. (16 bits carried at
+ * 65,536 threads.)
+ */
+#define ST_REFS      0x0fffffff00000000ull
+#define ST_WAITING   (1ull << 60)
+#define ST_STARTED   (1ull << 61)
+#define ST_INVALID   (1ull << 62)
+#define ST_CHANGING  (1ull << 63)
+
+_Static_assert((ST_SEQ & ST_REFS) == 0 && ST_REFS + ST_REF_ONE == ST_WAITING,
+	       "the reference field sits between the sequence number and the flags");
+_Static_assert((ST_REFS >> 32) >= (1ull << 22) * 16,
+	       "room for 16 references per thread at Linux's PID_MAX_LIMIT");
 
 enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_DONE = 2 };
 
@@ -110,6 +140,8 @@ struct parallel_data {
 	 * the releaser), and the base that padata_test_set_seq() moves. */
 	uint32_t skipped padata__aligned;
 	uint32_t done_base;
+	/* Threads in drain_wait(): stop, free, mask and limit changes. */
+	uint32_t waiters;
 
 	/* Reorder side. */
 	uint32_t reorder_busy padata__aligned; /* the releaser token */
@@ -151,7 +183,9 @@ static inline bool in_worker_of(const struct parallel_data *pd)
 /* Jobs whose serial() returned (or that were cancelled), mod 2^32. */
 static uint32_t completed_total(const struct parallel_data *pd)
 {
-	/* seq_cst: pairs with the seq_cst stores in serial_work() for waiters. */
+	/* Acquire: pairs with the release stores of sq->done in serial_work(),
+	 * of skipped in reorder() and of done_base in apply_seq(); seq_cst:
+	 * Dekker with those writers' padata__wq_signal() for waiters. */
 	uint32_t t = __atomic_load_n(&pd->done_base, __ATOMIC_SEQ_CST) +
 		     __atomic_load_n(&pd->skipped, __ATOMIC_SEQ_CST);
 	for (unsigned int c = 0; c < pd->nr; c++)
@@ -170,6 +204,9 @@ static bool jobs_drained(void *arg)
 {
 	struct parallel_data *pd = arg;
 	uint32_t done = completed_total(pd);
+	/* Acquire: pairs with the release RMWs of the state word (drops:
+	 * everything the dropper did happens before the drain); seq_cst:
+	 * Dekker with state_drop()'s signal, via padata__wq_wait(). */
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
 	return (uint32_t)s == done;
 }
@@ -178,19 +215,46 @@ static bool fully_drained(void *arg)
 {
 	struct parallel_data *pd = arg;
 	uint32_t done = completed_total(pd);
+	/* As in jobs_drained(). */
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
 	return !(s & ST_REFS) && (uint32_t)s == done;
 }
 
 /*
- * Wait for @done(@pd) as a registered waiter: reference drops see the
- * waiter count in the state word and wake us through the workqueue.
+ * Wait for @done(@pd) as a registered waiter: reference drops that see
+ * ST_WAITING in the state word wake waiters through the workqueue
+ * (state_drop). Any thread may wait (padata_stop has no lock), so the
+ * waiters are counted in pd->waiters and the state word keeps one bit: a
+ * count there overflowed into the flags (256 stoppers set ST_STARTED).
+ *
+ * Every waiter sets the bit on entry; the last to leave clears it. A clear
+ * can land after a newcomer's set (leaver: sub, ...; newcomer: add, set;
+ * leaver: clear), so the leaver re-reads the count after its clear and,
+ * when a waiter is registered, sets the bit again and signals: a drop that
+ * came between the clear and the new set did not signal, and the signal
+ * (or, if the newcomer has not yet joined the workqueue's waiters, its own
+ * later check, which follows the new set) makes the newcomer see it. All
+ * seq_cst, one total order: a newcomer whose add precedes the leaver's
+ * re-read is seen by it; one whose add follows it sets the bit after the
+ * clear. Against a drop, the set and the drop's CAS are RMWs of the state
+ * word: either the drop comes first and the waiter's check after the set
+ * sees it, or the drop sees the bit and signals.
  */
 static void drain_wait(struct parallel_data *pd, bool (*done)(void *))
 {
-	__atomic_fetch_add(&pd->state, ST_WAIT_ONE, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&pd->waiters, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&pd->state, ST_WAITING, __ATOMIC_SEQ_CST);
 	padata__wq_wait(pd->wq, done, pd);
-	__atomic_fetch_sub(&pd->state, ST_WAIT_ONE, __ATOMIC_SEQ_CST);
+	if (__atomic_sub_fetch(&pd->waiters, 1, __ATOMIC_SEQ_CST) == 0) {
+		void (*hook)(void) = __atomic_load_n(&padata_test_hooks.drain_leave, __ATOMIC_RELAXED);
+		if (padata__unlikely(hook != NULL))
+			hook();
+		__atomic_fetch_and(&pd->state, ~ST_WAITING, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&pd->waiters, __ATOMIC_SEQ_CST)) {
+			__atomic_fetch_or(&pd->state, ST_WAITING, __ATOMIC_SEQ_CST);
+			padata__wq_signal(pd->wq);
+		}
+	}
 }
 
 /*
@@ -204,16 +268,23 @@ static void drain_wait(struct parallel_data *pd, bool (*done)(void *))
 static inline void state_drop(struct parallel_data *pd, uint64_t delta,
 			      struct workqueue_struct *wq)
 {
+	/* Relaxed: only a guess for the CAS, which re-reads. */
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
 	for (;;) {
-		if (s & ST_WAITERS) {
+		if (s & ST_WAITING) {
 			padata__wq_hold(wq);
+			/* Release: pairs with the drain checks' acquire loads (our use
+			 * of the instance happens before it changes or is freed);
+			 * seq_cst: Dekker with padata__wq_wait() via the signal. */
 			__atomic_fetch_sub(&pd->state, delta, __ATOMIC_SEQ_CST);
 			padata__wq_signal(wq);
 			padata__wq_unhold(wq);
 			return;
 		}
-		/* Pairs with the fetch_add of ST_WAIT_ONE in drain_wait(). */
+		/* Fails if drain_wait() set ST_WAITING meanwhile (RMW atomicity:
+		 * either the drop precedes the set and the waiter's check sees
+		 * it, or we see the bit). Release: pairs with the drain checks'
+		 * acquire loads, as above. Failure relaxed: we retry. */
 		if (__atomic_compare_exchange_n(&pd->state, &s, s - delta, true, __ATOMIC_SEQ_CST,
 						__ATOMIC_RELAXED))
 			return;
@@ -256,13 +327,15 @@ static struct padata_priv *steal(struct parallel_data *pd, int self)
 		struct pqueue *vq = &pd->pq[v];
 		if (v == self)
 			continue;
+		/* Relaxed peeks: hints; the exchanges decide. */
 		if (__atomic_load_n(&vq->taken, __ATOMIC_RELAXED)) {
-			/* Pairs with the release store in run_batch(). */
+			/* Acquire: pairs with the release store in run_batch(). */
 			struct padata_priv *list = __atomic_exchange_n(&vq->taken, NULL, __ATOMIC_ACQUIRE);
 			if (list)
 				return list;
 		}
 		if (__atomic_load_n(&vq->head, __ATOMIC_RELAXED)) {
+			/* Acquire: pairs with the push CAS in padata_do_parallel(). */
 			struct padata_priv *list = __atomic_exchange_n(&vq->head, NULL, __ATOMIC_ACQUIRE);
 			if (list)
 				return reverse_jobs(list);
@@ -278,11 +351,14 @@ static void run_batch(struct pqueue *pq, struct padata_priv *list)
 		struct padata_priv *job = list;
 		/* parallel() may finish the job: read the link first. */
 		struct padata_priv *rest = job->next;
+		/* Release: pairs with the acquire exchange in steal(). */
 		if (rest)
 			__atomic_store_n(&pq->taken, rest, __ATOMIC_RELEASE);
 		job->parallel(job);
-		/* NULL when an idle worker took the rest meanwhile. */
-		list = rest ? __atomic_exchange_n(&pq->taken, NULL, __ATOMIC_ACQUIRE) : NULL;
+		/* NULL when an idle worker took the rest meanwhile. Relaxed: a
+		 * non-NULL value is our own store above (stealers only write
+		 * NULL), so there is nothing to acquire. */
+		list = rest ? __atomic_exchange_n(&pq->taken, NULL, __ATOMIC_RELAXED) : NULL;
 	}
 }
 
@@ -295,7 +371,7 @@ static void parallel_work(struct work_struct *w)
 	padata__self.in_callback = pd;
 	tls_parallel_pd = pd;
 	for (;;) {
-		/* Pairs with the CAS in padata_do_parallel(). */
+		/* Acquire: pairs with the push CAS in padata_do_parallel(). */
 		struct padata_priv *list = __atomic_exchange_n(&pq->head, NULL, __ATOMIC_ACQUIRE);
 		bool own = list != NULL;
 		if (own)
@@ -316,6 +392,7 @@ static void parallel_work(struct work_struct *w)
 		 * while submitters keep the queue full, and the pipeline then
 		 * stalls on completions.
 		 */
+		/* Relaxed: a scheduling hint; serial_work() takes the queue. */
 		if (own && __atomic_load_n(&pd->sq[pq->cpu].head, __ATOMIC_RELAXED))
 			break;
 	}
@@ -337,13 +414,19 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	if (!pinst || !padata || !padata->parallel || !padata->serial)
 		return -EINVAL;
 	pd = &pinst->pd;
+	/* Acquire: pairs with the release RMWs of the state word (padata_start,
+	 * the end of a mask change): the masks read next are that change's. */
 	s = __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE);
 	if ((s & (ST_STARTED | ST_INVALID)) != ST_STARTED)
 		return -EINVAL;
 	if (!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))
 		return -EINVAL;
+	/* Acquire: pairs with the release stores of JOB_IDLE (serial_work, and
+	 * the refusals below): the library's last reads of the job happen
+	 * before we reuse it. Nothing to release: the fields written below are
+	 * published by the push CAS. Failure relaxed: we only report it. */
 	if (!__atomic_compare_exchange_n(&padata->state, &expect, JOB_QUEUED, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return -EINVAL; /* still in flight: leave it alone */
 
 	/*
@@ -353,8 +436,17 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	 * taken, finished and serialized by other threads before that, and the
 	 * instance must not change or go away under us meanwhile.
 	 * Pairs with the fetch_or(CHANGING) + drain wait of a mask change.
+	 *
+	 * Every value of the state word this loop acts on is read with
+	 * acquire (this load, the reload, the CAS's failure order): limit,
+	 * ring size and done_base may have been changed by a stop, a
+	 * set_max_inflight or a test_set_seq and a start since the first
+	 * load, and are only ours to read after the acquire of the state that
+	 * follows that start (see the top of the file). A relaxed failure order
+	 * let the loop check a new state against a stale limit and overrun a
+	 * smaller ring on weakly ordered CPUs.
 	 */
-	s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	s = __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE);
 	uint32_t seq;
 	for (;;) {
 		int err = 0;
@@ -364,15 +456,23 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 		} else if (s & ST_CHANGING) {
 			err = -EBUSY;
 		} else {
+			/* Relaxed: written while stopped, published by the
+			 * state word (acquired above). */
 			uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
-			uint32_t done = __atomic_load_n(&pd->done_cache, __ATOMIC_RELAXED);
+			/* Acquire: pairs with the release store below by another
+			 * submitter, which read the completions with acquire: the
+			 * serial() calls it counts (and the ring clears before
+			 * them) happen before the job we accept on its strength. */
+			uint32_t done = __atomic_load_n(&pd->done_cache, __ATOMIC_ACQUIRE);
 			if ((uint32_t)(seq - done) >= limit || !(seq & DONE_CACHE_REFRESH)) {
 				done = completed_total(pd);
-				__atomic_store_n(&pd->done_cache, done, __ATOMIC_RELAXED);
+				/* Release: pairs with the acquire load above. */
+				__atomic_store_n(&pd->done_cache, done, __ATOMIC_RELEASE);
 				if ((int32_t)(seq - done) < 0) {
 					/* Our copy of the state is older than the completions
-					 * (other submitters moved on): read it again. */
-					s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
+					 * (other submitters moved on): read it again.
+					 * Acquire, as above (seq_cst not needed). */
+					s = __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE);
 					continue;
 				}
 				if ((uint32_t)(seq - done) >= limit)
@@ -380,12 +480,17 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 			}
 		}
 		if (padata__unlikely(err)) {
+			/* Release: pairs with the acquire CAS on the job above. */
 			__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
 			return err;
 		}
 		uint64_t ns = (s & ~ST_SEQ) + ST_REF_ONE + (uint32_t)(seq + 1);
+		/* Acquire (success and failure): as the loads above. Release: our
+		 * reads of the instance before the later drop are already ordered
+		 * by that drop; the flags and seq here act by RMW atomicity against
+		 * a mask change's fetch_or(CHANGING). seq_cst is more than needed. */
 		if (__atomic_compare_exchange_n(&pd->state, &s, ns, true, __ATOMIC_SEQ_CST,
-						__ATOMIC_RELAXED))
+						__ATOMIC_ACQUIRE))
 			break;
 	}
 
@@ -393,7 +498,9 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	 * A whole mask change may have run since the first cb_cpu check; the
 	 * sequence number is taken, so cancel it in the ring. */
 	if (padata__unlikely(!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))) {
+		/* Release: pairs with the acquire CAS on the job above. */
 		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
+		/* As the ring store in padata_do_serial(). */
 		__atomic_store_n(&pd->ring[seq & pd->ring_mask], RING_SKIP, __ATOMIC_SEQ_CST);
 		reorder(pd);
 		state_drop(pd, ST_REF_ONE, pd->wq);
@@ -406,6 +513,8 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 
 	int cpu = pick_cpu(pd, seq);
 	struct pqueue *pq = &pd->pq[cpu];
+	/* Release: pairs with the acquire exchanges in parallel_work() and
+	 * steal(). Relaxed loads of head: only to link the job. */
 	struct padata_priv *head = __atomic_load_n(&pq->head, __ATOMIC_RELAXED);
 	do {
 		padata->next = head;
@@ -427,6 +536,7 @@ static void chains_flush(struct parallel_data *pd)
 		int c = pd->touched[i];
 		struct squeue *sq = &pd->sq[c];
 		struct padata_priv *top = pd->chain_top[c], *bottom = pd->chain_bottom[c];
+		/* Release: pairs with the acquire exchange in serial_work(). */
 		struct padata_priv *head = __atomic_load_n(&sq->head, __ATOMIC_RELAXED);
 		pd->chain_top[c] = NULL;
 		do {
@@ -450,24 +560,34 @@ static void reorder(struct parallel_data *pd)
 	for (;;) {
 		uint32_t zero = 0;
 		/* Dekker pair: our slot store (seq_cst) then this load; the holder's
-		 * seq_cst token release then its slot re-check below. */
+		 * seq_cst token release then its slot re-check below. The CAS's
+		 * acquire pairs with that token release: the previous holder's
+		 * scratch and reorder_next are ours. Failure relaxed: we leave. */
 		if (__atomic_load_n(&pd->reorder_busy, __ATOMIC_SEQ_CST) ||
 		    !__atomic_compare_exchange_n(&pd->reorder_busy, &zero, 1, false, __ATOMIC_SEQ_CST,
 						 __ATOMIC_RELAXED))
 			return;
 
+		/* Relaxed: token holders write it, ordered by the token CAS. */
 		uint32_t next = __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED);
 		unsigned int n = 0;
 		for (;;) {
 			struct padata_priv **slot = &pd->ring[next & pd->ring_mask];
-			/* Pairs with the store in padata_do_serial(). */
+			/* Acquire: pairs with the ring stores in padata_do_serial()
+			 * and padata_do_parallel() (RING_SKIP). */
 			struct padata_priv *job = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 			if (!job)
 				break;
+			/* Relaxed: the slot's next store happens after this one (see
+			 * the top of the file: it needs this job's completion, which
+			 * our release push to a serial queue, or the skipped count,
+			 * carries). */
 			__atomic_store_n(slot, NULL, __ATOMIC_RELAXED);
 			next++;
 			if (padata__unlikely(job == RING_SKIP)) {
-				/* A cancelled submission: count it as completed. */
+				/* A cancelled submission: count it as completed. Release:
+				 * pairs with completed_total()'s acquire loads; seq_cst:
+				 * Dekker with waiters via the signal. */
 				__atomic_fetch_add(&pd->skipped, 1, __ATOMIC_SEQ_CST);
 				padata__wq_signal(pd->wq);
 				continue;
@@ -482,14 +602,25 @@ static void reorder(struct parallel_data *pd)
 			}
 			pd->chain_top[c] = job;
 			if (++n == REORDER_BATCH) {
+				/* Relaxed: an early hint for padata_do_serial()'s
+				 * deferral; the seq_cst store below settles it. */
 				__atomic_store_n(&pd->reorder_next, next, __ATOMIC_RELAXED);
 				chains_flush(pd);
 				n = 0;
 			}
 		}
-		__atomic_store_n(&pd->reorder_next, next, __ATOMIC_RELAXED);
+		/* seq_cst: Dekker with padata_do_serial()'s deferral (it stores
+		 * its slot, then loads reorder_next; we store reorder_next, then
+		 * re-check the slot below). Were it relaxed, both could read the
+		 * old values (store buffering on ARM/POWER): the job's worker would
+		 * defer it and we would not see it, delaying it to the end of that
+		 * worker's batch. */
+		__atomic_store_n(&pd->reorder_next, next, __ATOMIC_SEQ_CST);
 		chains_flush(pd);
+		/* Release: pairs with the next holder's token CAS; seq_cst: Dekker
+		 * with reorder()'s entry (slot store, then busy load). */
 		__atomic_store_n(&pd->reorder_busy, 0, __ATOMIC_SEQ_CST);
+		/* seq_cst: the re-check of both Dekker pairs above. */
 		if (!__atomic_load_n(&pd->ring[next & pd->ring_mask], __ATOMIC_SEQ_CST))
 			return;
 	}
@@ -503,8 +634,14 @@ void padata_do_serial(struct padata_priv *padata)
 		fprintf(stderr, "libpadata: padata_do_serial(NULL) ignored\n");
 		return;
 	}
+	/*
+	 * Relaxed: the CAS only decides that the job is finished once. The
+	 * job's fields reach this thread through parallel() (the same thread,
+	 * or the caller's hand-off to another, which the contract requires),
+	 * and JOB_DONE is read by nobody but a second, erroneous call.
+	 */
 	if (!__atomic_compare_exchange_n(&padata->state, &expect, JOB_DONE, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 		fprintf(stderr,
 			"libpadata: padata_do_serial(%p): job is not in flight (%s); ignored\n",
 			(void *)padata,
@@ -518,11 +655,22 @@ void padata_do_serial(struct padata_priv *padata)
 	 * other thread holds a reference until it is done with it. */
 	bool covered = padata__self.in_callback == pd;
 
+	/* The reference must be seen by any drain that sees this job
+	 * completed: the ring store below (release) carries it to the
+	 * releaser and on to serial() and the completion count a drain
+	 * acquires; the job is still in flight until then. seq_cst is more
+	 * than needed. */
 	if (!covered)
 		__atomic_fetch_add(&pd->state, ST_REF_ONE, __ATOMIC_SEQ_CST);
+	/* Release: pairs with the acquire slot load in reorder(); seq_cst:
+	 * Dekker with the token release + re-check there, and with the store
+	 * of reorder_next + re-check (the load below). */
 	__atomic_store_n(&pd->ring[seq & pd->ring_mask], padata, __ATOMIC_SEQ_CST);
+	/* seq_cst: the deferral Dekker with reorder()'s final store of
+	 * reorder_next (a relaxed load could read an old value while the
+	 * releaser misses our slot, delaying the job to the batch end). */
 	if (covered && tls_parallel_pd == pd &&
-	    seq != __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED)) {
+	    seq != __atomic_load_n(&pd->reorder_next, __ATOMIC_SEQ_CST)) {
 		/* Not the next in line: release once per batch, in parallel_work(). */
 		tls_release_deferred = true;
 		return;
@@ -542,7 +690,7 @@ static void serial_work(struct work_struct *w)
 
 	padata__self.in_callback = pd;
 	for (;;) {
-		/* Pairs with the CAS in chains_flush(). */
+		/* Acquire: pairs with the release push CAS in chains_flush(). */
 		struct padata_priv *list = __atomic_exchange_n(&sq->head, NULL, __ATOMIC_ACQUIRE);
 		if (!list)
 			break;
@@ -551,12 +699,16 @@ static void serial_work(struct work_struct *w)
 			struct padata_priv *job = list;
 			void (*fn)(struct padata_priv *) = job->serial;
 			list = job->next;
-			/* From here the job is the caller's: serial() may free or resubmit it. */
+			/* From here the job is the caller's: serial() may free or resubmit it.
+			 * Release: pairs with the acquire CAS in padata_do_parallel(). */
 			__atomic_store_n(&job->state, JOB_IDLE, __ATOMIC_RELEASE);
 			fn(job);
 			/* In flight means "serial() not yet returned": count per job,
-			 * on this CPU's own line. seq_cst: a Dekker pair with the
-			 * waiter registration in padata__wq_wait(). */
+			 * on this CPU's own line. Release: pairs with the acquire
+			 * loads in completed_total() (serial() and the ring clear
+			 * happen before a submission counted on it); seq_cst: a
+			 * Dekker pair with the waiter registration in
+			 * padata__wq_wait(). */
 			__atomic_store_n(&sq->done, sq->done + 1, __ATOMIC_SEQ_CST);
 		}
 		/* Whatever a waiter waits for completes at the end of some batch:
@@ -612,7 +764,10 @@ static void update_usable(struct padata_instance *pinst)
 	if (!changed)
 		return;
 
-	/* Refuse new jobs, then wait for every accepted one (async ones too). */
+	/* Refuse new jobs, then wait for every accepted one (async ones too).
+	 * Acts on submitters by RMW atomicity (their CAS fails or precedes
+	 * it); seq_cst, though relaxed would do: the drain check after it
+	 * reads the state word with acquire. */
 	__atomic_fetch_or(&pd->state, ST_CHANGING, __ATOMIC_SEQ_CST);
 	drain_wait(pd, fully_drained);
 	flush_all_work(pd);
@@ -630,6 +785,9 @@ static void update_usable(struct padata_instance *pinst)
 	/* An instance without usable CPUs is invalid: no division by pw == 0,
 	 * no job queued. It runs again (if started) once CPUs come back. */
 	bool valid = pw > 0 && !cpumask_empty(&ncb);
+	/* The CAS below is the release that publishes the new masks: pairs
+	 * with the acquire reads of the state word in padata_do_parallel().
+	 * Relaxed load and failure order: a guess the CAS re-checks. */
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED), ns;
 	do {
 		ns = (s & ~(ST_CHANGING | ST_INVALID)) | (valid ? 0 : ST_INVALID);
@@ -863,6 +1021,9 @@ int padata_start(struct padata_instance *pinst)
 	if (!pinst)
 		return -EINVAL;
 	struct parallel_data *pd = &pinst->pd;
+	/* The CAS releases what was set up while stopped (limit, ring,
+	 * sequence): pairs with the acquire reads of the state word in
+	 * padata_do_parallel(). Relaxed guesses: the CAS re-checks. */
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
 	do {
 		if (s & ST_INVALID)
@@ -877,6 +1038,8 @@ void padata_stop(struct padata_instance *pinst)
 	if (!pinst)
 		return;
 	struct parallel_data *pd = &pinst->pd;
+	/* Acts on submitters by RMW atomicity; the drain check reads the
+	 * state word with acquire (seq_cst more than needed). */
 	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
 	if (in_worker_of(pd))
 		return; /* waiting here would wait for ourselves */
@@ -904,6 +1067,7 @@ void padata_free(struct padata_instance *pinst)
 	padata__hotplug_write_unlock();
 
 	pthread_mutex_lock(&pinst->lock);
+	/* As in padata_stop(). */
 	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
 	drain_wait(pd, fully_drained);
 	flush_all_work(pd);
@@ -971,6 +1135,7 @@ static int while_stopped(struct padata_instance *pinst, void (*fn)(struct parall
 	if (in_worker_of(pd) || padata__self.in_notifier)
 		return -EDEADLK;
 	pthread_mutex_lock(&pinst->lock);
+	/* A check of the caller's own stop (coherence); seq_cst more than needed. */
 	if (__atomic_load_n(&pd->state, __ATOMIC_SEQ_CST) & ST_STARTED) {
 		pthread_mutex_unlock(&pinst->lock);
 		return -EBUSY;
@@ -1029,7 +1194,10 @@ static void apply_seq(struct parallel_data *pd, void *arg)
 {
 	unsigned int seq = *(unsigned int *)arg;
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
-	/* Drained: completed == accepted; move both to @seq. */
+	/* Drained: completed == accepted; move both to @seq. Stopped and
+	 * drained, so the plain-looking orders suffice: the state CAS below
+	 * and padata_start()'s release them to submitters. (done_base's
+	 * seq_cst pairs with completed_total() like the other counts.) */
 	__atomic_store_n(&pd->done_base, pd->done_base + (seq - (uint32_t)s), __ATOMIC_SEQ_CST);
 	__atomic_store_n(&pd->done_cache, seq, __ATOMIC_RELAXED);
 	while (!__atomic_compare_exchange_n(&pd->state, &s, (s & ~ST_SEQ) | seq, true,
@@ -1043,4 +1211,16 @@ int padata_test_set_seq(struct padata_instance *pinst, unsigned int seq)
 	if (!pinst)
 		return -EINVAL;
 	return while_stopped(pinst, apply_seq, &seq);
+}
+
+int padata_test_add_refs(struct padata_instance *pinst, int32_t delta)
+{
+	if (!pinst)
+		return -EINVAL;
+	struct parallel_data *pd = &pinst->pd;
+	if (delta >= 0)
+		__atomic_fetch_add(&pd->state, (uint64_t)delta * ST_REF_ONE, __ATOMIC_SEQ_CST);
+	else
+		state_drop(pd, (uint64_t)-(int64_t)delta * ST_REF_ONE, pd->wq);
+	return 0;
 }

@@ -16,6 +16,12 @@
  * sleeping = 1 and re-checks its queue before futex_wait(); a producer
  * pushes, then reads sleeping (both seq_cst: a Dekker pair), and wakes the
  * worker if it parked. Neither side can miss the other.
+ *
+ * Memory orders follow the C11 model, not x86: every acquire, release,
+ * acq_rel or seq_cst operation names the operation it pairs with; a
+ * relaxed one says why nothing needs to pair. "Dekker" marks a
+ * store-buffering pair (each side writes, then reads what the other
+ * writes): both sides must be seq_cst, acquire/release is not enough.
  */
 #include <errno.h>
 #include <limits.h>
@@ -61,6 +67,8 @@ struct workqueue_struct {
 	uint32_t holders;               /* see padata__wq_hold() */
 };
 
+struct padata_test_hooks padata_test_hooks;
+
 __thread struct padata__tls padata__self __attribute__((tls_model("initial-exec"))) = { NULL, -1, NULL, NULL };
 static __thread struct work_struct *current_work __attribute__((tls_model("initial-exec")));
 /*
@@ -101,10 +109,12 @@ static bool spin_for_work(struct wq_cpu *wc)
 	long deadline = now_ns() + spin_ns;
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
+			/* Relaxed: a hint; the worker takes the queue with an acquire exchange. */
 			if (__atomic_load_n(&wc->head, __ATOMIC_RELAXED))
 				return true;
 			padata__cpu_relax();
 		}
+		/* Relaxed: only ends the spin; worker_main() decides with acquire. */
 		if (__atomic_load_n(&wc->wq->stopping, __ATOMIC_RELAXED) || now_ns() > deadline)
 			return false;
 		sched_yield();
@@ -131,10 +141,20 @@ void padata__futex_wake(uint32_t *addr, int nr)
 
 /* ---- events ----------------------------------------------------------- */
 
+/*
+ * The signaller has just made a waiter's condition true with a seq_cst
+ * write (a done count, a reference drop...); the waiter registers in
+ * ev_waiters (seq_cst), then reads ev_seq and its condition (seq_cst).
+ * Dekker: either the waiter's condition read sees the write, or this load
+ * sees the waiter and the ev_seq bump below makes its futex_wait return.
+ */
 void padata__wq_signal(struct workqueue_struct *wq)
 {
-	/* Pairs with the seq_cst fetch_add of ev_waiters in padata__wq_wait(). */
+	/* Dekker with the fetch_add of ev_waiters in padata__wq_wait(). */
 	if (__atomic_load_n(&wq->ev_waiters, __ATOMIC_SEQ_CST)) {
+		/* Release: pairs with the load of ev_seq in padata__wq_wait(), so a
+		 * waiter that reads the new value also sees the condition.
+		 * seq_cst keeps it after the load above in the single order. */
 		__atomic_fetch_add(&wq->ev_seq, 1, __ATOMIC_SEQ_CST);
 		padata__futex_wake(&wq->ev_seq, INT_MAX);
 	}
@@ -142,28 +162,45 @@ void padata__wq_signal(struct workqueue_struct *wq)
 
 void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void *arg)
 {
+	/* Dekker with the ev_waiters load in padata__wq_signal(). */
 	__atomic_fetch_add(&wq->ev_waiters, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
+		/* Acquire (seq_cst, for the Dekker): pairs with the ev_seq bump in
+		 * padata__wq_signal(). */
 		uint32_t seq = __atomic_load_n(&wq->ev_seq, __ATOMIC_SEQ_CST);
 		if (done(arg))
 			break;
+		void (*hook)(struct workqueue_struct *) =
+			__atomic_load_n(&padata_test_hooks.wait_sleep, __ATOMIC_RELAXED);
+		if (padata__unlikely(hook != NULL))
+			hook(wq);
 		padata__futex_wait(&wq->ev_seq, seq, -1);
 	}
-	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_SEQ_CST);
+	/* Relaxed: a signaller that still sees us only wakes nobody. */
+	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_RELAXED);
 }
 
 void padata__wq_hold(struct workqueue_struct *wq)
 {
-	/* Pairs with the seq_cst load in destroy_workqueue(). */
-	__atomic_fetch_add(&wq->holders, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * Relaxed: the caller's next step is the drop a waiter waits for, a
+	 * release RMW of the instance's state word; the waiter (padata_free)
+	 * reads it with acquire, so this increment happens before its return
+	 * and hence before the holders load in destroy_workqueue(), which
+	 * therefore cannot miss it.
+	 */
+	__atomic_fetch_add(&wq->holders, 1, __ATOMIC_RELAXED);
 }
 
 void padata__wq_unhold(struct workqueue_struct *wq)
 {
-	/* Last touch of @wq by this thread. */
+	/* Last touch of @wq by this thread. Release: pairs with the acquire
+	 * load of holders in destroy_workqueue() before it frees @wq. */
 	__atomic_fetch_sub(&wq->holders, 1, __ATOMIC_RELEASE);
 }
 
+/* Relaxed: a misuse check only; the caller orders padata_free() before
+ * destroy_workqueue(). */
 void padata__wq_get(struct workqueue_struct *wq)
 {
 	__atomic_fetch_add(&wq->users, 1, __ATOMIC_RELAXED);
@@ -191,14 +228,18 @@ static struct work_struct *reverse(struct work_struct *w)
 /* Park until woken (or at once when work or a stop request is pending). */
 static void park(struct wq_cpu *wc)
 {
-	/* Dekker with queue_work_on(): store sleeping, then re-read head. */
+	/* Dekker with queue_work_on() (push, then read sleeping) and with
+	 * stop_workers() (store stopping, then store sleeping = 0): store
+	 * sleeping, then re-read head and stopping. */
 	__atomic_store_n(&wc->sleeping, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&wc->head, __ATOMIC_SEQ_CST) ||
 	    __atomic_load_n(&wc->wq->stopping, __ATOMIC_SEQ_CST)) {
+		/* Relaxed: our own flag; producers only ever clear it too. */
 		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 		return;
 	}
 	padata__futex_wait(&wc->sleeping, 1, -1);
+	/* Relaxed: the caller re-reads head with acquire (worker_main). */
 	__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 }
 
@@ -208,13 +249,21 @@ static void run_list(struct wq_cpu *wc, struct work_struct *list)
 		struct work_struct *w = list;
 		/* Read the link before the item can be queued again. */
 		list = w->entry_next;
-		/* pending -> running; pairs with fetch_or in queue_work_on(). */
-		__atomic_fetch_add(&w->data, WORK_RUNNING - WORK_PENDING, __ATOMIC_ACQ_REL);
+		/* pending -> running. Release: pairs with the acquire fetch_or in
+		 * queue_work_on(): a re-queuer rewrites entry_next only after our
+		 * read of it above. (The item's contents came with the acquire
+		 * exchange of head; no acquire is needed here.) */
+		__atomic_fetch_add(&w->data, WORK_RUNNING - WORK_PENDING, __ATOMIC_RELEASE);
 		current_work = w;
 		w->func(w);
 		current_work = NULL;
-		/* Last touch of @w: flush_work() may free it once it reads 0. */
+		/* Last touch of @w: flush_work() may free it once it reads 0.
+		 * Release: pairs with the load in work_idle() (and with the
+		 * acquire fetch_or of a later queue_work_on()); seq_cst: Dekker
+		 * with padata__wq_wait()'s registration, via the signal below. */
 		__atomic_fetch_sub(&w->data, WORK_RUNNING, __ATOMIC_SEQ_CST);
+		/* Release: pairs with the loads of done in wq_flushed(); seq_cst:
+		 * the same Dekker. Only this worker writes done. */
 		__atomic_store_n(&wc->done, wc->done + 1, __ATOMIC_SEQ_CST);
 		padata__wq_signal(wc->wq);
 	}
@@ -243,6 +292,7 @@ static void *worker_main(void *arg)
 	}
 
 	for (;;) {
+		/* Acquire: pairs with the push CAS in queue_work_on(). */
 		struct work_struct *list = __atomic_exchange_n(&wc->head, NULL, __ATOMIC_ACQUIRE);
 		if (list) {
 			run_list(wc, reverse(list));
@@ -250,8 +300,11 @@ static void *worker_main(void *arg)
 		}
 		if (wq->spin && spin_for_work(wc))
 			continue;
+		/* Acquire: pairs with the store in stop_workers(), so every push
+		 * made before destroy_workqueue() is seen by the head load
+		 * (relaxed: a non-NULL head is taken by the exchange above). */
 		if (__atomic_load_n(&wq->stopping, __ATOMIC_ACQUIRE) &&
-		    !__atomic_load_n(&wc->head, __ATOMIC_ACQUIRE))
+		    !__atomic_load_n(&wc->head, __ATOMIC_RELAXED))
 			break;
 		park(wc);
 	}
@@ -262,11 +315,14 @@ static void *worker_main(void *arg)
 
 static void stop_workers(struct workqueue_struct *wq)
 {
+	/* Release: pairs with the acquire load in worker_main(); seq_cst:
+	 * Dekker with park() (with the store of sleeping below). */
 	__atomic_store_n(&wq->stopping, 1, __ATOMIC_SEQ_CST);
 	for (unsigned int c = 0; c < wq->nr; c++) {
 		struct wq_cpu *wc = &wq->cpus[c];
 		if (!wc->started)
 			continue;
+		/* seq_cst: the other half of the Dekker with park(). */
 		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_SEQ_CST);
 		padata__futex_wake(&wc->sleeping, 1);
 	}
@@ -343,7 +399,7 @@ void padata_destroy_workqueue(struct workqueue_struct *wq)
 			(void *)wq);
 		return;
 	}
-	int users = __atomic_load_n(&wq->users, __ATOMIC_ACQUIRE);
+	int users = __atomic_load_n(&wq->users, __ATOMIC_RELAXED); /* see padata__wq_get() */
 	if (users) {
 		fprintf(stderr,
 			"libpadata: destroy_workqueue(%p) refused: %d padata instance(s) still use it; "
@@ -352,7 +408,8 @@ void padata_destroy_workqueue(struct workqueue_struct *wq)
 	}
 	stop_workers(wq);
 	/* A thread that dropped an instance's last reference may still be
-	 * signalling; it is done within a few instructions. */
+	 * signalling; it is done within a few instructions. Acquire: pairs
+	 * with the release in padata__wq_unhold(). */
 	while (__atomic_load_n(&wq->holders, __ATOMIC_ACQUIRE))
 		sched_yield();
 	free(wq->cpus);
@@ -379,21 +436,40 @@ bool padata_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_stru
 		errno = EINVAL;
 		return false;
 	}
-	/* Pairs with the fetch_add in run_list(): one queueing per run. */
-	if (__atomic_fetch_or(&work->data, WORK_PENDING, __ATOMIC_ACQ_REL) & WORK_PENDING)
+	/* One queueing per run. Acquire: pairs with the release fetch_add
+	 * (pending -> running) and fetch_sub (end of run) in run_list(): the
+	 * worker is done reading entry_next before we rewrite it. (What we
+	 * write is published by the push below; no release is needed here.) */
+	if (__atomic_fetch_or(&work->data, WORK_PENDING, __ATOMIC_ACQUIRE) & WORK_PENDING)
 		return false;
+	/* Release: pairs with the acquire load in flush_work(). */
 	__atomic_store_n(&work->wq, wq, __ATOMIC_RELEASE);
 
 	struct wq_cpu *wc = &wq->cpus[cpu];
+	/*
+	 * Count before publishing, so every item a worker can run was counted
+	 * first: flush_workqueue() then never mistakes the run of an item it
+	 * did not count for one it did (see there). Relaxed: the push below
+	 * releases it.
+	 */
+	__atomic_fetch_add(&wc->queued, 1, __ATOMIC_RELAXED);
+	void (*hook)(struct work_struct *) =
+		__atomic_load_n(&padata_test_hooks.queue_between, __ATOMIC_RELAXED);
+	if (padata__unlikely(hook != NULL))
+		hook(work);
+	/* Release: pairs with the acquire exchange in worker_main(); seq_cst:
+	 * Dekker with park() (this push, then the read of sleeping below).
+	 * Relaxed loads of head: only to link the item. */
 	struct work_struct *head = __atomic_load_n(&wc->head, __ATOMIC_RELAXED);
 	do {
 		work->entry_next = head;
 	} while (!__atomic_compare_exchange_n(&wc->head, &head, work, true, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
-	__atomic_fetch_add(&wc->queued, 1, __ATOMIC_RELAXED);
-	/* Dekker with park(): the push above, then this read of sleeping. */
+	/* Dekker with park(): the push above, then this read of sleeping.
+	 * The exchange only picks one waker (relaxed: the futex re-checks
+	 * the word itself). */
 	if (__atomic_load_n(&wc->sleeping, __ATOMIC_SEQ_CST) &&
-	    __atomic_exchange_n(&wc->sleeping, 0, __ATOMIC_SEQ_CST))
+	    __atomic_exchange_n(&wc->sleeping, 0, __ATOMIC_RELAXED))
 		padata__futex_wake(&wc->sleeping, 1);
 	return true;
 }
@@ -406,6 +482,8 @@ bool padata_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 static bool work_idle(void *arg)
 {
 	struct work_struct *w = arg;
+	/* Acquire: pairs with the end-of-run fetch_sub in run_list(); seq_cst:
+	 * Dekker with it (padata__wq_wait registration). */
 	return __atomic_load_n(&w->data, __ATOMIC_SEQ_CST) == 0;
 }
 
@@ -413,6 +491,7 @@ bool padata_flush_work(struct work_struct *work)
 {
 	if (!work || work == current_work)
 		return false;
+	/* Acquire: pairs with the release store in queue_work_on(). */
 	struct workqueue_struct *wq = __atomic_load_n(&work->wq, __ATOMIC_ACQUIRE);
 	if (!wq || work_idle(work))
 		return false;
@@ -428,6 +507,9 @@ struct flush_target {
 static bool wq_flushed(void *arg)
 {
 	struct flush_target *t = arg;
+	/* Acquire: pairs with the store of done in run_list(), so the items'
+	 * effects happen before flush_workqueue() returns; seq_cst: Dekker
+	 * with it (padata__wq_wait registration). */
 	for (unsigned int c = 0; c < t->wq->nr; c++)
 		if (__atomic_load_n(&t->wq->cpus[c].done, __ATOMIC_SEQ_CST) < t->want[c])
 			return false;
@@ -442,9 +524,23 @@ struct flush_cpu_target {
 static bool cpu_flushed(void *arg)
 {
 	struct flush_cpu_target *t = arg;
+	/* As in wq_flushed(): acquire pairs with the store of done in
+	 * run_list(); seq_cst for the Dekker with padata__wq_wait(). */
 	return __atomic_load_n(&t->wc->done, __ATOMIC_SEQ_CST) >= t->want;
 }
 
+/*
+ * Waits until, on every CPU, done has reached the queued total read at the
+ * call. That covers every item P whose queue_work_on() returned before the
+ * call: a worker runs its CPU's items in push order, and every item pushed
+ * before P was counted before its push (sequenced before that seq_cst CAS,
+ * a release that P's push CAS reads through the RMW chain on head, an
+ * acquire), so its count happens before our read, as P's does. The items
+ * run before P are thus among those counted, and done stays below the
+ * snapshot until P has run. (Counting after the push let an uncounted item
+ * ahead of P stand in for P.) Items queued concurrently with the call may
+ * or may not be waited for.
+ */
 void padata_flush_workqueue(struct workqueue_struct *wq)
 {
 	if (!wq || padata__self.wq == wq)
@@ -460,14 +556,16 @@ void padata_flush_workqueue(struct workqueue_struct *wq)
 		 */
 		for (unsigned int c = 0; c < wq->nr; c++) {
 			struct flush_cpu_target one = {
-				&wq->cpus[c], __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST)
+				/* Relaxed, as the snapshot below. */
+				&wq->cpus[c], __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_RELAXED)
 			};
 			padata__wq_wait(wq, cpu_flushed, &one);
 		}
 		return;
 	}
+	/* Relaxed: the counts that matter happen before this call (above). */
 	for (unsigned int c = 0; c < wq->nr; c++)
-		want[c] = __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_SEQ_CST);
+		want[c] = __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_RELAXED);
 	struct flush_target t = { wq, want };
 	padata__wq_wait(wq, wq_flushed, &t);
 	free(want);

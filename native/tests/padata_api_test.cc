@@ -9,6 +9,7 @@
  * padata_defects_test and CPU hotplug in padata_hotplug_test.
  */
 #include "test_util.h"
+#include "../src/test_hooks.h"
 
 #include <climits>
 #include <cstddef>
@@ -28,6 +29,8 @@ protected:
 	}
 	void TearDown() override
 	{
+		__atomic_store_n(&padata_test_hooks.wait_sleep, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata_test_hooks.drain_leave, nullptr, __ATOMIC_SEQ_CST);
 		padata_free(pinst_);
 		pinst_ = nullptr;
 		destroy_workqueue(wq_);
@@ -402,6 +405,191 @@ TEST_F(PadataApi, DestroyWorkqueueIsRefusedWhileAnInstanceUsesIt)
 	/* TearDown destroys the queue now that nothing uses it. */
 }
 
+namespace {
+
+/*
+ * Sets the drain-wait hook for a scope: @fn runs each time a thread is about
+ * to sleep in a wait (padata_stop, a mask change, padata_free...).
+ */
+struct WaitSleepHook {
+	explicit WaitSleepHook(void (*fn)(struct workqueue_struct *))
+	{
+		__atomic_store_n(&padata_test_hooks.wait_sleep, fn, __ATOMIC_SEQ_CST);
+	}
+	~WaitSleepHook() { __atomic_store_n(&padata_test_hooks.wait_sleep, nullptr, __ATOMIC_SEQ_CST); }
+};
+
+std::atomic<int> threads_asleep{0};
+thread_local bool this_thread_asleep = false;
+
+void count_sleeping_threads(struct workqueue_struct *)
+{
+	if (!this_thread_asleep) {
+		this_thread_asleep = true;
+		threads_asleep.fetch_add(1);
+	}
+}
+
+} /* namespace */
+
+/*
+ * Issue 8 #6: the state word counted drain waiters in 8 bits, right below
+ * STARTED, so the 256th thread in padata_stop() set STARTED again and the
+ * stopped instance accepted a job. A held job keeps every stopper waiting.
+ */
+TEST_F(PadataApi, AStoppedInstanceRefusesJobsWhile256ThreadsWaitInStop)
+{
+	started();
+	Job held;
+	held.defer = true;
+	ASSERT_EQ(padata_do_parallel(pinst_, &held.priv, 0), 0);
+	ASSERT_TRUE(wait_until([&] { return held.parallel_runs.load() == 1; }));
+
+	const int n = 256;
+	threads_asleep = 0;
+	WaitSleepHook hook(count_sleeping_threads);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	std::vector<pthread_t> stoppers;
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+		int err = pthread_create(&t, &attr, [](void *p) -> void * {
+			padata_stop(static_cast<struct padata_instance *>(p));
+			return nullptr;
+		}, pinst_);
+		if (err) {
+			ADD_FAILURE() << "pthread_create: " << std::strerror(err);
+			break;
+		}
+		stoppers.push_back(t);
+	}
+	pthread_attr_destroy(&attr);
+	EXPECT_TRUE(wait_until([&] { return threads_asleep.load() == static_cast<int>(stoppers.size()); }))
+		<< threads_asleep.load() << " of " << stoppers.size() << " stoppers are waiting";
+
+	Job late;
+	const int err = padata_do_parallel(pinst_, &late.priv, 0);
+	EXPECT_EQ(err, -EINVAL) << "a stopped instance accepted a job with " << n
+				<< " threads in padata_stop()";
+	padata_do_serial(&held.priv);
+	for (pthread_t t : stoppers)
+		pthread_join(t, nullptr);
+	EXPECT_TRUE(held.done());
+	if (err == 0) {
+		EXPECT_TRUE(wait_done({&late}));
+	}
+}
+
+namespace {
+
+std::atomic<bool> a_drain_slept{false};
+
+void note_drain_sleep(struct workqueue_struct *)
+{
+	a_drain_slept.store(true);
+}
+
+} /* namespace */
+
+/*
+ * Issue 8 #6: references of threads outside the workers (submitters,
+ * foreign padata_do_serial callers) had 16 bits; the 65,536th carried into
+ * the waiter field and the count read as zero, so a drain that must wait
+ * for them (here padata_set_max_inflight, which replaces the ring those
+ * threads write) went ahead. The references are preset with a test hook.
+ */
+TEST_F(PadataApi, ADrainWaitsFor65536OutsideReferences)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	const int32_t refs = 65536;
+	ASSERT_EQ(padata_test_add_refs(pinst_, refs), 0);
+	a_drain_slept = false;
+	WaitSleepHook hook(note_drain_sleep);
+	std::atomic<bool> returned{false};
+	std::thread t([&] {
+		EXPECT_EQ(padata_set_max_inflight(pinst_, 10), 0);
+		returned.store(true);
+	});
+	EXPECT_TRUE(wait_until([&] { return a_drain_slept.load() || returned.load(); }));
+	EXPECT_FALSE(returned.load()) << "padata_set_max_inflight() went ahead while " << refs
+				      << " references were held";
+	ASSERT_EQ(padata_test_add_refs(pinst_, -refs), 0);
+	t.join();
+	EXPECT_EQ(padata_get_max_inflight(pinst_), 10u);
+	/* The instance still works. */
+	ASSERT_EQ(padata_start(pinst_), 0);
+	Job j;
+	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	EXPECT_TRUE(wait_done({&j}));
+}
+
+namespace {
+
+/* The threads and gates of the hand-off test below. */
+struct HandOff {
+	Gate leaver_stalled, leaver_release;
+	std::atomic<bool> changer_slept{false};
+};
+HandOff *hand_off;
+thread_local bool stall_when_leaving = false;
+
+void stall_marked_leaver()
+{
+	if (stall_when_leaving) {
+		hand_off->leaver_stalled.open();
+		hand_off->leaver_release.wait();
+	}
+}
+
+void note_changer_sleep(struct workqueue_struct *)
+{
+	hand_off->changer_slept.store(true);
+}
+
+} /* namespace */
+
+/*
+ * The one-bit waiter flag of the state word is handed between waiters
+ * without a lock (drain_wait): the last to leave clears it, and must
+ * re-set it (and signal) when a waiter arrived after it left the count,
+ * or a reference drop in between does not wake that waiter. A stopper is
+ * stalled (test hook) between leaving the count and clearing the flag; a
+ * limit change then starts waiting for an outside reference; the stopper
+ * clears the flag; dropping the reference must still wake the change.
+ */
+TEST_F(PadataApi, ALeavingDrainWaiterHandsTheWaitingFlagToANewcomer)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	HandOff h;
+	hand_off = &h;
+	__atomic_store_n(&padata_test_hooks.drain_leave, &stall_marked_leaver, __ATOMIC_SEQ_CST);
+	WaitSleepHook hook(note_changer_sleep);
+
+	std::thread leaver([&] {
+		stall_when_leaving = true;
+		padata_stop(pinst_); /* nothing in flight: waits for nothing */
+	});
+	ASSERT_TRUE(h.leaver_stalled.wait());
+	ASSERT_EQ(padata_test_add_refs(pinst_, 1), 0);
+	std::atomic<bool> returned{false};
+	std::thread changer([&] {
+		EXPECT_EQ(padata_set_max_inflight(pinst_, 5), 0);
+		returned.store(true);
+	});
+	EXPECT_TRUE(wait_until([&] { return h.changer_slept.load() || returned.load(); }));
+	EXPECT_FALSE(returned.load()) << "the limit change did not wait for the reference";
+	h.leaver_release.open();
+	leaver.join();
+	ASSERT_EQ(padata_test_add_refs(pinst_, -1), 0);
+	run_bounded("a limit change after the reference it waited for was dropped",
+		    [&] { changer.join(); });
+	__atomic_store_n(&padata_test_hooks.drain_leave, nullptr, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(padata_get_max_inflight(pinst_), 5u);
+}
+
 /* ---- padata_do_parallel arguments ----------------------------------------- */
 
 TEST_F(PadataApi, DoParallelRejectsNullInstance)
@@ -660,10 +848,11 @@ TEST_F(PadataApi, InFlightLimitGivesEbusyAndTheJobStaysTheCallers)
 	EXPECT_EQ(padata_get_max_inflight(pinst_), 3u);
 	ASSERT_EQ(padata_start(pinst_), 0);
 	std::vector<Job> jobs(4);
-	for (int i = 0; i < 3; i++) {
-		jobs[i].defer = true;
+	/* All deferred: the test finishes each one itself, exactly once. */
+	for (Job &j : jobs)
+		j.defer = true;
+	for (int i = 0; i < 3; i++)
 		ASSERT_EQ(padata_do_parallel(pinst_, &jobs[i].priv, 0), 0);
-	}
 	EXPECT_EQ(padata_do_parallel(pinst_, &jobs[3].priv, 0), -EBUSY);
 	EXPECT_EQ(jobs[3].parallel_runs.load(), 0);
 	/* Finish a job only after its parallel() has returned it to us. */

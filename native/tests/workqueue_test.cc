@@ -5,6 +5,7 @@
  * CPU, many producers and idle parking.
  */
 #include "test_util.h"
+#include "../src/test_hooks.h"
 
 #include <sys/resource.h>
 #include <time.h>
@@ -42,7 +43,11 @@ struct Probe {
 
 class Workqueue : public ::testing::Test {
 protected:
-	void TearDown() override { restore_all_cpus(); }
+	void TearDown() override
+	{
+		__atomic_store_n(&padata_test_hooks.queue_between, nullptr, __ATOMIC_SEQ_CST);
+		restore_all_cpus();
+	}
 };
 
 double process_cpu_seconds()
@@ -427,6 +432,73 @@ TEST_F(Workqueue, FlushWorkqueueWaitsForEverythingQueuedBefore)
 	for (size_t i = 0; i < items.size(); i++)
 		ASSERT_EQ(items[i].runs.load(), 1) << i;
 	flush_workqueue(nullptr);
+}
+
+/*
+ * Issue 8 #5. Thread A queues X and stalls half-way through queue_work_on()
+ * (test hook between its counting and publishing steps); then Y is queued
+ * and flush_workqueue() is called, both on CPU 0. Y's queue_work_on()
+ * returned before the flush, so the flush must not return before Y has run.
+ * Counting after publishing let X's run stand in for Y's: the flush's
+ * snapshot counted Y but not X, and X, ahead of Y in the queue, satisfied
+ * it. Y stalls (until the flush returns) exactly when X ran first, so that
+ * outcome is reported every time, not by chance; A is let go once Y has
+ * run or the flush has returned.
+ */
+namespace {
+struct FlushStall {
+	struct Item {
+		struct work_struct work;
+		FlushStall *s;
+	} x, y;
+	std::atomic<bool> x_ran{false}, y_ran{false}, flushed{false};
+	Gate a_stalled, a_release, flush_returned;
+};
+FlushStall *flush_stall;
+
+void flush_stall_hook(struct work_struct *w)
+{
+	if (w != &flush_stall->x.work)
+		return;
+	flush_stall->a_stalled.open();
+	flush_stall->a_release.wait();
+}
+} /* namespace */
+
+TEST_F(Workqueue, FlushWorkqueueWaitsForAnItemQueuedBeforeItWhileAnotherQueuerStalls)
+{
+	Wq wq("flushstall");
+	FlushStall s;
+	flush_stall = &s;
+	s.x.s = s.y.s = &s;
+	INIT_WORK(&s.x.work, [](struct work_struct *w) {
+		container_of(w, FlushStall::Item, work)->s->x_ran.store(true);
+	});
+	INIT_WORK(&s.y.work, [](struct work_struct *w) {
+		FlushStall *st = container_of(w, FlushStall::Item, work)->s;
+		if (st->x_ran.load())
+			st->flush_returned.wait();
+		st->y_ran.store(true);
+	});
+	__atomic_store_n(&padata_test_hooks.queue_between, &flush_stall_hook, __ATOMIC_SEQ_CST);
+	std::thread a([&] { EXPECT_TRUE(queue_work_on(0, wq.get(), &s.x.work)); });
+	std::thread releaser([&] {
+		wait_until([&] { return s.y_ran.load() || s.flushed.load(); });
+		s.a_release.open();
+	});
+	ASSERT_TRUE(s.a_stalled.wait());
+	ASSERT_TRUE(queue_work_on(0, wq.get(), &s.y.work));
+	run_bounded("flush_workqueue", [&] { flush_workqueue(wq.get()); });
+	const bool y_ran = s.y_ran.load();
+	s.flushed.store(true);
+	s.flush_returned.open();
+	EXPECT_TRUE(y_ran) << "flush_workqueue() returned before an item queued before the call had run";
+	releaser.join();
+	a.join();
+	__atomic_store_n(&padata_test_hooks.queue_between, nullptr, __ATOMIC_SEQ_CST);
+	flush_workqueue(wq.get());
+	EXPECT_TRUE(s.x_ran.load());
+	EXPECT_TRUE(s.y_ran.load());
 }
 
 TEST_F(Workqueue, FlushWorkqueueFromItsOwnWorkerReturnsAtOnce)

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_hooks.h - seams that let native/tests widen race windows
+ * deterministically. Private: reached only by the library's sources
+ * (through internal.h) and by native/tests; not installed, not API.
+ *
+ * The symbols are exported (padata_test_ prefix, like padata_test_set_seq)
+ * so the suites can reach them in libpadata.so. Every hook is NULL in normal use: the library pays one
+ * relaxed load and a predicted branch where it checks one. A suite that
+ * sets a hook clears it again before it returns.
+ */
+#ifndef PADATA_TEST_HOOKS_H
+#define PADATA_TEST_HOOKS_H
+
+#include <stdint.h>
+#include <linux/padata.h>
+
+PADATA_BEGIN_DECLS
+
+struct padata_test_hooks {
+	/*
+	 * queue_work_on(): called by the queueing thread after the first and
+	 * before the second of its two flush-accounting steps (counting the
+	 * item in the per-CPU "queued" total and publishing it on the per-CPU
+	 * queue), for every item it queues. Stalling here stalls a queuer
+	 * half-way.
+	 */
+	void (*queue_between)(struct work_struct *work);
+	/*
+	 * padata__wq_wait() (flush_work, flush_workqueue and every padata
+	 * drain): called by the waiting thread each time its condition was
+	 * false and it is about to sleep.
+	 */
+	void (*wait_sleep)(struct workqueue_struct *wq);
+	/*
+	 * padata's drain_wait(): called by the last waiter to leave, after it
+	 * has left the waiter count and before it clears the state word's
+	 * waiting flag.
+	 */
+	void (*drain_leave)(void);
+};
+
+/* Set and cleared by tests with __atomic stores; read relaxed. */
+PADATA_API extern struct padata_test_hooks padata_test_hooks;
+
+/*
+ * Adds @delta (may be negative) to the count of references held on
+ * @pinst by threads outside its workers, as if @delta more (or fewer)
+ * threads were inside padata_do_parallel() or a foreign
+ * padata_do_serial(). A test removes what it added before padata_free().
+ * Return: 0, or -EINVAL for NULL.
+ */
+PADATA_API int padata_test_add_refs(struct padata_instance *pinst, int32_t delta);
+
+PADATA_END_DECLS
+
+#endif /* PADATA_TEST_HOOKS_H */
