@@ -11,7 +11,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -34,12 +37,13 @@ public final class PadataNative {
     private PadataNative() {
     }
 
-    static {
-        // Load the library first: it is where a refused native access is reported with the flag to add.
-        NativeLibrary.path();
-    }
+    // Load the library first: it is where an unsupported platform or a refused native access is
+    // reported. When it failed, nothing below makes a restricted call or throws: every downcall
+    // throws NativeLibrary's failure instead, on the first call and every later one, rather than
+    // this class failing its initialization (which turns every later use into NoClassDefFoundError).
+    private static final boolean LOADED = NativeLibrary.available();
 
-    private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker LINKER = LOADED ? Linker.nativeLinker() : null;
 
     // ---- layouts ---------------------------------------------------------------------------
 
@@ -176,18 +180,49 @@ public final class PadataNative {
     private static final long NOTIFIER_REGISTRATION_OFFSET = NOTIFIER_NODE.byteOffset(groupElement("registration"));
 
     /** All of memory, for reading the words behind an address an upcall received as a long. */
-    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final MemorySegment EVERYTHING = LOADED ? MemorySegment.NULL.reinterpret(Long.MAX_VALUE) : MemorySegment.NULL;
 
     // ---- functions -------------------------------------------------------------------------
 
     private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
+        if (!LOADED)
+            return unavailable(fd, options);
         MemorySegment address = NativeLibrary.lookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError(
                 "libpadata at " + NativeLibrary.path() + " does not export " + name
                         + "; it is older or newer than this jar"));
         return LINKER.downcallHandle(address, fd, options);
     }
 
+    /**
+     * A handle of the type {@code downcallHandle(address, fd, options)} would have, which throws
+     * NativeLibrary's failure each time it is called.
+     */
+    private static MethodHandle unavailable(FunctionDescriptor fd, Linker.Option... options) {
+        MethodType type = fd.toMethodType();
+        if (fd.returnLayout().filter(l -> l instanceof GroupLayout).isPresent())
+            throw new AssertionError("no binding returns a struct by value");
+        if (Arrays.asList(options).contains(ERRNO))
+            type = type.insertParameterTypes(0, MemorySegment.class);
+        try {
+            MethodHandle failure = MethodHandles.lookup().findStatic(NativeLibrary.class, "failure",
+                    MethodType.methodType(Throwable.class));
+            MethodHandle thrower = MethodHandles.collectArguments(
+                    MethodHandles.throwException(type.returnType(), Throwable.class), 0, failure);
+            return MethodHandles.dropArguments(thrower, 0, type.parameterList());
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Throws NativeLibrary's failure unless the library is loaded. */
+    private static void requireLoaded() {
+        if (!LOADED)
+            NativeLibrary.require();
+    }
+
     private static MemorySegment symbol(String name) {
+        if (!LOADED)
+            return MemorySegment.NULL;
         return NativeLibrary.lookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError(
                 "libpadata at " + NativeLibrary.path() + " does not export " + name));
     }
@@ -261,12 +296,12 @@ public final class PadataNative {
     /** {@code padata_do_serial}, for native callbacks that cannot link against libpadata. */
     public static final MemorySegment DO_SERIAL_FUNCTION = symbol("padata_do_serial");
 
-    private static final AddressLayout MASK_POINTER = ADDRESS.withTargetLayout(CPUMASK);
-    private static final int NR_CPU_IDS = symbol("nr_cpu_ids").reinterpret(4).get(JAVA_INT, 0);
-    private static final MemorySegment POSSIBLE_MASK =
-            symbol("padata_cpu_possible_mask").reinterpret(8).get(MASK_POINTER, 0);
-    private static final MemorySegment ONLINE_MASK =
-            symbol("padata_cpu_online_mask").reinterpret(8).get(MASK_POINTER, 0);
+    private static final AddressLayout MASK_POINTER = LOADED ? ADDRESS.withTargetLayout(CPUMASK) : ADDRESS;
+    private static final int NR_CPU_IDS = LOADED ? symbol("nr_cpu_ids").reinterpret(4).get(JAVA_INT, 0) : 0;
+    private static final MemorySegment POSSIBLE_MASK = LOADED
+            ? symbol("padata_cpu_possible_mask").reinterpret(8).get(MASK_POINTER, 0) : MemorySegment.NULL;
+    private static final MemorySegment ONLINE_MASK = LOADED
+            ? symbol("padata_cpu_online_mask").reinterpret(8).get(MASK_POINTER, 0) : MemorySegment.NULL;
 
     /** The errno of a failed constructor call; see {@link #captureSegment(Arena)}. */
     public static int capturedErrno(MemorySegment capture) {
@@ -523,16 +558,19 @@ public final class PadataNative {
 
     /** {@code nr_cpu_ids}: fixed at library load. */
     public static int nrCpuIds() {
+        requireLoaded();
         return NR_CPU_IDS;
     }
 
     /** The words of {@code cpu_possible_mask} (never changes after load). */
     public static long[] possibleMaskWords() {
+        requireLoaded();
         return POSSIBLE_MASK.toArray(JAVA_LONG);
     }
 
     /** The words of {@code cpu_online_mask} (never changes after load). */
     public static long[] onlineMaskWords() {
+        requireLoaded();
         return ONLINE_MASK.toArray(JAVA_LONG);
     }
 

@@ -55,21 +55,30 @@ public final class Upcalls {
 
     static {
         // The library must be loaded (and native access checked) before the first restricted call.
-        NativeLibrary.path();
-        try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            MethodType job = MethodType.methodType(void.class, long.class);
-            PARALLEL_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "parallel", job),
-                    FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
-            SERIAL_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "serial", job),
-                    FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
-            NOTIFIER_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "notifier",
-                            MethodType.methodType(int.class, long.class, long.class, long.class)),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Arena.global());
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+        // When that failed, the stubs stay NULL (nothing can call them) rather than this class
+        // failing its initialization: every downcall reports the failure itself, every time.
+        MemorySegment parallel = MemorySegment.NULL;
+        MemorySegment serial = MemorySegment.NULL;
+        MemorySegment notifier = MemorySegment.NULL;
+        if (NativeLibrary.available()) {
+            try {
+                Linker linker = Linker.nativeLinker();
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                MethodType job = MethodType.methodType(void.class, long.class);
+                parallel = linker.upcallStub(lookup.findStatic(Upcalls.class, "parallel", job),
+                        FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
+                serial = linker.upcallStub(lookup.findStatic(Upcalls.class, "serial", job),
+                        FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
+                notifier = linker.upcallStub(lookup.findStatic(Upcalls.class, "notifier",
+                                MethodType.methodType(int.class, long.class, long.class, long.class)),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Arena.global());
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
+        PARALLEL_STUB = parallel;
+        SERIAL_STUB = serial;
+        NOTIFIER_STUB = notifier;
     }
 
     /** Installs the dispatch targets; called once by the API's class initialization. */
