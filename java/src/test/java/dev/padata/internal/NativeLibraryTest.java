@@ -155,7 +155,6 @@ class NativeLibraryTest {
 
     private static String fork(List<String> jvmArgs, String mode) throws Exception {
         List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(jvmArgs);
         String cp = System.getProperty("java.class.path", "");
@@ -164,6 +163,26 @@ class NativeLibraryTest {
         cmd.add(mp == null ? cp : cp + File.pathSeparator + mp);
         cmd.add(Child.class.getName());
         cmd.add(mode);
+        return run(cmd);
+    }
+
+    /** The child as a modular application: dev.padata on the module path, the child patched in. */
+    private static String forkModule(List<String> jvmArgs, String mode) throws Exception {
+        Path classes = Path.of(System.getProperty("padata.test.classes", "target/classes")).toAbsolutePath();
+        List<String> cmd = new ArrayList<>(jvmArgs);
+        cmd.addAll(List.of("--module-path", classes.toString(),
+                "--patch-module", "dev.padata=" + classes.resolveSibling("test-classes"),
+                "-m", "dev.padata/" + Child.class.getName(), mode));
+        return run(cmd);
+    }
+
+    private static String run(List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        String cache = System.getProperty(NativeLibrary.CACHE_PROPERTY);
+        if (cache != null)
+            cmd.add("-D" + NativeLibrary.CACHE_PROPERTY + "=" + cache);
+        cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         boolean exited = p.waitFor(60, TimeUnit.SECONDS);
         if (!exited)
@@ -201,5 +220,30 @@ class NativeLibraryTest {
             assertTrue(c.contains("supports only linux-x86_64 with glibc 2.34 or newer, not FreeBSD on amd64"), out);
         }
         assertFalse(out.contains("NoClassDefFoundError"), out);
+    }
+
+    // What the README says about --enable-native-access on JDK 25, checked on the module path.
+
+    @Test
+    void onJdk25sDefaultAMissingFlagOnlyPrintsTheJdksWarning() throws Exception {
+        bundled();
+        String out = forkModule(List.of(), "load");
+        assertTrue(out.startsWith("exit 0\n") && out.contains("loaded "), out);
+        assertTrue(out.contains("WARNING: A restricted method in java.lang.foreign.Linker has been called"), out);
+        assertTrue(out.contains("WARNING: Use --enable-native-access=dev.padata to avoid a warning"), out);
+        out = forkModule(List.of("--enable-native-access=dev.padata"), "load");
+        assertTrue(out.startsWith("exit 0\n") && !out.contains("WARNING"), out);
+    }
+
+    @Test
+    void withNativeAccessDeniedEveryCallNamesTheFlagToAdd() throws Exception {
+        bundled();
+        String out = forkModule(List.of("--illegal-native-access=deny"), "load");
+        assertTrue(out.startsWith("exit 3\n"), out);
+        List<String> calls = out.lines().filter(l -> l.startsWith("call ")).map(l -> l.substring(l.indexOf(": ") + 2)).toList();
+        assertEquals(6, calls.size(), out);
+        for (String c : calls)
+            assertEquals("java.lang.IllegalCallerException: padata needs native access to load libpadata:"
+                    + " start the JVM with --enable-native-access=dev.padata", c, out);
     }
 }
