@@ -30,16 +30,34 @@ public final class Upcalls {
 
     /** Receives job upcalls, decoded into the owning pool and the node's tag. */
     public interface JobTarget {
-        /** parallel() of the job behind the node of pool {@code owner} tagged {@code tag}. */
+        /**
+         * parallel() of the job behind the node of pool {@code owner} tagged {@code tag}.
+         *
+         * @param owner the pool's index
+         * @param tag the node's tag
+         */
         void parallel(int owner, long tag);
 
-        /** serial() of the job behind the node of pool {@code owner} tagged {@code tag}. */
+        /**
+         * serial() of the job behind the node of pool {@code owner} tagged {@code tag}.
+         *
+         * @param owner the pool's index
+         * @param tag the node's tag
+         */
         void serial(int owner, long tag);
     }
 
     /** Receives notifier upcalls. */
     public interface NotifierTarget {
-        /** Returns a NOTIFY_* code. */
+        /**
+         * Returns a NOTIFY_* code.
+         *
+         * @param registration the notifier node's registration id
+         * @param action the notifier action
+         * @param pcpu the new parallel mask's words
+         * @param cbcpu the new serial mask's words
+         * @return a {@code NOTIFY_*} code
+         */
         int notify(long registration, int action, long[] pcpu, long[] cbcpu);
     }
 
@@ -81,7 +99,12 @@ public final class Upcalls {
         NOTIFIER_STUB = notifier;
     }
 
-    /** Installs the dispatch targets; called once by the API's class initialization. */
+    /**
+     * Installs the dispatch targets; called once by the API's class initialization.
+     *
+     * @param jobs receives the job upcalls
+     * @param notifiers receives the notifier upcalls
+     */
     public static void install(JobTarget jobs, NotifierTarget notifiers) {
         jobTarget = jobs;
         notifierTarget = notifiers;
