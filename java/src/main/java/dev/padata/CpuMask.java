@@ -38,7 +38,11 @@ public final class CpuMask {
         return new CpuMask(Arrays.copyOf(words, WORDS));
     }
 
-    /** The empty mask. */
+    /**
+     * The empty mask.
+     *
+     * @return a mask with no CPU
+     */
     public static CpuMask empty() {
         return EMPTY;
     }
@@ -46,6 +50,8 @@ public final class CpuMask {
     /**
      * The mask holding exactly {@code cpus} (duplicates are fine).
      *
+     * @param cpus the CPUs, each in {@code [0, NR_CPUS)}
+     * @return the mask of those CPUs
      * @throws IllegalArgumentException when a CPU is negative or {@code >= NR_CPUS}
      */
     public static CpuMask of(int... cpus) {
@@ -58,7 +64,14 @@ public final class CpuMask {
         return new CpuMask(w);
     }
 
-    /** CPUs {@code fromInclusive .. toExclusive-1}. */
+    /**
+     * CPUs {@code fromInclusive .. toExclusive-1}.
+     *
+     * @param fromInclusive the first CPU
+     * @param toExclusive one past the last CPU
+     * @return the mask of those CPUs
+     * @throws IllegalArgumentException when a bound is outside {@code [0, NR_CPUS]} or {@code fromInclusive > toExclusive}
+     */
     public static CpuMask range(int fromInclusive, int toExclusive) {
         if (fromInclusive < 0 || toExclusive > NR_CPUS || fromInclusive > toExclusive)
             throw new IllegalArgumentException("CPU range [" + fromInclusive + ", " + toExclusive
@@ -73,6 +86,8 @@ public final class CpuMask {
      * Parses a CPU list such as {@code "0-3,6"} (the kernel's cpulist format, parsed by
      * libpadata's {@code cpulist_parse}); {@code ""} is the empty mask.
      *
+     * @param cpulist the list, e.g. {@code "0-3,6"}
+     * @return the mask it names
      * @throws IllegalArgumentException on bad syntax or a CPU {@code >= NR_CPUS}
      */
     public static CpuMask parse(String cpulist) {
@@ -90,27 +105,48 @@ public final class CpuMask {
         }
     }
 
-    /** {@code cpu_possible_mask}: the CPUs that exist in this process (system, or PADATA_NR_CPUS). */
+    /**
+     * {@code cpu_possible_mask}: the CPUs that exist in this process (system, or PADATA_NR_CPUS).
+     *
+     * @return the possible CPUs
+     */
     public static CpuMask possible() {
         return new CpuMask(PadataNative.possibleMaskWords());
     }
 
-    /** {@code cpu_online_mask}: the CPUs the system reported online when libpadata loaded. */
+    /**
+     * {@code cpu_online_mask}: the CPUs the system reported online when libpadata loaded.
+     *
+     * @return the CPUs online at load
+     */
     public static CpuMask online() {
         return new CpuMask(PadataNative.onlineMaskWords());
     }
 
-    /** {@code cpu_active_mask} now: online, in the process's affinity, not taken down by {@link Cpus#down}. */
+    /**
+     * {@code cpu_active_mask} now: online, in the process's affinity, not taken down by {@link Cpus#down}.
+     *
+     * @return the active CPUs at the time of the call
+     */
     public static CpuMask active() {
         return new CpuMask(PadataNative.activeMaskWords());
     }
 
-    /** True when {@code cpu} is in the mask; false for any out-of-range int. */
+    /**
+     * True when {@code cpu} is in the mask; false for any out-of-range int.
+     *
+     * @param cpu any int
+     * @return whether the mask holds {@code cpu}
+     */
     public boolean contains(int cpu) {
         return cpu >= 0 && cpu < NR_CPUS && (words[cpu >>> 6] & (1L << cpu)) != 0;
     }
 
-    /** The number of CPUs in the mask. */
+    /**
+     * The number of CPUs in the mask.
+     *
+     * @return the count of CPUs in the mask, 0 to {@code NR_CPUS}
+     */
     public int weight() {
         int n = 0;
         for (long w : words)
@@ -118,16 +154,30 @@ public final class CpuMask {
         return n;
     }
 
+    /**
+     * True when the mask holds no CPU.
+     *
+     * @return whether {@link #weight()} is 0
+     */
     public boolean isEmpty() {
         return weight() == 0;
     }
 
-    /** The lowest CPU, or -1 when the mask is empty. */
+    /**
+     * The lowest CPU, or -1 when the mask is empty.
+     *
+     * @return the lowest CPU, or -1
+     */
     public int first() {
         return next(0);
     }
 
-    /** The lowest CPU {@code >= from}, or -1 when none. */
+    /**
+     * The lowest CPU {@code >= from}, or -1 when none.
+     *
+     * @param from where to start; a negative value starts at 0
+     * @return the lowest CPU at or above {@code from}, or -1
+     */
     public int next(int from) {
         for (int c = Math.max(from, 0); c < NR_CPUS; c++) {
             long w = words[c >>> 6] >>> c;
@@ -138,17 +188,31 @@ public final class CpuMask {
         return -1;
     }
 
-    /** The CPUs in ascending order. */
+    /**
+     * The CPUs in ascending order.
+     *
+     * @return a stream of the CPUs
+     */
     public IntStream stream() {
         return IntStream.range(0, NR_CPUS).filter(this::contains);
     }
 
-    /** The CPUs in ascending order. */
+    /**
+     * The CPUs in ascending order.
+     *
+     * @return a new array of the CPUs
+     */
     public int[] toArray() {
         return stream().toArray();
     }
 
-    /** This mask plus {@code cpu}. */
+    /**
+     * This mask plus {@code cpu}.
+     *
+     * @param cpu the CPU to add, in {@code [0, NR_CPUS)}
+     * @return a new mask
+     * @throws IllegalArgumentException when {@code cpu} is out of range
+     */
     public CpuMask with(int cpu) {
         checkCpu(cpu);
         long[] w = words.clone();
@@ -156,7 +220,13 @@ public final class CpuMask {
         return new CpuMask(w);
     }
 
-    /** This mask less {@code cpu}. */
+    /**
+     * This mask less {@code cpu}.
+     *
+     * @param cpu the CPU to remove, in {@code [0, NR_CPUS)}
+     * @return a new mask
+     * @throws IllegalArgumentException when {@code cpu} is out of range
+     */
     public CpuMask without(int cpu) {
         checkCpu(cpu);
         long[] w = words.clone();
@@ -164,6 +234,12 @@ public final class CpuMask {
         return new CpuMask(w);
     }
 
+    /**
+     * The CPUs in both masks ({@code cpumask_and}).
+     *
+     * @param other the other mask
+     * @return a new mask
+     */
     public CpuMask and(CpuMask other) {
         long[] w = words.clone();
         for (int i = 0; i < WORDS; i++)
@@ -171,6 +247,12 @@ public final class CpuMask {
         return new CpuMask(w);
     }
 
+    /**
+     * The CPUs in either mask ({@code cpumask_or}).
+     *
+     * @param other the other mask
+     * @return a new mask
+     */
     public CpuMask or(CpuMask other) {
         long[] w = words.clone();
         for (int i = 0; i < WORDS; i++)
@@ -178,6 +260,12 @@ public final class CpuMask {
         return new CpuMask(w);
     }
 
+    /**
+     * The CPUs in this mask and not in {@code other} ({@code cpumask_andnot}).
+     *
+     * @param other the mask to take away
+     * @return a new mask
+     */
     public CpuMask andNot(CpuMask other) {
         long[] w = words.clone();
         for (int i = 0; i < WORDS; i++)

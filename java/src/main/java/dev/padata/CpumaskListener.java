@@ -14,6 +14,8 @@ import java.util.Set;
 @FunctionalInterface
 public interface CpumaskListener {
     /**
+     * Called after the instance's usable masks changed.
+     *
      * @param changed  which masks changed
      * @param parallel the new usable parallel mask
      * @param serial   the new usable serial mask

@@ -19,17 +19,29 @@ public final class Cpus {
     private Cpus() {
     }
 
-    /** {@code nr_cpu_ids}: the number of CPU ids in this process, fixed at library load. */
+    /**
+     * {@code nr_cpu_ids}: the number of CPU ids in this process, fixed at library load.
+     *
+     * @return {@code nr_cpu_ids}
+     */
     public static int count() {
         return PadataNative.nrCpuIds();
     }
 
-    /** The number of real CPUs in the process's affinity at library load. */
+    /**
+     * The number of real CPUs in the process's affinity at library load.
+     *
+     * @return the number of host CPUs
+     */
     public static int hostCount() {
         return PadataNative.nrHostCpus();
     }
 
-    /** True when PADATA_NR_CPUS set the topology. */
+    /**
+     * True when PADATA_NR_CPUS set the topology.
+     *
+     * @return whether the CPU topology is virtual
+     */
     public static boolean isVirtual() {
         return PadataNative.topologyIsVirtual();
     }
@@ -37,6 +49,8 @@ public final class Cpus {
     /**
      * The real CPU that virtual CPU {@code cpu}'s workers are pinned to.
      *
+     * @param cpu a virtual CPU
+     * @return the host CPU it runs on
      * @throws IllegalArgumentException when {@code cpu} is not in {@code [0, count())}
      */
     public static int hostCpu(int cpu) {
@@ -46,7 +60,11 @@ public final class Cpus {
         return rc;
     }
 
-    /** The virtual CPU of the calling padata worker thread, or -1 on any other thread. */
+    /**
+     * The virtual CPU of the calling padata worker thread, or -1 on any other thread.
+     *
+     * @return the current virtual CPU, or -1
+     */
     public static int current() {
         return PadataNative.currentCpu();
     }
@@ -55,6 +73,7 @@ public final class Cpus {
      * Takes {@code cpu} out of the active mask ({@code cpu_down}); blocks until every padata
      * instance has drained and switched masks. Taking down a CPU that is already down is a no-op.
      *
+     * @param cpu the CPU to take down
      * @throws IllegalArgumentException when the CPU does not exist or was never active in this process
      * @throws PadataBusyException      when it is the last active CPU
      * @throws IllegalStateException    when called from a padata worker thread (a callback or
@@ -67,6 +86,7 @@ public final class Cpus {
     /**
      * Puts {@code cpu} back into the active mask ({@code cpu_up}); same draining as {@link #down}.
      *
+     * @param cpu the CPU to bring back
      * @throws IllegalArgumentException when the CPU does not exist or was never active in this process
      * @throws IllegalStateException    when called from a padata worker thread
      */

@@ -52,9 +52,11 @@ public final class NativeJob {
     /**
      * Allocates a zeroed job in {@code arena}, which must stay open while the job is in flight.
      *
+     * @param arena        where the job lives
      * @param parallel     {@code void (*)(struct padata_priv *)}, not NULL
      * @param serial       {@code void (*)(struct padata_priv *)}, not NULL
      * @param payloadBytes bytes after the padata_priv for the caller's data, {@code >= 0}
+     * @return the new job, not in flight
      * @throws IllegalArgumentException for a NULL function or a negative size
      */
     public static NativeJob allocate(Arena arena, MemorySegment parallel, MemorySegment serial, long payloadBytes) {
@@ -75,26 +77,47 @@ public final class NativeJob {
             throw new IllegalArgumentException(what + " function pointer is NULL");
     }
 
-    /** The address of {@code padata_do_serial}, to hand to C code that cannot link against libpadata. */
+    /**
+     * The address of {@code padata_do_serial}, to hand to C code that cannot link against libpadata.
+     *
+     * @return the function pointer {@code void (*)(struct padata_priv *)}
+     */
     public static MemorySegment doSerialFunction() {
         return PadataNative.DO_SERIAL_FUNCTION;
     }
 
-    /** The whole block: the {@code struct padata_priv} at offset 0, then the payload. */
+    /**
+     * The whole block: the {@code struct padata_priv} at offset 0, then the payload.
+     *
+     * @return the job's memory
+     */
     public MemorySegment segment() {
         return block;
     }
 
-    /** The caller's bytes after the padata_priv. */
+    /**
+     * The caller's bytes after the padata_priv.
+     *
+     * @return a slice of {@link #segment()} past the padata_priv
+     */
     public MemorySegment payload() {
         return payload;
     }
 
-    /** The padata_priv's {@code info} field (free for the caller). */
+    /**
+     * The padata_priv's {@code info} field (free for the caller).
+     *
+     * @return the {@code info} field
+     */
     public int info() {
         return PadataNative.privInfo(priv);
     }
 
+    /**
+     * Sets the padata_priv's {@code info} field (free for the caller).
+     *
+     * @param info the new value
+     */
     public void setInfo(int info) {
         PadataNative.setPrivInfo(priv, info);
     }

@@ -158,12 +158,24 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         }
     }
 
-    /** Starts building a pipeline that applies {@code function} to every submitted value. */
+    /**
+     * Starts building a pipeline that applies {@code function} to every submitted value.
+     *
+     * @param <T> the type of the submitted values
+     * @param <R> the type of the results
+     * @param function computes a result from a value, on the parallel workers
+     * @return a builder with every option at its default
+     */
     public static <T, R> Builder<T, R> builder(Function<? super T, ? extends R> function) {
         return new Builder<>(Objects.requireNonNull(function, "function"));
     }
 
-    /** Options of an {@link OrderedPipeline}; every one has a default. */
+    /**
+     * Options of an {@link OrderedPipeline}; every one has a default.
+     *
+     * @param <T> the type of the submitted values
+     * @param <R> the type of the results
+     */
     public static final class Builder<T, R> {
         private final Function<? super T, ? extends R> function;
         private Consumer<? super R> consumer;
@@ -178,13 +190,23 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             this.function = function;
         }
 
-        /** Receives every result of {@link #submit}, in order. Default: results are dropped. */
+        /**
+         * Receives every result of {@link #submit}, in order. Default: results are dropped.
+         *
+         * @param consumer the consumer, not null
+         * @return this builder
+         */
         public Builder<T, R> consumer(Consumer<? super R> consumer) {
             this.consumer = Objects.requireNonNull(consumer, "consumer");
             return this;
         }
 
-        /** Receives (input, exception) when the function or the consumer threw, in order. */
+        /**
+         * Receives (input, exception) when the function or the consumer threw, in order.
+         *
+         * @param onError the error handler, not null
+         * @return this builder
+         */
         public Builder<T, R> onError(BiConsumer<? super T, ? super Throwable> onError) {
             this.onError = Objects.requireNonNull(onError, "onError");
             return this;
@@ -193,19 +215,33 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         /**
          * Runs on this started instance (shared, not closed by the pipeline) instead of creating
          * a workqueue and instance of its own.
+         *
+         * @param padata a started instance, not null
+         * @return this builder
          */
         public Builder<T, R> padata(Padata padata) {
             this.padata = Objects.requireNonNull(padata, "padata");
             return this;
         }
 
-        /** CPUs for the function, when the pipeline creates its own instance. Default: all possible. */
+        /**
+         * CPUs for the function, when the pipeline creates its own instance. Default: all possible.
+         *
+         * @param cpus the parallel mask, not null
+         * @return this builder
+         */
         public Builder<T, R> parallelCpus(CpuMask cpus) {
             this.parallelCpus = Objects.requireNonNull(cpus, "cpus");
             return this;
         }
 
-        /** The CPU whose worker runs the consumer. Default: the first active CPU of the serial mask. */
+        /**
+         * The CPU whose worker runs the consumer. Default: the first active CPU of the serial mask.
+         *
+         * @param cpu the callback CPU
+         * @return this builder
+         * @throws IllegalArgumentException when {@code cpu} is negative
+         */
         public Builder<T, R> callbackCpu(int cpu) {
             if (cpu < 0)
                 throw new IllegalArgumentException("callback CPU must be >= 0, not " + cpu);
@@ -213,7 +249,13 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             return this;
         }
 
-        /** Values in flight at most; {@link #submit} blocks beyond. Default: the instance's in-flight limit. */
+        /**
+         * Values in flight at most; {@link #submit} blocks beyond. Default: the instance's in-flight limit.
+         *
+         * @param capacity the most values in flight
+         * @return this builder
+         * @throws IllegalArgumentException when {@code capacity} is not in {@code [1, Padata.MAX_INFLIGHT_LIMIT]}
+         */
         public Builder<T, R> capacity(int capacity) {
             if (capacity < 1 || capacity > Padata.MAX_INFLIGHT_LIMIT)
                 throw new IllegalArgumentException("capacity " + capacity + " is not in [1, " + Padata.MAX_INFLIGHT_LIMIT + "]");
@@ -221,7 +263,13 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             return this;
         }
 
-        /** Names the pipeline's own workqueue (its threads are {@code padata-<name>/<cpu>}). */
+        /**
+         * Names the pipeline's own workqueue (its threads are {@code padata-<name>/<cpu>}).
+         *
+         * @param name the name, not null
+         * @return this builder
+         * @throws IllegalArgumentException when {@code name} is empty
+         */
         public Builder<T, R> name(String name) {
             Objects.requireNonNull(name, "name");
             if (name.isEmpty())
@@ -233,6 +281,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         /**
          * Creates the pipeline (and its workqueue and padata instance unless one was given).
          *
+         * @return the new pipeline, open until {@link OrderedPipeline#close()}
          * @throws IllegalArgumentException when the callback CPU is not usable
          * @throws IllegalStateException    when a given instance is closed
          */
@@ -245,6 +294,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      * Submits {@code input}, waiting while {@code capacity} values are in flight. Its result (or
      * failure) reaches the consumer (or error handler) in submission order.
      *
+     * @param input the value
      * @throws IllegalStateException when the pipeline is closed, or its padata instance is stopped
      * @throws InterruptedException  when interrupted while waiting; nothing was submitted
      */
@@ -258,6 +308,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     /**
      * Submits {@code input} if a job is free right now.
      *
+     * @param input the value
      * @return false when {@code capacity} values are in flight
      * @throws IllegalStateException when the pipeline is closed
      */
@@ -278,6 +329,8 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      * Submits {@code input} and returns a future completed with its result, in submission order,
      * on the callback worker. The consumer does not see it.
      *
+     * @param input the value
+     * @return a future of the result; completed exceptionally when the function threw
      * @throws IllegalStateException when the pipeline is closed
      * @throws InterruptedException  when interrupted while waiting for room; nothing was submitted
      */
@@ -370,22 +423,38 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         }
     }
 
-    /** Values whose result has been delivered so far. */
+    /**
+     * Values whose result has been delivered so far.
+     *
+     * @return the count of delivered results
+     */
     public long completed() {
         return completed.get();
     }
 
-    /** The CPU whose worker delivers results. */
+    /**
+     * The CPU whose worker delivers results.
+     *
+     * @return the callback CPU
+     */
     public int callbackCpu() {
         return callbackCpu;
     }
 
-    /** The most values in flight at once. */
+    /**
+     * The most values in flight at once.
+     *
+     * @return the capacity
+     */
     public int capacity() {
         return capacity;
     }
 
-    /** The padata instance the pipeline runs on. */
+    /**
+     * The padata instance the pipeline runs on.
+     *
+     * @return the instance given to {@link Builder#padata} or created by the pipeline
+     */
     public Padata padata() {
         return padata;
     }

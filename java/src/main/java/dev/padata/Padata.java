@@ -59,6 +59,8 @@ public final class Padata implements AutoCloseable {
     @FunctionalInterface
     public interface FailureHandler {
         /**
+         * Called with each exception a callback of the instance threw.
+         *
          * @param job     the job whose callback threw; null for {@link PadataJob.Stage#NOTIFIER}
          * @param stage   which callback threw
          * @param failure what it threw
@@ -112,6 +114,10 @@ public final class Padata implements AutoCloseable {
      * A new, stopped instance running its jobs on {@code wq} ({@code padata_alloc}). The masks
      * may name offline or nonexistent CPUs; each needs at least one active CPU.
      *
+     * @param wq the workqueue to run on, open
+     * @param pcpu the user parallel mask
+     * @param cbcpu the user serial (callback) mask
+     * @return the new instance; {@link #start()} it before submitting
      * @throws IllegalArgumentException when a mask has no active CPU
      * @throws IllegalStateException    when {@code wq} is closed
      * @throws OutOfMemoryError         when libpadata runs out of memory
@@ -123,7 +129,14 @@ public final class Padata implements AutoCloseable {
         return allocate(wq, pcpu, cbcpu);
     }
 
-    /** {@code alloc(wq, CpuMask.possible(), CpuMask.possible())}. */
+    /**
+     * {@code alloc(wq, CpuMask.possible(), CpuMask.possible())}.
+     *
+     * @param wq the workqueue to run on, open
+     * @return the new, stopped instance
+     * @throws IllegalStateException when {@code wq} is closed
+     * @throws OutOfMemoryError when libpadata runs out of memory
+     */
     public static Padata allocPossible(Workqueue wq) {
         Objects.requireNonNull(wq, "wq");
         CpuMask possible = CpuMask.possible();
@@ -231,7 +244,11 @@ public final class Padata implements AutoCloseable {
         }
     }
 
-    /** True between {@link #start()} and {@link #stop()}. */
+    /**
+     * True between {@link #start()} and {@link #stop()}.
+     *
+     * @return whether the instance is started
+     */
     public boolean isStarted() {
         return started;
     }
@@ -273,7 +290,11 @@ public final class Padata implements AutoCloseable {
         Lifecycle.closed(this);
     }
 
-    /** True once {@link #close()} began. */
+    /**
+     * True once {@link #close()} began.
+     *
+     * @return whether {@link #close()} was called
+     */
     public boolean isClosed() {
         return ((int) GATE.getVolatile(this) & CLOSED) != 0;
     }
@@ -284,6 +305,8 @@ public final class Padata implements AutoCloseable {
      * Submits {@code job}; its serial() will run on {@code cbCpu} ({@code padata_do_parallel}).
      * Never blocks; allocates nothing once the job classes are warm.
      *
+     * @param job the job; not in flight
+     * @param cbCpu the CPU that runs its serial(), in the usable serial mask
      * @throws IllegalStateException    when the instance is not started, invalid or closed, or the
      *                                  job is still in flight
      * @throws IllegalArgumentException when {@code cbCpu} is not in the usable serial mask
@@ -320,6 +343,8 @@ public final class Padata implements AutoCloseable {
     /**
      * Submits a job whose callbacks are C functions; nothing runs in Java on the workers.
      *
+     * @param job the native job; not in flight
+     * @param cbCpu the CPU that runs its serial callback, in the usable serial mask
      * @throws IllegalStateException    when the instance is not started, invalid or closed, or the
      *                                  job is still in flight
      * @throws IllegalArgumentException when {@code cbCpu} is not in the usable serial mask
@@ -364,7 +389,12 @@ public final class Padata implements AutoCloseable {
 
     // ---- masks -------------------------------------------------------------------------------
 
-    /** The usable mask of {@code type} now: the user mask ANDed with the active CPUs. */
+    /**
+     * The usable mask of {@code type} now: the user mask ANDed with the active CPUs.
+     *
+     * @param type which mask
+     * @return the usable mask
+     */
     public CpuMask cpumask(CpuMaskType type) {
         Objects.requireNonNull(type, "type");
         enter("cpumask()");
@@ -383,6 +413,8 @@ public final class Padata implements AutoCloseable {
      * the call have run serial(). Masks without an active CPU are accepted but leave the instance
      * invalid until a CPU of them comes up.
      *
+     * @param pcpu the new user parallel mask
+     * @param cbcpu the new user serial mask
      * @throws IllegalStateException from a callback or notifier of this instance, or after close()
      */
     public void setCpumasks(CpuMask pcpu, CpuMask cbcpu) {
@@ -401,6 +433,8 @@ public final class Padata implements AutoCloseable {
     /**
      * Replaces one user mask ({@code padata_set_cpumask}); as {@link #setCpumasks}.
      *
+     * @param type which mask to replace
+     * @param mask the new user mask
      * @throws IllegalStateException from a callback or notifier of this instance, or after close()
      */
     public void setCpumask(CpuMaskType type, CpuMask mask) {
@@ -420,6 +454,8 @@ public final class Padata implements AutoCloseable {
      * Adds {@code cpu} to the masks named by {@code types} ({@code padata_add_cpu}); as
      * {@link #setCpumasks}.
      *
+     * @param cpu the CPU to add
+     * @param types the masks to add it to, at least one
      * @throws IllegalArgumentException when no type is given or {@code cpu} is not in
      *                                  {@code [0, Cpus.count())}
      * @throws IllegalStateException    from a callback or notifier of this instance, or after close()
@@ -428,7 +464,14 @@ public final class Padata implements AutoCloseable {
         changeCpu("addCpu", cpu, types, true);
     }
 
-    /** Removes {@code cpu} from the masks named by {@code types} ({@code padata_remove_cpu}); as {@link #addCpu}. */
+    /**
+     * Removes {@code cpu} from the masks named by {@code types} ({@code padata_remove_cpu}); as {@link #addCpu}.
+     *
+     * @param cpu the CPU to remove
+     * @param types the masks to remove it from, at least one
+     * @throws IllegalArgumentException when no type is given or {@code cpu} is not in {@code [0, Cpus.count())}
+     * @throws IllegalStateException from a callback or notifier of this instance, or after close()
+     */
     public void removeCpu(int cpu, CpuMaskType... types) {
         changeCpu("removeCpu", cpu, types, false);
     }
@@ -470,6 +513,7 @@ public final class Padata implements AutoCloseable {
      * Adds {@code listener} to the instance's cpumask notifier chain
      * ({@code padata_register_cpumask_notifier}).
      *
+     * @param listener the listener to add
      * @throws IllegalArgumentException when it is already registered here
      * @throws IllegalStateException    from inside a notifier, or after close()
      */
@@ -500,6 +544,7 @@ public final class Padata implements AutoCloseable {
     /**
      * Removes {@code listener} from the chain ({@code padata_unregister_cpumask_notifier}).
      *
+     * @param listener the listener to remove
      * @throws IllegalArgumentException when it is not registered here
      * @throws IllegalStateException    from inside a notifier, or after close()
      */
@@ -529,6 +574,7 @@ public final class Padata implements AutoCloseable {
      * Sets the limit of jobs in flight beyond which {@link #doParallel} throws
      * {@link PadataBusyException} ({@code padata_set_max_inflight}). Only while stopped.
      *
+     * @param limit the new limit
      * @throws IllegalArgumentException when {@code limit} is not in {@code [1, MAX_INFLIGHT_LIMIT]}
      * @throws IllegalStateException    while started, from a callback, or after close()
      */
@@ -554,7 +600,11 @@ public final class Padata implements AutoCloseable {
         }
     }
 
-    /** The current in-flight limit. */
+    /**
+     * The current in-flight limit.
+     *
+     * @return the most jobs in flight {@link #doParallel} accepts
+     */
     public int maxInflight() {
         enter("maxInflight()");
         try {
@@ -564,12 +614,20 @@ public final class Padata implements AutoCloseable {
         }
     }
 
-    /** Replaces the failure handler (see {@link FailureHandler}); null restores the logging default. */
+    /**
+     * Replaces the failure handler (see {@link FailureHandler}); null restores the logging default.
+     *
+     * @param handler the new handler, or null
+     */
     public void setFailureHandler(FailureHandler handler) {
         failureHandler = handler == null ? LOG : handler;
     }
 
-    /** The workqueue the instance runs on. */
+    /**
+     * The workqueue the instance runs on.
+     *
+     * @return the workqueue given to {@link #alloc}
+     */
     public Workqueue workqueue() {
         return wq;
     }

@@ -16,7 +16,11 @@ public class PadataBusyException extends RuntimeException {
     @Serial
     private static final long serialVersionUID = 1L;
 
-    /** With a message saying what was busy and with which value. */
+    /**
+     * With a message saying what was busy and with which value.
+     *
+     * @param message what was busy, and with which value
+     */
     public PadataBusyException(String message) {
         super(message, null, false, false);
     }

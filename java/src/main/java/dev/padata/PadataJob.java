@@ -102,7 +102,11 @@ public abstract class PadataJob {
         PadataNative.doSerial(n);
     }
 
-    /** True from an accepted {@link Padata#doParallel} until its serial() begins. */
+    /**
+     * True from an accepted {@link Padata#doParallel} until its serial() begins.
+     *
+     * @return whether the job is in flight
+     */
     public final boolean isInFlight() {
         return state != IDLE;
     }
@@ -137,6 +141,10 @@ public abstract class PadataJob {
     /**
      * A job that runs {@code parallel} on a parallel worker, then calls {@link #doSerial()} by
      * itself, then {@code serial} in order. Reusable: submit it again once serial began.
+     *
+     * @param parallel runs on a parallel worker
+     * @param serial runs afterwards, in submission order
+     * @return a new job
      */
     public static PadataJob of(Runnable parallel, Runnable serial) {
         Objects.requireNonNull(parallel, "parallel");
@@ -163,6 +171,10 @@ public abstract class PadataJob {
     /**
      * A job whose {@code parallel} receives the job and finishes it asynchronously: it (or a
      * thread it hands the job to) must call {@link #doSerial()} exactly once.
+     *
+     * @param parallel runs on a parallel worker with the job; must call {@link #doSerial()} once, now or later
+     * @param serial runs after doSerial(), in submission order
+     * @return a new job
      */
     public static PadataJob async(Consumer<? super PadataJob> parallel, Runnable serial) {
         Objects.requireNonNull(parallel, "parallel");

@@ -31,6 +31,7 @@ public final class Workqueue implements AutoCloseable {
      * Creates a workqueue and starts its workers ({@code create_workqueue}).
      *
      * @param name names the worker threads (the native name is cut to 15 bytes)
+     * @return the new workqueue, open until {@link #close()}
      * @throws IllegalArgumentException when the name is empty or holds a NUL character
      * @throws IllegalStateException    when the threads cannot be created, or when called from
      *                                  a padata worker thread
@@ -59,7 +60,11 @@ public final class Workqueue implements AutoCloseable {
         return q;
     }
 
-    /** The name given to {@link #create}. */
+    /**
+     * The name given to {@link #create}.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
@@ -94,7 +99,11 @@ public final class Workqueue implements AutoCloseable {
             throw new IllegalStateException(what + " on closed workqueue \"" + name + "\"");
     }
 
-    /** True once {@link #close()} has run. */
+    /**
+     * True once {@link #close()} has run.
+     *
+     * @return whether the workqueue is closed
+     */
     public synchronized boolean isClosed() {
         return closed;
     }

@@ -11,7 +11,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -34,12 +37,13 @@ public final class PadataNative {
     private PadataNative() {
     }
 
-    static {
-        // Load the library first: it is where a refused native access is reported with the flag to add.
-        NativeLibrary.path();
-    }
+    // Load the library first: it is where an unsupported platform or a refused native access is
+    // reported. When it failed, nothing below makes a restricted call or throws: every downcall
+    // throws NativeLibrary's failure instead, on the first call and every later one, rather than
+    // this class failing its initialization (which turns every later use into NoClassDefFoundError).
+    private static final boolean LOADED = NativeLibrary.available();
 
-    private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker LINKER = LOADED ? Linker.nativeLinker() : null;
 
     // ---- layouts ---------------------------------------------------------------------------
 
@@ -138,7 +142,7 @@ public final class PadataNative {
      * <pre>
      * struct java_job_node {
      *     struct padata_priv priv;
-     *     uint64_t tag;     // generation << 32 | slot, rewritten at each submission
+     *     uint64_t tag;     // generation &lt;&lt; 32 | slot, rewritten at each submission
      *     int32_t owner;    // index of the owning pool in the dispatcher's table
      *     // 12 bytes of padding to 64
      * };
@@ -176,18 +180,49 @@ public final class PadataNative {
     private static final long NOTIFIER_REGISTRATION_OFFSET = NOTIFIER_NODE.byteOffset(groupElement("registration"));
 
     /** All of memory, for reading the words behind an address an upcall received as a long. */
-    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final MemorySegment EVERYTHING = LOADED ? MemorySegment.NULL.reinterpret(Long.MAX_VALUE) : MemorySegment.NULL;
 
     // ---- functions -------------------------------------------------------------------------
 
     private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
+        if (!LOADED)
+            return unavailable(fd, options);
         MemorySegment address = NativeLibrary.lookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError(
                 "libpadata at " + NativeLibrary.path() + " does not export " + name
                         + "; it is older or newer than this jar"));
         return LINKER.downcallHandle(address, fd, options);
     }
 
+    /**
+     * A handle of the type {@code downcallHandle(address, fd, options)} would have, which throws
+     * NativeLibrary's failure each time it is called.
+     */
+    private static MethodHandle unavailable(FunctionDescriptor fd, Linker.Option... options) {
+        MethodType type = fd.toMethodType();
+        if (fd.returnLayout().filter(l -> l instanceof GroupLayout).isPresent())
+            throw new AssertionError("no binding returns a struct by value");
+        if (Arrays.asList(options).contains(ERRNO))
+            type = type.insertParameterTypes(0, MemorySegment.class);
+        try {
+            MethodHandle failure = MethodHandles.lookup().findStatic(NativeLibrary.class, "failure",
+                    MethodType.methodType(Throwable.class));
+            MethodHandle thrower = MethodHandles.collectArguments(
+                    MethodHandles.throwException(type.returnType(), Throwable.class), 0, failure);
+            return MethodHandles.dropArguments(thrower, 0, type.parameterList());
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Throws NativeLibrary's failure unless the library is loaded. */
+    private static void requireLoaded() {
+        if (!LOADED)
+            NativeLibrary.require();
+    }
+
     private static MemorySegment symbol(String name) {
+        if (!LOADED)
+            return MemorySegment.NULL;
         return NativeLibrary.lookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError(
                 "libpadata at " + NativeLibrary.path() + " does not export " + name));
     }
@@ -261,19 +296,29 @@ public final class PadataNative {
     /** {@code padata_do_serial}, for native callbacks that cannot link against libpadata. */
     public static final MemorySegment DO_SERIAL_FUNCTION = symbol("padata_do_serial");
 
-    private static final AddressLayout MASK_POINTER = ADDRESS.withTargetLayout(CPUMASK);
-    private static final int NR_CPU_IDS = symbol("padata_nr_cpu_ids").reinterpret(4).get(JAVA_INT, 0);
-    private static final MemorySegment POSSIBLE_MASK =
-            symbol("padata_cpu_possible_mask").reinterpret(8).get(MASK_POINTER, 0);
-    private static final MemorySegment ONLINE_MASK =
-            symbol("padata_cpu_online_mask").reinterpret(8).get(MASK_POINTER, 0);
+    private static final AddressLayout MASK_POINTER = LOADED ? ADDRESS.withTargetLayout(CPUMASK) : ADDRESS;
+    private static final int NR_CPU_IDS = LOADED ? symbol("padata_nr_cpu_ids").reinterpret(4).get(JAVA_INT, 0) : 0;
+    private static final MemorySegment POSSIBLE_MASK = LOADED
+            ? symbol("padata_cpu_possible_mask").reinterpret(8).get(MASK_POINTER, 0) : MemorySegment.NULL;
+    private static final MemorySegment ONLINE_MASK = LOADED
+            ? symbol("padata_cpu_online_mask").reinterpret(8).get(MASK_POINTER, 0) : MemorySegment.NULL;
 
-    /** The errno of a failed constructor call; see {@link #captureSegment(Arena)}. */
+    /**
+     * The errno of a failed constructor call; see {@link #captureSegment(Arena)}.
+     *
+     * @param capture a buffer from {@link #captureSegment(Arena)}
+     * @return the errno the call left
+     */
     public static int capturedErrno(MemorySegment capture) {
         return (int) CAPTURED_ERRNO.get(capture, 0L);
     }
 
-    /** A buffer for the errno of {@code create_workqueue} and {@code padata_alloc}. */
+    /**
+     * A buffer for the errno of {@code create_workqueue} and {@code padata_alloc}.
+     *
+     * @param arena where the buffer lives
+     * @return a buffer for {@code Linker.Option.captureCallState("errno")}
+     */
     public static MemorySegment captureSegment(Arena arena) {
         return arena.allocate(CAPTURE_LAYOUT);
     }
@@ -286,6 +331,13 @@ public final class PadataNative {
         return new AssertionError("a downcall threw a checked exception", t);
     }
 
+    /**
+     * Calls {@code create_workqueue}; see its kernel-doc in {@code native/include}.
+     *
+     * @param capture the errno buffer from {@link #captureSegment(Arena)}
+     * @param name a NUL-terminated name
+     * @return what {@code create_workqueue} returns
+     */
     public static MemorySegment createWorkqueue(MemorySegment capture, MemorySegment name) {
         try {
             return (MemorySegment) CREATE_WORKQUEUE.invokeExact(capture, name);
@@ -294,6 +346,11 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code destroy_workqueue}; see its kernel-doc in {@code native/include}.
+     *
+     * @param wq the workqueue ({@code struct workqueue_struct *})
+     */
     public static void destroyWorkqueue(MemorySegment wq) {
         try {
             DESTROY_WORKQUEUE.invokeExact(wq);
@@ -302,6 +359,11 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code flush_workqueue}; see its kernel-doc in {@code native/include}.
+     *
+     * @param wq the workqueue ({@code struct workqueue_struct *})
+     */
     public static void flushWorkqueue(MemorySegment wq) {
         try {
             FLUSH_WORKQUEUE.invokeExact(wq);
@@ -310,6 +372,15 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_alloc}; see its kernel-doc in {@code native/include}.
+     *
+     * @param capture the errno buffer from {@link #captureSegment(Arena)}
+     * @param wq the workqueue ({@code struct workqueue_struct *})
+     * @param pcpu the parallel cpumask
+     * @param cbcpu the serial cpumask
+     * @return what {@code padata_alloc} returns
+     */
     public static MemorySegment padataAlloc(MemorySegment capture, MemorySegment wq, MemorySegment pcpu,
                                             MemorySegment cbcpu) {
         try {
@@ -319,6 +390,11 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_free}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     */
     public static void padataFree(MemorySegment pinst) {
         try {
             PADATA_FREE.invokeExact(pinst);
@@ -327,6 +403,12 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_start}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @return what {@code padata_start} returns
+     */
     public static int padataStart(MemorySegment pinst) {
         try {
             return (int) PADATA_START.invokeExact(pinst);
@@ -335,6 +417,11 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_stop}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     */
     public static void padataStop(MemorySegment pinst) {
         try {
             PADATA_STOP.invokeExact(pinst);
@@ -343,6 +430,14 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_do_parallel}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param priv the job ({@code struct padata_priv *})
+     * @param cbCpu the CPU for serial()
+     * @return what {@code padata_do_parallel} returns
+     */
     public static int doParallel(MemorySegment pinst, MemorySegment priv, int cbCpu) {
         try {
             return (int) PADATA_DO_PARALLEL.invokeExact(pinst, priv, cbCpu);
@@ -351,6 +446,11 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_do_serial}; see its kernel-doc in {@code native/include}.
+     *
+     * @param priv the job ({@code struct padata_priv *})
+     */
     public static void doSerial(MemorySegment priv) {
         try {
             PADATA_DO_SERIAL.invokeExact(priv);
@@ -359,6 +459,14 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_set_cpumasks}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param pcpu the parallel cpumask
+     * @param cbcpu the serial cpumask
+     * @return what {@code padata_set_cpumasks} returns
+     */
     public static int setCpumasks(MemorySegment pinst, MemorySegment pcpu, MemorySegment cbcpu) {
         try {
             return (int) PADATA_SET_CPUMASKS.invokeExact(pinst, pcpu, cbcpu);
@@ -367,6 +475,14 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_set_cpumask}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param type a {@code PADATA_CPU_*} mask type
+     * @param mask a cpumask
+     * @return what {@code padata_set_cpumask} returns
+     */
     public static int setCpumask(MemorySegment pinst, int type, MemorySegment mask) {
         try {
             return (int) PADATA_SET_CPUMASK.invokeExact(pinst, type, mask);
@@ -375,6 +491,14 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_add_cpu}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param cpu a CPU number
+     * @param mask a cpumask
+     * @return what {@code padata_add_cpu} returns
+     */
     public static int addCpu(MemorySegment pinst, int cpu, int mask) {
         try {
             return (int) PADATA_ADD_CPU.invokeExact(pinst, cpu, mask);
@@ -383,6 +507,14 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_remove_cpu}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param cpu a CPU number
+     * @param mask a cpumask
+     * @return what {@code padata_remove_cpu} returns
+     */
     public static int removeCpu(MemorySegment pinst, int cpu, int mask) {
         try {
             return (int) PADATA_REMOVE_CPU.invokeExact(pinst, cpu, mask);
@@ -391,6 +523,13 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_register_cpumask_notifier}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param nb the {@code struct notifier_block *}
+     * @return what {@code padata_register_cpumask_notifier} returns
+     */
     public static int registerNotifier(MemorySegment pinst, MemorySegment nb) {
         try {
             return (int) PADATA_REGISTER_NOTIFIER.invokeExact(pinst, nb);
@@ -399,6 +538,13 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_unregister_cpumask_notifier}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param nb the {@code struct notifier_block *}
+     * @return what {@code padata_unregister_cpumask_notifier} returns
+     */
     public static int unregisterNotifier(MemorySegment pinst, MemorySegment nb) {
         try {
             return (int) PADATA_UNREGISTER_NOTIFIER.invokeExact(pinst, nb);
@@ -407,6 +553,13 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_set_max_inflight}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param limit the in-flight limit
+     * @return what {@code padata_set_max_inflight} returns
+     */
     public static int setMaxInflight(MemorySegment pinst, int limit) {
         try {
             return (int) PADATA_SET_MAX_INFLIGHT.invokeExact(pinst, limit);
@@ -415,6 +568,12 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_get_max_inflight}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @return what {@code padata_get_max_inflight} returns
+     */
     public static int getMaxInflight(MemorySegment pinst) {
         try {
             return (int) PADATA_GET_MAX_INFLIGHT.invokeExact(pinst);
@@ -423,6 +582,13 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_get_cpumask}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param out the {@code struct padata_cpumask} to fill
+     * @return what {@code padata_get_cpumask} returns
+     */
     public static int getCpumask(MemorySegment pinst, MemorySegment out) {
         try {
             return (int) PADATA_GET_CPUMASK.invokeExact(pinst, out);
@@ -431,6 +597,13 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_test_set_seq}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param seq the next sequence number
+     * @return what {@code padata_test_set_seq} returns
+     */
     public static int testSetSeq(MemorySegment pinst, int seq) {
         try {
             return (int) PADATA_TEST_SET_SEQ.invokeExact(pinst, seq);
@@ -439,7 +612,12 @@ public final class PadataNative {
         }
     }
 
-    /** {@code padata_abi_query(name)}: a size or offset from the C compiler's view, or -1. */
+    /**
+     * {@code padata_abi_query(name)}: a size or offset from the C compiler's view, or -1.
+     *
+     * @param name a struct name, e.g. {@code "padata_priv"}
+     * @return its size and alignment as {@code padata_abi_query} packs them
+     */
     public static long abiQuery(String name) {
         try (Arena arena = Arena.ofConfined()) {
             return (long) PADATA_ABI_QUERY.invokeExact(arena.allocateFrom(name));
@@ -448,6 +626,13 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code cpulist_parse}; see its kernel-doc in {@code native/include}.
+     *
+     * @param text a NUL-terminated CPU list
+     * @param mask a cpumask
+     * @return what {@code cpulist_parse} returns
+     */
     public static int cpulistParse(MemorySegment text, MemorySegment mask) {
         try {
             return (int) CPULIST_PARSE.invokeExact(text, mask);
@@ -456,6 +641,14 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code cpulist_scnprintf}; see its kernel-doc in {@code native/include}.
+     *
+     * @param buf the output buffer
+     * @param len the size of {@code buf}
+     * @param mask a cpumask
+     * @return what {@code cpulist_scnprintf} returns
+     */
     public static int cpulistScnprintf(MemorySegment buf, int len, MemorySegment mask) {
         try {
             return (int) CPULIST_SCNPRINTF.invokeExact(buf, len, mask);
@@ -464,6 +657,11 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_cpu_active_snapshot}; see its kernel-doc in {@code native/include}.
+     *
+     * @param mask a cpumask
+     */
     public static void cpuActiveSnapshot(MemorySegment mask) {
         try {
             PADATA_CPU_ACTIVE_SNAPSHOT.invokeExact(mask);
@@ -472,6 +670,12 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code cpu_down}; see its kernel-doc in {@code native/include}.
+     *
+     * @param cpu a CPU number
+     * @return what {@code cpu_down} returns
+     */
     public static int cpuDown(int cpu) {
         try {
             return (int) CPU_DOWN.invokeExact(cpu);
@@ -480,6 +684,12 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code cpu_up}; see its kernel-doc in {@code native/include}.
+     *
+     * @param cpu a CPU number
+     * @return what {@code cpu_up} returns
+     */
     public static int cpuUp(int cpu) {
         try {
             return (int) CPU_UP.invokeExact(cpu);
@@ -488,6 +698,12 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_cpu_to_host}; see its kernel-doc in {@code native/include}.
+     *
+     * @param cpu a CPU number
+     * @return what {@code padata_cpu_to_host} returns
+     */
     public static int cpuToHost(int cpu) {
         try {
             return (int) PADATA_CPU_TO_HOST.invokeExact(cpu);
@@ -496,6 +712,11 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_nr_host_cpus}; see its kernel-doc in {@code native/include}.
+     *
+     * @return what {@code padata_nr_host_cpus} returns
+     */
     public static int nrHostCpus() {
         try {
             return (int) PADATA_NR_HOST_CPUS.invokeExact();
@@ -504,6 +725,11 @@ public final class PadataNative {
         }
     }
 
+    /**
+     * Calls {@code padata_topology_is_virtual}; see its kernel-doc in {@code native/include}.
+     *
+     * @return what {@code padata_topology_is_virtual} returns
+     */
     public static boolean topologyIsVirtual() {
         try {
             return (boolean) PADATA_TOPOLOGY_IS_VIRTUAL.invokeExact();
@@ -512,7 +738,11 @@ public final class PadataNative {
         }
     }
 
-    /** The virtual CPU of the calling workqueue worker, or -1 on any other thread. */
+    /**
+     * The virtual CPU of the calling workqueue worker, or -1 on any other thread.
+     *
+     * @return the virtual CPU, or -1
+     */
     public static int currentCpu() {
         try {
             return (int) PADATA_CURRENT_CPU.invokeExact();
@@ -521,22 +751,41 @@ public final class PadataNative {
         }
     }
 
-    /** {@code nr_cpu_ids}: fixed at library load. */
+    /**
+     * {@code nr_cpu_ids}: fixed at library load.
+     *
+     * @return {@code nr_cpu_ids}
+     */
     public static int nrCpuIds() {
+        requireLoaded();
         return NR_CPU_IDS;
     }
 
-    /** The words of {@code cpu_possible_mask} (never changes after load). */
+    /**
+     * The words of {@code cpu_possible_mask} (never changes after load).
+     *
+     * @return the mask's words
+     */
     public static long[] possibleMaskWords() {
+        requireLoaded();
         return POSSIBLE_MASK.toArray(JAVA_LONG);
     }
 
-    /** The words of {@code cpu_online_mask} (never changes after load). */
+    /**
+     * The words of {@code cpu_online_mask} (never changes after load).
+     *
+     * @return the mask's words
+     */
     public static long[] onlineMaskWords() {
+        requireLoaded();
         return ONLINE_MASK.toArray(JAVA_LONG);
     }
 
-    /** A consistent copy of {@code cpu_active_mask}. */
+    /**
+     * A consistent copy of {@code cpu_active_mask}.
+     *
+     * @return the mask's words
+     */
     public static long[] activeMaskWords() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(CPUMASK);
@@ -545,14 +794,25 @@ public final class PadataNative {
         }
     }
 
-    /** A native cpumask in {@code arena} holding {@code words}. */
+    /**
+     * A native cpumask in {@code arena} holding {@code words}.
+     *
+     * @param arena where the mask lives
+     * @param words the bits, word 0 first; extra words are ignored
+     * @return the new mask
+     */
     public static MemorySegment cpumask(Arena arena, long[] words) {
         MemorySegment mask = arena.allocate(CPUMASK);
         MemorySegment.copy(words, 0, mask, JAVA_LONG, 0, Math.min(words.length, CPUMASK_WORDS));
         return mask;
     }
 
-    /** The usable masks of {@code pinst}: {pcpu words, cbcpu words}, or null on error. */
+    /**
+     * The usable masks of {@code pinst}: {pcpu words, cbcpu words}, or null on error.
+     *
+     * @param pinst the instance
+     * @return the two masks' words, or null when {@code padata_get_cpumask} failed
+     */
     public static long[][] usableMasks(MemorySegment pinst) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(PADATA_CPUMASK);
@@ -564,62 +824,123 @@ public final class PadataNative {
         }
     }
 
-    /** Reads a native cpumask at a raw address (a notifier's data). */
+    /**
+     * Reads a native cpumask at a raw address (a notifier's data).
+     *
+     * @param address the mask's address
+     * @return its words
+     */
     public static long[] cpumaskAt(long address) {
         return EVERYTHING.asSlice(address, CPUMASK.byteSize()).toArray(JAVA_LONG);
     }
 
     // ---- job and notifier nodes -------------------------------------------------------------
 
-    /** Fills a zeroed node for a Java job owned by pool {@code owner}. */
+    /**
+     * Fills a zeroed node for a Java job owned by pool {@code owner}.
+     *
+     * @param node the node
+     * @param owner the pool's index
+     * @param parallel the parallel() stub
+     * @param serial the serial() stub
+     */
     public static void initJobNode(MemorySegment node, int owner, MemorySegment parallel, MemorySegment serial) {
         PRIV_PARALLEL.set(node, 0L, parallel);
         PRIV_SERIAL.set(node, 0L, serial);
         NODE_OWNER.set(node, 0L, owner);
     }
 
-    /** Writes the tag of a node before its submission. */
+    /**
+     * Writes the tag of a node before its submission.
+     *
+     * @param node the node
+     * @param tag {@code generation << 32 | slot}
+     */
     public static void setJobTag(MemorySegment node, long tag) {
         NODE_TAG.set(node, 0L, tag);
     }
 
-    /** The tag of the node at a raw address (an upcall's argument). */
+    /**
+     * The tag of the node at a raw address (an upcall's argument).
+     *
+     * @param address the node's address
+     * @return its tag
+     */
     public static long jobTagAt(long address) {
         return (long) NODE_TAG.get(EVERYTHING, address);
     }
 
-    /** The owner of the node at a raw address (an upcall's argument). */
+    /**
+     * The owner of the node at a raw address (an upcall's argument).
+     *
+     * @param address the node's address
+     * @return its owner
+     */
     public static int jobOwnerAt(long address) {
         return (int) NODE_OWNER.get(EVERYTHING, address);
     }
 
-    /** Sets the callbacks of a native padata_priv. */
+    /**
+     * Sets the callbacks of a native padata_priv.
+     *
+     * @param priv the padata_priv
+     * @param parallel its parallel callback
+     * @param serial its serial callback
+     */
     public static void initPriv(MemorySegment priv, MemorySegment parallel, MemorySegment serial) {
         PRIV_PARALLEL.set(priv, 0L, parallel);
         PRIV_SERIAL.set(priv, 0L, serial);
     }
 
+    /**
+     * The {@code info} field of a padata_priv.
+     *
+     * @param priv the padata_priv
+     * @return its {@code info}
+     */
     public static int privInfo(MemorySegment priv) {
         return (int) PRIV_INFO.get(priv, 0L);
     }
 
+    /**
+     * Sets the {@code info} field of a padata_priv.
+     *
+     * @param priv the padata_priv
+     * @param info the new value
+     */
     public static void setPrivInfo(MemorySegment priv, int info) {
         PRIV_INFO.set(priv, 0L, info);
     }
 
-    /** Fills a zeroed notifier node. */
+    /**
+     * Fills a zeroed notifier node.
+     *
+     * @param node the node
+     * @param call the notifier stub
+     * @param priority the chain priority
+     * @param registration the id the stub dispatches on
+     */
     public static void initNotifierNode(MemorySegment node, MemorySegment call, int priority, long registration) {
         NB_CALL.set(node, 0L, call);
         NB_PRIORITY.set(node, 0L, priority);
         node.set(JAVA_LONG, NOTIFIER_REGISTRATION_OFFSET, registration);
     }
 
-    /** The registration id of the notifier node at a raw address. */
+    /**
+     * The registration id of the notifier node at a raw address.
+     *
+     * @param address the node's address
+     * @return its registration id
+     */
     public static long notifierRegistrationAt(long address) {
         return EVERYTHING.get(JAVA_LONG, address + NOTIFIER_REGISTRATION_OFFSET);
     }
 
-    /** Every layout checked against padata_abi_query, by C struct name. */
+    /**
+     * Every layout checked against padata_abi_query, by C struct name.
+     *
+     * @return the layouts of padata_priv, work_struct, notifier_block, cpumask and padata_cpumask
+     */
     public static GroupLayout[] publicLayouts() {
         return new GroupLayout[] {PADATA_PRIV, WORK_STRUCT, NOTIFIER_BLOCK, CPUMASK, PADATA_CPUMASK};
     }

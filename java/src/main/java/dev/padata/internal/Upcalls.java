@@ -30,16 +30,34 @@ public final class Upcalls {
 
     /** Receives job upcalls, decoded into the owning pool and the node's tag. */
     public interface JobTarget {
-        /** parallel() of the job behind the node of pool {@code owner} tagged {@code tag}. */
+        /**
+         * parallel() of the job behind the node of pool {@code owner} tagged {@code tag}.
+         *
+         * @param owner the pool's index
+         * @param tag the node's tag
+         */
         void parallel(int owner, long tag);
 
-        /** serial() of the job behind the node of pool {@code owner} tagged {@code tag}. */
+        /**
+         * serial() of the job behind the node of pool {@code owner} tagged {@code tag}.
+         *
+         * @param owner the pool's index
+         * @param tag the node's tag
+         */
         void serial(int owner, long tag);
     }
 
     /** Receives notifier upcalls. */
     public interface NotifierTarget {
-        /** Returns a NOTIFY_* code. */
+        /**
+         * Returns a NOTIFY_* code.
+         *
+         * @param registration the notifier node's registration id
+         * @param action the notifier action
+         * @param pcpu the new parallel mask's words
+         * @param cbcpu the new serial mask's words
+         * @return a {@code NOTIFY_*} code
+         */
         int notify(long registration, int action, long[] pcpu, long[] cbcpu);
     }
 
@@ -55,24 +73,38 @@ public final class Upcalls {
 
     static {
         // The library must be loaded (and native access checked) before the first restricted call.
-        NativeLibrary.path();
-        try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            MethodType job = MethodType.methodType(void.class, long.class);
-            PARALLEL_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "parallel", job),
-                    FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
-            SERIAL_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "serial", job),
-                    FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
-            NOTIFIER_STUB = linker.upcallStub(lookup.findStatic(Upcalls.class, "notifier",
-                            MethodType.methodType(int.class, long.class, long.class, long.class)),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Arena.global());
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+        // When that failed, the stubs stay NULL (nothing can call them) rather than this class
+        // failing its initialization: every downcall reports the failure itself, every time.
+        MemorySegment parallel = MemorySegment.NULL;
+        MemorySegment serial = MemorySegment.NULL;
+        MemorySegment notifier = MemorySegment.NULL;
+        if (NativeLibrary.available()) {
+            try {
+                Linker linker = Linker.nativeLinker();
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                MethodType job = MethodType.methodType(void.class, long.class);
+                parallel = linker.upcallStub(lookup.findStatic(Upcalls.class, "parallel", job),
+                        FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
+                serial = linker.upcallStub(lookup.findStatic(Upcalls.class, "serial", job),
+                        FunctionDescriptor.ofVoid(JAVA_LONG), Arena.global());
+                notifier = linker.upcallStub(lookup.findStatic(Upcalls.class, "notifier",
+                                MethodType.methodType(int.class, long.class, long.class, long.class)),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Arena.global());
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
+        PARALLEL_STUB = parallel;
+        SERIAL_STUB = serial;
+        NOTIFIER_STUB = notifier;
     }
 
-    /** Installs the dispatch targets; called once by the API's class initialization. */
+    /**
+     * Installs the dispatch targets; called once by the API's class initialization.
+     *
+     * @param jobs receives the job upcalls
+     * @param notifiers receives the notifier upcalls
+     */
     public static void install(JobTarget jobs, NotifierTarget notifiers) {
         jobTarget = jobs;
         notifierTarget = notifiers;
