@@ -421,8 +421,25 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 
 /* ---- reorder ---------------------------------------------------------- */
 
+/*
+ * Push the collected chains onto their serial queues. A push that makes a
+ * queue non-empty owes it a queue_work_on(); from then until that call the
+ * releaser must keep the instance alive, since the serial worker may
+ * already be running and finish the pushed jobs, the last ones in flight.
+ * A thread outside the instance's callbacks holds a reference already. A
+ * worker running a callback of @pd holds none: flush_all_work() waits for
+ * its own work item, but may have flushed the serial item before, which
+ * the late queue_work_on() would then re-arm in freed memory. So it takes
+ * one, before the first push onto an empty queue (then no drain can have
+ * completed: the jobs not yet pushed are still in flight) and drops it
+ * after the last queue_work_on(). A push onto a non-empty queue needs
+ * none: nothing touches the queue after it.
+ */
 static void chains_flush(struct parallel_data *pd)
 {
+	bool need_ref = padata__self.in_callback == pd, ref = false;
+	struct workqueue_struct *wq = pd->wq;
+
 	for (int i = 0; i < pd->ntouched; i++) {
 		int c = pd->touched[i];
 		struct squeue *sq = &pd->sq[c];
@@ -430,13 +447,22 @@ static void chains_flush(struct parallel_data *pd)
 		struct padata_priv *head = __atomic_load_n(&sq->head, __ATOMIC_RELAXED);
 		pd->chain_top[c] = NULL;
 		do {
+			if (!head && need_ref && !ref) {
+				/* Pairs with the seq_cst loads of fully_drained(). */
+				__atomic_fetch_add(&pd->state, ST_REF_ONE, __ATOMIC_SEQ_CST);
+				ref = true;
+			}
 			bottom->next = head;
 		} while (!__atomic_compare_exchange_n(&sq->head, &head, top, true, __ATOMIC_RELEASE,
 						      __ATOMIC_RELAXED));
 		if (!head)
-			queue_work_on(c, pd->wq, &sq->work);
+			queue_work_on(c, wq, &sq->work);
 	}
 	pd->ntouched = 0;
+	/* Our work item is still running: padata_free() flushes it before it
+	 * frees, so the caller may touch @pd after the drop. */
+	if (ref)
+		state_drop(pd, ST_REF_ONE, wq);
 }
 
 /*

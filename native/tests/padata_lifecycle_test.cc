@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * padata_lifecycle_test.cc - lifecycle and notifier defects of issue 8, one
+ * test each:
+ *
+ *   1. padata_free() must not return while a callback that released jobs
+ *      is between pushing them onto an empty serial queue and its
+ *      queue_work_on() (which would re-arm a work item in freed memory);
+ *   2. notifiers run while submissions still get -EBUSY, and without the
+ *      hotplug lock held;
+ *   3. padata_alloc()/padata_free() from a notifier are refused, never a
+ *      hang or a corrupted hotplug lock;
+ *   4. padata_alloc()/padata_free() from parallel() while a mask change or
+ *      cpu_down() drains that instance are refused, never a deadlock;
+ *   8. padata_start() racing padata_set_max_inflight() accepts no job
+ *      while the ring is being replaced.
+ *
+ * The races are widened deterministically, with no sleep: this executable
+ * links the static library with -Wl,--wrap= of queue_work_on, flush_work
+ * and padata__wq_wait (the library's internal "wait for a condition"), so
+ * a test can stop a thread exactly between two steps of the library and
+ * let it go on when the other side has reached a known point. The wraps do
+ * nothing unless a test arms them. Hangs of the old code end the process
+ * through run_bounded() with a "HANG:" line naming the call.
+ */
+#include "test_util.h"
+
+#include <mutex>
+#include <set>
+
+using namespace padata_test;
+
+/* ---- the wraps -------------------------------------------------------- */
+
+extern "C" {
+bool __real_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work);
+bool __real_flush_work(struct work_struct *work);
+void __real_padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *), void *arg);
+bool __wrap_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work);
+bool __wrap_flush_work(struct work_struct *work);
+void __wrap_padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *), void *arg);
+}
+
+namespace {
+
+/* Test 1: a releaser's queue_work_on() held until padata_free() is known
+ * to have either returned or blocked on something. */
+thread_local bool t_hold_next_queue; /* set by the releasing callback */
+std::atomic<bool> g_free_armed{false};   /* padata_free() in progress */
+std::atomic<bool> g_free_blocked{false}; /* it waits for something not yet done */
+std::atomic<bool> g_free_returned{false};
+std::atomic<bool> g_held{false};         /* the releaser is held in the wrap */
+std::atomic<bool> g_rearmed_flushed{false};
+std::atomic<bool> g_release_done{false};
+std::mutex g_flushed_lock;
+std::set<struct work_struct *> g_flushed; /* flushed by the armed padata_free() */
+const Gate *g_on_hold = nullptr;          /* opened when the releaser is held */
+const std::function<bool()> *g_hold_until = nullptr;
+
+/* Test 8: run once inside the next drain wait or flush of a library call. */
+std::function<void()> g_in_wait_hook;
+std::mutex g_hook_lock;
+
+void run_hook_once()
+{
+	std::function<void()> f;
+	{
+		std::lock_guard<std::mutex> g(g_hook_lock);
+		f.swap(g_in_wait_hook);
+	}
+	if (f)
+		f();
+}
+
+} /* namespace */
+
+bool __wrap_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work)
+{
+	if (!t_hold_next_queue)
+		return __real_queue_work_on(cpu, wq, work);
+	t_hold_next_queue = false;
+	g_held.store(true);
+	if (g_on_hold)
+		const_cast<Gate *>(g_on_hold)->open();
+	if (!wait_until(*g_hold_until))
+		ADD_FAILURE() << "the held releaser was never let go";
+	bool flushed;
+	{
+		std::lock_guard<std::mutex> g(g_flushed_lock);
+		flushed = g_flushed.count(work) != 0;
+	}
+	bool r = false;
+	if (flushed)
+		g_rearmed_flushed.store(true); /* the old code: do not really use freed memory */
+	else
+		r = __real_queue_work_on(cpu, wq, work);
+	g_release_done.store(true);
+	return r;
+}
+
+bool __wrap_flush_work(struct work_struct *work)
+{
+	run_hook_once();
+	if (g_free_armed.load() && __atomic_load_n(&work->data, __ATOMIC_SEQ_CST) != 0)
+		g_free_blocked.store(true);
+	bool r = __real_flush_work(work);
+	if (g_free_armed.load()) {
+		std::lock_guard<std::mutex> g(g_flushed_lock);
+		g_flushed.insert(work);
+	}
+	return r;
+}
+
+void __wrap_padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *), void *arg)
+{
+	run_hook_once();
+	if (g_free_armed.load() && !done(arg))
+		g_free_blocked.store(true);
+	__real_padata__wq_wait(wq, done, arg);
+}
+
+namespace {
+
+bool have_two_cpus()
+{
+	struct cpumask a = active_snapshot();
+	return nr_cpu_ids >= 2 && cpumask_test_cpu(0, &a) && cpumask_test_cpu(1, &a);
+}
+
+class Lifecycle : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		wq_ = create_workqueue("lifecycle");
+		ASSERT_NE(wq_, nullptr);
+	}
+	void TearDown() override
+	{
+		padata_free(pinst_);
+		pinst_ = nullptr;
+		destroy_workqueue(wq_);
+		restore_all_cpus();
+	}
+	struct padata_instance *alloc_started(const struct cpumask &p, const struct cpumask &cb)
+	{
+		struct padata_instance *pi = padata_alloc(wq_, &p, &cb);
+		EXPECT_NE(pi, nullptr);
+		if (pi) {
+			EXPECT_EQ(padata_start(pi), 0);
+		}
+		return pi;
+	}
+	struct workqueue_struct *wq_ = nullptr;
+	struct padata_instance *pinst_ = nullptr;
+};
+
+/* ---- 1. use-after-free in padata_free -------------------------------- */
+
+/*
+ * Job A runs serial() on CPU 0 and holds it there; job B's parallel() (on
+ * CPU 1) then releases B onto CPU 0's serial queue, which the busy serial
+ * worker has emptied, so B's releaser owes that queue a queue_work_on().
+ * The wrap holds it before the call. A's serial() goes on, the serial
+ * worker finds B and runs it: nothing is in flight any more. padata_free()
+ * starts; the releaser is let go only once padata_free() is blocked (on
+ * the releaser's reference, with the fix; on flushing the releaser's own
+ * parallel item, after it already flushed CPU 0's serial item, without).
+ */
+TEST_F(Lifecycle, FreeWaitsForAReleaserBetweenPushAndQueueWorkOn)
+{
+	if (!have_two_cpus())
+		GTEST_SKIP() << "needs CPUs 0 and 1 active";
+	pinst_ = alloc_started(mask_of({1}), mask_of({0}));
+	ASSERT_NE(pinst_, nullptr);
+
+	Gate a_serial_started, b_held;
+	std::function<bool()> until = [] { return g_free_blocked.load() || g_free_returned.load(); };
+	g_on_hold = &b_held;
+	g_hold_until = &until;
+
+	Job a, b;
+	a.ctx = &a_serial_started;
+	b.ctx = &a_serial_started;
+	a.on_serial = [](Job *j) {
+		static_cast<Gate *>(j->ctx)->open();
+		g_on_hold->wait();
+	};
+	b.on_parallel = [](Job *j) {
+		static_cast<Gate *>(j->ctx)->wait();
+		t_hold_next_queue = true; /* B's own padata_do_serial() releases it */
+	};
+	ASSERT_EQ(padata_do_parallel(pinst_, &a.priv, 0), 0);
+	ASSERT_EQ(padata_do_parallel(pinst_, &b.priv, 0), 0);
+	ASSERT_TRUE(b_held.wait());
+	ASSERT_TRUE(wait_done({&a, &b})) << "the running serial worker did not pick B up";
+
+	run_bounded("padata_free with a releaser held before queue_work_on", [&] {
+		g_free_armed.store(true);
+		padata_free(pinst_);
+		g_free_returned.store(true);
+		g_free_armed.store(false);
+	});
+	pinst_ = nullptr;
+	ASSERT_TRUE(wait_until([] { return g_release_done.load(); }));
+	EXPECT_FALSE(g_rearmed_flushed.load())
+		<< "padata_free() flushed a serial work item and returned while a releaser was "
+		   "still going to queue it: queue_work_on() re-armed it in freed memory";
+	g_on_hold = nullptr;
+	g_hold_until = nullptr;
+}
+
+} /* namespace */
