@@ -209,4 +209,284 @@ TEST_F(Lifecycle, FreeWaitsForAReleaserBetweenPushAndQueueWorkOn)
 	g_hold_until = nullptr;
 }
 
+/* ---- 2. notifiers: submissions refused, no hotplug lock held ---------- */
+
+struct BusyProbe {
+	struct notifier_block nb;
+	struct padata_instance *pinst;
+	Job job;
+	std::atomic<int> calls{0};
+	std::atomic<int> rc{1};
+};
+
+int busy_probe_cb(struct notifier_block *nb, unsigned long, void *)
+{
+	BusyProbe *p = container_of(nb, BusyProbe, nb);
+	p->calls.fetch_add(1);
+	p->job.reset();
+	p->rc.store(padata_do_parallel(p->pinst, &p->job.priv, 0));
+	return NOTIFY_OK;
+}
+
+TEST_F(Lifecycle, SubmissionsDuringTheNotifierChainGetEbusy)
+{
+	if (!have_two_cpus())
+		GTEST_SKIP() << "needs CPUs 0 and 1 active";
+	pinst_ = alloc_started(mask_of({0, 1}), mask_of({0, 1}));
+	ASSERT_NE(pinst_, nullptr);
+	BusyProbe p;
+	std::memset(&p.nb, 0, sizeof(p.nb));
+	p.nb.notifier_call = busy_probe_cb;
+	p.pinst = pinst_;
+	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &p.nb), 0);
+
+	struct cpumask one = mask_of({0});
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &one), 0);
+	ASSERT_EQ(p.calls.load(), 1);
+	EXPECT_EQ(p.rc.load(), -EBUSY) << "a job was accepted while a notifier ran (mask change)";
+	if (p.rc.load() == 0) {
+		ASSERT_TRUE(wait_done({&p.job}));
+	}
+
+	ASSERT_EQ(cpu_down(1), 0); /* serial mask {0,1} -> {0} */
+	ASSERT_EQ(p.calls.load(), 2);
+	EXPECT_EQ(p.rc.load(), -EBUSY) << "a job was accepted while a notifier ran (cpu_down)";
+	if (p.rc.load() == 0) {
+		ASSERT_TRUE(wait_done({&p.job}));
+	}
+	ASSERT_EQ(cpu_up(1), 0);
+	ASSERT_EQ(padata_unregister_cpumask_notifier(pinst_, &p.nb), 0);
+
+	/* After the chain, jobs are accepted again. */
+	Job j;
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
+	EXPECT_TRUE(wait_done({&j}));
+}
+
+struct WaitsForAlloc {
+	struct notifier_block nb;
+	struct workqueue_struct *wq;
+	std::atomic<int> ok{0};
+};
+
+int waits_for_alloc_cb(struct notifier_block *nb, unsigned long, void *)
+{
+	WaitsForAlloc *w = container_of(nb, WaitsForAlloc, nb);
+	std::thread t([w] {
+		struct padata_instance *other = padata_alloc_possible(w->wq);
+		if (other) {
+			padata_free(other);
+			w->ok.fetch_add(1);
+		}
+	});
+	t.join();
+	return NOTIFY_OK;
+}
+
+/* A notifier may wait for another thread that allocates and frees an
+ * instance: the hotplug lock is not held while notifiers run. */
+TEST_F(Lifecycle, NotifierMayWaitForAnotherThreadsAllocAndFree)
+{
+	if (!have_two_cpus())
+		GTEST_SKIP() << "needs CPUs 0 and 1 active";
+	pinst_ = alloc_started(mask_of({0, 1}), mask_of({0, 1}));
+	ASSERT_NE(pinst_, nullptr);
+	WaitsForAlloc w;
+	std::memset(&w.nb, 0, sizeof(w.nb));
+	w.nb.notifier_call = waits_for_alloc_cb;
+	w.wq = wq_;
+	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &w.nb), 0);
+	struct cpumask one = mask_of({0});
+	run_bounded("padata_set_cpumask whose notifier waits for padata_alloc on another thread",
+		    [&] { EXPECT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &one), 0); });
+	run_bounded("cpu_down whose notifier waits for padata_alloc on another thread",
+		    [&] { EXPECT_EQ(cpu_down(1), 0); });
+	EXPECT_EQ(w.ok.load(), 2);
+	ASSERT_EQ(padata_unregister_cpumask_notifier(pinst_, &w.nb), 0);
+}
+
+/* ---- 3. alloc/free from a notifier ------------------------------------ */
+
+struct LifecycleInNotifier {
+	struct notifier_block nb;
+	struct workqueue_struct *wq;
+	struct padata_instance *victim; /* freed from the notifier (refused) */
+	std::atomic<int> calls{0};
+	std::atomic<bool> alloc_refused{true};
+};
+
+int lifecycle_in_notifier_cb(struct notifier_block *nb, unsigned long, void *)
+{
+	LifecycleInNotifier *l = container_of(nb, LifecycleInNotifier, nb);
+	l->calls.fetch_add(1);
+	errno = 0;
+	struct padata_instance *pi = padata_alloc_possible(l->wq);
+	if (pi || errno != EDEADLK)
+		l->alloc_refused.store(false);
+	/* pi is leaked on purpose when the old code returns one: freeing it
+	 * here would hang or corrupt the hotplug lock further. */
+	padata_free(l->victim);
+	return NOTIFY_OK;
+}
+
+void lifecycle_in_notifier(struct workqueue_struct *wq, struct padata_instance *pinst,
+			   const std::function<int()> &change, const char *what)
+{
+	LifecycleInNotifier l;
+	std::memset(&l.nb, 0, sizeof(l.nb));
+	l.nb.notifier_call = lifecycle_in_notifier_cb;
+	l.wq = wq;
+	l.victim = padata_alloc_possible(wq);
+	ASSERT_NE(l.victim, nullptr);
+	ASSERT_EQ(padata_register_cpumask_notifier(pinst, &l.nb), 0);
+
+	::testing::internal::CaptureStderr();
+	run_bounded(what, [&] { EXPECT_EQ(change(), 0); });
+	std::string err = ::testing::internal::GetCapturedStderr();
+	ASSERT_EQ(padata_unregister_cpumask_notifier(pinst, &l.nb), 0);
+
+	EXPECT_EQ(l.calls.load(), 1);
+	EXPECT_TRUE(l.alloc_refused.load())
+		<< "padata_alloc from a notifier (" << what << ") was not refused with EDEADLK";
+	char addr[32];
+	std::snprintf(addr, sizeof(addr), "%p", static_cast<void *>(l.victim));
+	bool refused = err.find("padata_free(") != std::string::npos &&
+		       err.find(addr) != std::string::npos;
+	EXPECT_TRUE(refused) << "padata_free from a notifier (" << what
+			     << ") was not refused; stderr was: " << err;
+	if (refused) {
+		/* Still a live, working instance. */
+		EXPECT_EQ(padata_start(l.victim), 0);
+		Job j;
+		EXPECT_EQ(submit_retry(l.victim, &j, 0), 0);
+		EXPECT_TRUE(wait_done({&j}));
+		padata_free(l.victim);
+	}
+	/* The hotplug lock still works both ways. */
+	run_bounded("padata_alloc after the notifier", [&] {
+		struct padata_instance *pi = padata_alloc_possible(wq);
+		EXPECT_NE(pi, nullptr);
+		padata_free(pi);
+	});
+}
+
+TEST_F(Lifecycle, AllocAndFreeFromANotifierOfCpuDownAreRefused)
+{
+	if (!have_two_cpus())
+		GTEST_SKIP() << "needs CPUs 0 and 1 active";
+	pinst_ = alloc_started(mask_of({0, 1}), mask_of({0, 1}));
+	ASSERT_NE(pinst_, nullptr);
+	lifecycle_in_notifier(wq_, pinst_, [] { return cpu_down(1); }, "cpu_down");
+}
+
+TEST_F(Lifecycle, AllocAndFreeFromANotifierOfAMaskChangeAreRefused)
+{
+	if (!have_two_cpus())
+		GTEST_SKIP() << "needs CPUs 0 and 1 active";
+	pinst_ = alloc_started(mask_of({0, 1}), mask_of({0, 1}));
+	ASSERT_NE(pinst_, nullptr);
+	struct padata_instance *pi = pinst_;
+	lifecycle_in_notifier(wq_, pinst_, [pi] {
+		struct cpumask one = mask_of({0});
+		return padata_set_cpumask(pi, PADATA_CPU_PARALLEL, &one);
+	}, "padata_set_cpumask");
+}
+
+/* ---- 4 and 8. alloc/free from parallel() during a drain ---------------- */
+
+/*
+ * parallel() of one job waits until a change has begun to drain (the wrap
+ * of the library's drain wait opens a gate), so the change waits for this
+ * very callback; it then calls padata_alloc() and padata_free() of another
+ * instance: both must be refused at once.
+ */
+struct InCallback {
+	struct padata_instance *pinst;
+	struct workqueue_struct *wq;
+	struct padata_instance *victim;
+	Gate draining;
+	std::atomic<int> alloc_errno{-1};
+	std::atomic<bool> alloc_returned_instance{false};
+};
+
+InCallback *g_in_cb;
+
+void lifecycle_from_parallel(Job *)
+{
+	InCallback *c = g_in_cb;
+	c->draining.wait();
+	errno = 0;
+	struct padata_instance *pi = padata_alloc_possible(c->wq);
+	c->alloc_errno.store(errno);
+	c->alloc_returned_instance.store(pi != nullptr); /* leaked by the old code */
+	padata_free(c->victim);
+}
+
+void alloc_free_from_parallel_during(struct workqueue_struct *wq, struct padata_instance *pinst,
+				     const std::function<int()> &change, const char *what)
+{
+	InCallback c;
+	c.pinst = pinst;
+	c.wq = wq;
+	c.victim = padata_alloc_possible(wq);
+	ASSERT_NE(c.victim, nullptr);
+	g_in_cb = &c;
+	Job j;
+	j.on_parallel = lifecycle_from_parallel;
+	{
+		std::lock_guard<std::mutex> g(g_hook_lock);
+		g_in_wait_hook = [] { g_in_cb->draining.open(); };
+	}
+
+	::testing::internal::CaptureStderr();
+	run_bounded(what, [&] {
+		ASSERT_EQ(padata_do_parallel(pinst, &j.priv, 0), 0);
+		EXPECT_EQ(change(), 0);
+		EXPECT_TRUE(wait_done({&j}));
+	});
+	std::string err = ::testing::internal::GetCapturedStderr();
+	{
+		std::lock_guard<std::mutex> g(g_hook_lock);
+		g_in_wait_hook = nullptr;
+	}
+	EXPECT_FALSE(c.alloc_returned_instance.load());
+	EXPECT_EQ(c.alloc_errno.load(), EDEADLK) << "padata_alloc from parallel() during " << what;
+	char addr[32];
+	std::snprintf(addr, sizeof(addr), "%p", static_cast<void *>(c.victim));
+	EXPECT_NE(err.find(addr), std::string::npos)
+		<< "padata_free from parallel() was not reported; stderr was: " << err;
+	padata_free(c.victim);
+	g_in_cb = nullptr;
+}
+
+TEST_F(Lifecycle, AllocAndFreeFromParallelWhileAMaskChangeDrainsAreRefused)
+{
+	if (!have_two_cpus())
+		GTEST_SKIP() << "needs CPUs 0 and 1 active";
+	pinst_ = alloc_started(mask_of({0, 1}), mask_of({0, 1}));
+	ASSERT_NE(pinst_, nullptr);
+	struct padata_instance *pi = pinst_;
+	alloc_free_from_parallel_during(wq_, pinst_, [pi] {
+		struct cpumask one = mask_of({1});
+		int rc = -1;
+		std::thread t([&] { rc = padata_set_cpumask(pi, PADATA_CPU_PARALLEL, &one); });
+		t.join();
+		return rc;
+	}, "padata_set_cpumask");
+}
+
+TEST_F(Lifecycle, AllocAndFreeFromParallelWhileCpuDownDrainsAreRefused)
+{
+	if (!have_two_cpus())
+		GTEST_SKIP() << "needs CPUs 0 and 1 active";
+	pinst_ = alloc_started(mask_of({0, 1}), mask_of({0, 1}));
+	ASSERT_NE(pinst_, nullptr);
+	alloc_free_from_parallel_during(wq_, pinst_, [] {
+		int rc = -1;
+		std::thread t([&] { rc = cpu_down(1); });
+		t.join();
+		return rc;
+	}, "cpu_down");
+}
+
 } /* namespace */
