@@ -1095,7 +1095,14 @@ int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
 
 /* ---- extensions ------------------------------------------------------- */
 
-/* Run @fn on a stopped, drained instance. */
+/*
+ * Run @fn on a stopped, drained instance. padata_start() takes no lock, so
+ * "stopped" is checked and CHANGING set in one CAS: a padata_start() after
+ * it succeeds, but submissions get -EBUSY until @fn has run, and none can
+ * reach the ring or the queues @fn rewrites. Other workers and notifiers
+ * are refused like mask changes: hotplug() may hold pinst->lock while it
+ * drains the instance whose callback would wait for it here.
+ */
 static int while_stopped(struct padata_instance *pinst, void (*fn)(struct parallel_data *, void *),
 			 void *arg)
 {
@@ -1103,13 +1110,20 @@ static int while_stopped(struct padata_instance *pinst, void (*fn)(struct parall
 	if (in_worker_of(pd) || in_padata_context())
 		return -EDEADLK;
 	mutex_lock(&pinst->lock);
-	if (__atomic_load_n(&pd->state, __ATOMIC_SEQ_CST) & ST_STARTED) {
-		mutex_unlock(&pinst->lock);
-		return -EBUSY;
-	}
+	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	do {
+		if (s & ST_STARTED) {
+			mutex_unlock(&pinst->lock);
+			return -EBUSY;
+		}
+		/* Pairs with the CAS of padata_start() and with the state CAS in
+		 * padata_do_parallel(), as the fetch_or of a mask change does. */
+	} while (!__atomic_compare_exchange_n(&pd->state, &s, s | ST_CHANGING, true,
+					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	drain_wait(pd, fully_drained);
 	flush_all_work(pd);
 	fn(pd, arg);
+	__atomic_fetch_and(&pd->state, ~ST_CHANGING, __ATOMIC_SEQ_CST);
 	mutex_unlock(&pinst->lock);
 	return 0;
 }

@@ -489,4 +489,53 @@ TEST_F(Lifecycle, AllocAndFreeFromParallelWhileCpuDownDrainsAreRefused)
 	}, "cpu_down");
 }
 
+/* ---- 8. padata_start during padata_set_max_inflight ------------------ */
+
+/*
+ * padata_start() takes no lock. Inside padata_set_max_inflight(), after it
+ * checked "stopped" and while it drains and flushes before replacing the
+ * ring, the hook starts the instance and submits: the job must be refused
+ * (-EBUSY) until the new ring is in place, then accepted as usual.
+ */
+TEST_F(Lifecycle, StartDuringSetMaxInflightAcceptsNoJobUntilTheRingIsReplaced)
+{
+	struct cpumask all;
+	cpumask_copy(&all, cpu_active_mask);
+	pinst_ = padata_alloc(wq_, &all, &all);
+	ASSERT_NE(pinst_, nullptr);
+	int cb = cpumask_first(&all);
+
+	Job j;
+	std::atomic<int> rc{1};
+	int calls = 0;
+	struct padata_instance *pi = pinst_;
+	{
+		std::lock_guard<std::mutex> g(g_hook_lock);
+		/* Runs in the call's drain wait: after its "stopped" check. */
+		g_in_wait_hook = [&] {
+			calls++;
+			EXPECT_EQ(padata_start(pi), 0);
+			rc.store(padata_do_parallel(pi, &j.priv, cb));
+		};
+	}
+	EXPECT_EQ(padata_set_max_inflight(pinst_, 64), 0);
+	{
+		std::lock_guard<std::mutex> g(g_hook_lock);
+		g_in_wait_hook = nullptr;
+	}
+	ASSERT_EQ(calls, 1);
+	EXPECT_EQ(rc.load(), -EBUSY)
+		<< "a job was accepted while padata_set_max_inflight() was replacing the ring";
+	if (rc.load() == 0) {
+		ASSERT_TRUE(wait_done({&j}));
+	}
+	EXPECT_EQ(padata_get_max_inflight(pinst_), 64u);
+
+	/* Started by the hook; accepts jobs now. */
+	Job k;
+	k.reset();
+	EXPECT_EQ(padata_do_parallel(pinst_, &k.priv, cb), 0);
+	EXPECT_TRUE(wait_done({&k}));
+}
+
 } /* namespace */

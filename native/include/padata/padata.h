@@ -126,7 +126,10 @@ PADATA_API struct padata_instance *padata_alloc_possible(struct workqueue_struct
 PADATA_API void padata_free(struct padata_instance *pinst);
 
 /**
- * padata_start - allow submissions.
+ * padata_start - allow submissions. Lock-free, any thread. When it races a
+ * padata_set_max_inflight() or padata_test_set_seq() that found the
+ * instance stopped, it succeeds but submissions get -EBUSY until that call
+ * has returned.
  * Return: 0; -EINVAL when @pinst is NULL or a usable mask is empty (the
  * instance stays stopped).
  */
@@ -149,7 +152,8 @@ PADATA_API void padata_stop(struct padata_instance *pinst);
  *            started or invalid, @cb_cpu not in the usable serial mask, or
  *            @padata still in flight (it is left untouched);
  *   -EBUSY: a cpumask change is in progress (until its notifiers have
- *           all returned), or the jobs in flight reached
+ *           all returned), padata_set_max_inflight() or
+ *           padata_test_set_seq() is running, or the jobs in flight reached
  *           the limit (padata_set_max_inflight()).
  * On -EINVAL and -EBUSY nothing was queued: the caller still owns the job.
  */
