@@ -173,6 +173,15 @@ TEST_F(Lifecycle, FreeWaitsForAReleaserBetweenPushAndQueueWorkOn)
 	pinst_ = alloc_started(mask_of({1}), mask_of({0}));
 	ASSERT_NE(pinst_, nullptr);
 
+	g_free_blocked = false; /* --gtest_repeat */
+	g_free_returned = false;
+	g_held = false;
+	g_rearmed_flushed = false;
+	g_release_done = false;
+	{
+		std::lock_guard<std::mutex> g(g_flushed_lock);
+		g_flushed.clear();
+	}
 	Gate a_serial_started, b_held;
 	std::function<bool()> until = [] { return g_free_blocked.load() || g_free_returned.load(); };
 	g_on_hold = &b_held;
