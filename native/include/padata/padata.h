@@ -217,9 +217,11 @@ PADATA_API int padata_remove_cpu(struct padata_instance *pinst, int cpu, int mas
  * Notifiers run on the thread that made the change, without the hotplug
  * lock (a notifier may wait for a thread that allocates or frees another
  * instance). What stays held is the instance's own serialization: other
- * mask changes, cpu_down/cpu_up and padata_free() of this instance, and
- * (un)registering its notifiers, wait until the chain has run, so a
- * notifier must not wait for a thread making those calls. From inside a
+ * mask changes, cpu_down/cpu_up, padata_set_max_inflight() and
+ * padata_free() of this instance, and (un)registering its notifiers, wait
+ * until the chain has run (during cpu_down/cpu_up, so do those of the other
+ * instances that hotplug changed and has not notified yet), so a notifier
+ * must not wait for a thread making those calls. From inside a
  * notifier, mask changes, cpu_down/cpu_up, padata_set_max_inflight() and
  * (un)registering get -EDEADLK, padata_alloc() NULL with errno EDEADLK,
  * padata_free() a message on stderr and no effect.
