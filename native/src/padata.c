@@ -22,9 +22,10 @@
  * Padata never frees a job; the caller owns it again from serial() on.
  * The instance (struct padata_instance, with its struct parallel_data) is
  * freed by padata_free() once the in-flight count and the reference count
- * of foreign padata_do_serial() callers are both zero and every work item
- * of the instance has returned (flush_work), so no thread can touch it
- * afterwards. Wake-ups of waiters go through the workqueue's event counter,
+ * of foreign padata_do_serial() callers (and of a callback releasing onto
+ * an empty serial queue, until its queue_work_on()) are both zero and
+ * every work item of the instance has returned (flush_work), so no thread
+ * can touch it afterwards. Wake-ups of waiters go through the workqueue's event counter,
  * which outlives the instance.
  *
  * The state word packs what a submission must check into one atomic:
