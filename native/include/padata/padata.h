@@ -215,8 +215,9 @@ PADATA_API int padata_remove_cpu(struct padata_instance *pinst, int cpu, int mas
  * during the call only). Until the whole chain has returned, submissions
  * get -EBUSY (retryable), as 2.6.36 keeps its reset flag across the chain.
  * Notifiers run on the thread that made the change, without the hotplug
- * lock (a notifier may wait for a thread that allocates or frees another
- * instance). What stays held is the instance's own serialization: other
+ * lock: a notifier may wait for a thread that allocates or frees another
+ * instance (unless a cpu_down/cpu_up starts meanwhile: it holds the hotplug
+ * lock while it waits for this instance's chain). What stays held is the instance's own serialization: other
  * mask changes, cpu_down/cpu_up, padata_set_max_inflight() and
  * padata_free() of this instance, and (un)registering its notifiers, wait
  * until the chain has run (during cpu_down/cpu_up, so do those of the other
