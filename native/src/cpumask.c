@@ -425,22 +425,32 @@ void padata_cpu_active_snapshot(struct cpumask *dst)
 		dst->bits[i] = padata__load_relaxed(&active_mask.bits[i]);
 }
 
-void padata__hotplug_read_lock(void)
+void padata__lock_failed(const char *what, int err)
 {
-	pthread_rwlock_rdlock(&hotplug_lock);
+	fprintf(stderr, "libpadata: %s failed: %s; aborting\n", what, strerror(err));
+	abort();
+}
+
+int padata__hotplug_read_lock(void)
+{
+	return pthread_rwlock_rdlock(&hotplug_lock);
 }
 
 void padata__hotplug_read_unlock(void)
 {
-	pthread_rwlock_unlock(&hotplug_lock);
+	int err = pthread_rwlock_unlock(&hotplug_lock);
+	if (err)
+		padata__lock_failed("unlock of the hotplug lock (read side)", err);
 }
 
-void padata__hotplug_write_lock(void)
+int padata__hotplug_write_lock(void)
 {
-	pthread_rwlock_wrlock(&hotplug_lock);
+	return pthread_rwlock_wrlock(&hotplug_lock);
 }
 
 void padata__hotplug_write_unlock(void)
 {
-	pthread_rwlock_unlock(&hotplug_lock);
+	int err = pthread_rwlock_unlock(&hotplug_lock);
+	if (err)
+		padata__lock_failed("unlock of the hotplug lock (write side)", err);
 }

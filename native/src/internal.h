@@ -41,12 +41,23 @@ void padata__futex_wake(uint32_t *addr, int nr);
 
 /*
  * Guards cpu_active_mask writers (cpu_down/cpu_up) against instance mask
- * changes: mask changes take it for reading, hotplug for writing.
+ * changes: mask changes take it for reading, hotplug for writing. The lock
+ * calls return 0 or the pthread error (EDEADLK: this thread holds it
+ * already; EAGAIN: too many readers), which the caller must answer; the
+ * unlocks cannot fail unless the library is broken, and abort if they do.
+ * Every caller refuses to run on a workqueue worker or in a notifier, the
+ * only places that can already hold it.
  */
-void padata__hotplug_read_lock(void);
+int padata__hotplug_read_lock(void);
 void padata__hotplug_read_unlock(void);
-void padata__hotplug_write_lock(void);
+int padata__hotplug_write_lock(void);
 void padata__hotplug_write_unlock(void);
+/*
+ * A pthread lock call that cannot fail unless the library itself is
+ * broken failed with @err: report @what on stderr and abort, rather than
+ * run on without the exclusion it was meant to give.
+ */
+__attribute__((noreturn, cold)) void padata__lock_failed(const char *what, int err);
 /* Writers; caller holds the write lock. */
 void padata__active_set(unsigned int cpu, bool on);
 /* Was @cpu in the active set at library load? */

@@ -22,9 +22,10 @@
  * Padata never frees a job; the caller owns it again from serial() on.
  * The instance (struct padata_instance, with its struct parallel_data) is
  * freed by padata_free() once the in-flight count and the reference count
- * of foreign padata_do_serial() callers are both zero and every work item
- * of the instance has returned (flush_work), so no thread can touch it
- * afterwards. Wake-ups of waiters go through the workqueue's event counter,
+ * of foreign padata_do_serial() callers (and of a callback releasing onto
+ * an empty serial queue, until its queue_work_on()) are both zero and
+ * every work item of the instance has returned (flush_work), so no thread
+ * can touch it afterwards. Wake-ups of waiters go through the workqueue's event counter,
  * which outlives the instance.
  *
  * The state word packs what a submission must check into one atomic:
@@ -155,13 +156,18 @@ struct parallel_data {
 
 struct padata_instance {
 	struct parallel_data pd;
-	pthread_mutex_t lock;            /* serializes mask changes and free */
+	pthread_mutex_t lock;            /* serializes mask changes (through their
+					  * notifier chain), while_stopped and free */
 	struct cpumask user_pcpu, user_cbcpu;
 	pthread_mutex_t nb_lock;         /* notifier chain; held while notifying */
 	pthread_mutex_t mask_lock;       /* usable masks, for readers */
 	struct padata_cpumask usable;
 	struct notifier_block *chain;
 	struct padata_instance *next_inst;
+	/* Under pinst->lock, between update_usable() and finish_change(). */
+	bool change_valid;               /* the new usable masks are not empty */
+	unsigned long hp_changed;        /* hotplug(): masks changed */
+	struct padata_instance *hp_next; /* hotplug(): next changed instance */
 };
 
 /* Instances, for hotplug. Guarded by the hotplug lock (write side). */
@@ -176,6 +182,41 @@ static void reorder(struct parallel_data *pd);
 static inline bool in_worker_of(const struct parallel_data *pd)
 {
 	return padata__self.wq == pd->wq;
+}
+
+/*
+ * On a worker of any padata workqueue (a callback, or a work item of the
+ * user's) or in a notifier: calls that take the hotplug lock would wait for
+ * a mask change or hotplug that may itself be waiting for this thread (it
+ * drains the instance whose callback we are in, or holds the lock while it
+ * runs our notifier), so they refuse.
+ */
+static inline bool in_padata_context(void)
+{
+	return padata__self.wq || padata__self.in_notifier;
+}
+
+/* The instance's mutexes are of the default type: lock and unlock fail only
+ * when the library is broken (a destroyed or corrupted mutex). */
+static void mutex_lock(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_lock(m);
+	if (err)
+		padata__lock_failed("pthread_mutex_lock", err);
+}
+
+static void mutex_unlock(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_unlock(m);
+	if (err)
+		padata__lock_failed("pthread_mutex_unlock", err);
+}
+
+static void mutex_destroy(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_destroy(m);
+	if (err)
+		padata__lock_failed("pthread_mutex_destroy", err);
 }
 
 /* ---- waiting for the counts ------------------------------------------- */
@@ -530,8 +571,25 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 
 /* ---- reorder ---------------------------------------------------------- */
 
+/*
+ * Push the collected chains onto their serial queues. A push that makes a
+ * queue non-empty owes it a queue_work_on(); from then until that call the
+ * releaser must keep the instance alive, since the serial worker may
+ * already be running and finish the pushed jobs, the last ones in flight.
+ * A thread outside the instance's callbacks holds a reference already. A
+ * worker running a callback of @pd holds none: flush_all_work() waits for
+ * its own work item, but may have flushed the serial item before, which
+ * the late queue_work_on() would then re-arm in freed memory. So it takes
+ * one, before the first push onto an empty queue (then no drain can have
+ * completed: the jobs not yet pushed are still in flight) and drops it
+ * after the last queue_work_on(). A push onto a non-empty queue needs
+ * none: nothing touches the queue after it.
+ */
 static void chains_flush(struct parallel_data *pd)
 {
+	bool need_ref = padata__self.in_callback == pd, ref = false;
+	struct workqueue_struct *wq = pd->wq;
+
 	for (int i = 0; i < pd->ntouched; i++) {
 		int c = pd->touched[i];
 		struct squeue *sq = &pd->sq[c];
@@ -540,13 +598,22 @@ static void chains_flush(struct parallel_data *pd)
 		struct padata_priv *head = __atomic_load_n(&sq->head, __ATOMIC_RELAXED);
 		pd->chain_top[c] = NULL;
 		do {
+			if (!head && need_ref && !ref) {
+				/* Pairs with the seq_cst loads of fully_drained(). */
+				__atomic_fetch_add(&pd->state, ST_REF_ONE, __ATOMIC_SEQ_CST);
+				ref = true;
+			}
 			bottom->next = head;
 		} while (!__atomic_compare_exchange_n(&sq->head, &head, top, true, __ATOMIC_RELEASE,
 						      __ATOMIC_RELAXED));
 		if (!head)
-			queue_work_on(c, pd->wq, &sq->work);
+			queue_work_on(c, wq, &sq->work);
 	}
 	pd->ntouched = 0;
+	/* Our work item is still running: padata_free() flushes it before it
+	 * frees, so the caller may touch @pd after the drop. */
+	if (ref)
+		state_drop(pd, ST_REF_ONE, wq);
 }
 
 /*
@@ -731,7 +798,7 @@ static void notify(struct padata_instance *pinst, unsigned long changed)
 {
 	struct padata_cpumask now;
 	padata_get_cpumask(pinst, &now);
-	pthread_mutex_lock(&pinst->nb_lock);
+	mutex_lock(&pinst->nb_lock);
 	void *saved = padata__self.in_notifier;
 	padata__self.in_notifier = pinst;
 	for (struct notifier_block *nb = pinst->chain; nb; nb = nb->next) {
@@ -740,15 +807,18 @@ static void notify(struct padata_instance *pinst, unsigned long changed)
 			break;
 	}
 	padata__self.in_notifier = saved;
-	pthread_mutex_unlock(&pinst->nb_lock);
+	mutex_unlock(&pinst->nb_lock);
 }
 
 /*
  * Recompute the usable masks from the user masks and cpu_active_mask;
- * drain and switch when they change, then notify. Caller holds pinst->lock
- * and the hotplug lock (either side) and is not a worker of the queue.
+ * drain and switch when they change. Caller holds pinst->lock and the
+ * hotplug lock (either side) and is not a worker of the queue. Returns the
+ * changed masks; when any did, CHANGING stays set (submissions get -EBUSY)
+ * and the caller must call finish_change() with pinst->lock still held,
+ * after dropping the hotplug lock.
  */
-static void update_usable(struct padata_instance *pinst)
+static unsigned long update_usable(struct padata_instance *pinst)
 {
 	struct parallel_data *pd = &pinst->pd;
 	struct cpumask active, np, ncb;
@@ -762,7 +832,7 @@ static void update_usable(struct padata_instance *pinst)
 	if (!cpumask_equal(&ncb, pinst->usable.cbcpu))
 		changed |= PADATA_CPU_SERIAL;
 	if (!changed)
-		return;
+		return 0;
 
 	/* Refuse new jobs, then wait for every accepted one (async ones too).
 	 * Acts on submitters by RMW atomicity (their CAS fails or precedes
@@ -777,40 +847,60 @@ static void update_usable(struct padata_instance *pinst)
 		pd->pcpu_list[pw++] = (int)c;
 	pd->pw = pw;
 	padata__mask_store_atomic(&pd->cb_usable, &ncb);
-	pthread_mutex_lock(&pinst->mask_lock);
+	mutex_lock(&pinst->mask_lock);
 	cpumask_copy(pinst->usable.pcpu, &np);
 	cpumask_copy(pinst->usable.cbcpu, &ncb);
-	pthread_mutex_unlock(&pinst->mask_lock);
+	mutex_unlock(&pinst->mask_lock);
 
 	/* An instance without usable CPUs is invalid: no division by pw == 0,
 	 * no job queued. It runs again (if started) once CPUs come back. */
-	bool valid = pw > 0 && !cpumask_empty(&ncb);
+	pinst->change_valid = pw > 0 && !cpumask_empty(&ncb);
+	return changed;
+}
+
+/*
+ * Second half of a change that update_usable() reported: run the notifier
+ * chain while submissions still get -EBUSY (as 2.6.36 keeps its reset flag
+ * across the chain), then accept jobs again. Caller holds pinst->lock,
+ * which keeps other changes and padata_free() of this instance out until
+ * the chain has run, and no hotplug lock: a notifier may wait for a thread
+ * that allocates or frees another instance.
+ */
+static void finish_change(struct padata_instance *pinst, unsigned long changed)
+{
+	struct parallel_data *pd = &pinst->pd;
+
+	if (!changed)
+		return;
+	notify(pinst, changed);
 	/* The CAS below is the release that publishes the new masks: pairs
 	 * with the acquire reads of the state word in padata_do_parallel().
 	 * Relaxed load and failure order: a guess the CAS re-checks. */
 	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED), ns;
 	do {
-		ns = (s & ~(ST_CHANGING | ST_INVALID)) | (valid ? 0 : ST_INVALID);
+		ns = (s & ~(ST_CHANGING | ST_INVALID)) | (pinst->change_valid ? 0 : ST_INVALID);
 	} while (!__atomic_compare_exchange_n(&pd->state, &s, ns, true, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
-	notify(pinst, changed);
 }
 
 /* Common entry of the mask-changing calls. */
 static int begin_change(struct padata_instance *pinst)
 {
-	if (in_worker_of(&pinst->pd) || padata__self.in_notifier)
+	if (in_worker_of(&pinst->pd) || in_padata_context())
 		return -EDEADLK;
-	padata__hotplug_read_lock();
-	pthread_mutex_lock(&pinst->lock);
+	int err = padata__hotplug_read_lock();
+	if (err)
+		return -err;
+	mutex_lock(&pinst->lock);
 	return 0;
 }
 
 static void end_change(struct padata_instance *pinst)
 {
-	update_usable(pinst);
-	pthread_mutex_unlock(&pinst->lock);
+	unsigned long changed = update_usable(pinst);
 	padata__hotplug_read_unlock();
+	finish_change(pinst, changed);
+	mutex_unlock(&pinst->lock);
 }
 
 int padata_set_cpumasks(struct padata_instance *pinst, struct cpumask *pcpumask,
@@ -877,11 +967,13 @@ int padata_remove_cpu(struct padata_instance *pinst, int cpu, int mask)
 
 static int hotplug(unsigned int cpu, bool up)
 {
-	if (padata__self.wq || padata__self.in_notifier)
+	if (in_padata_context())
 		return -EDEADLK;
 	if (cpu >= nr_cpu_ids || !padata__cpu_was_active(cpu))
 		return -EINVAL;
-	padata__hotplug_write_lock();
+	int err = padata__hotplug_write_lock();
+	if (err)
+		return -err;
 	struct cpumask active;
 	padata_cpu_active_snapshot(&active);
 	if (cpumask_test_cpu((int)cpu, &active) == up) {
@@ -893,12 +985,29 @@ static int hotplug(unsigned int cpu, bool up)
 		return -EBUSY;
 	}
 	padata__active_set(cpu, up);
+	/* Instances whose masks changed stay locked until their notifiers have
+	 * run, after the hotplug lock is dropped (see finish_change()). Only
+	 * this thread, holding the write lock, takes more than one instance
+	 * lock; a later hotplug waits for each of them in list order. */
+	struct padata_instance *changed = NULL, **tail = &changed;
 	for (struct padata_instance *p = instances; p; p = p->next_inst) {
-		pthread_mutex_lock(&p->lock);
-		update_usable(p);
-		pthread_mutex_unlock(&p->lock);
+		mutex_lock(&p->lock);
+		p->hp_changed = update_usable(p);
+		if (!p->hp_changed) {
+			mutex_unlock(&p->lock);
+			continue;
+		}
+		p->hp_next = NULL;
+		*tail = p;
+		tail = &p->hp_next;
 	}
 	padata__hotplug_write_unlock();
+	while (changed) {
+		struct padata_instance *p = changed;
+		changed = p->hp_next;
+		finish_change(p, p->hp_changed);
+		mutex_unlock(&p->lock);
+	}
 	return 0;
 }
 
@@ -945,6 +1054,10 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 		errno = EINVAL;
 		return NULL;
 	}
+	if (in_padata_context()) {
+		errno = EDEADLK;
+		return NULL;
+	}
 	int err = ENOMEM;
 	if (posix_memalign((void **)&pinst, PADATA_CACHELINE, sizeof(*pinst)))
 		goto err_out;
@@ -976,17 +1089,24 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 		pd->sq[c].pd = pd;
 		pd->sq[c].cpu = (int)c;
 	}
-	/* Default attributes: glibc's pthread_mutex_init() cannot fail. */
-	pthread_mutex_init(&pinst->lock, NULL);
-	pthread_mutex_init(&pinst->nb_lock, NULL);
-	pthread_mutex_init(&pinst->mask_lock, NULL);
+	/* A failed init leaves err at ENOMEM (glibc's cannot fail with
+	 * default attributes; others may answer ENOMEM or EAGAIN). */
+	if (pthread_mutex_init(&pinst->lock, NULL))
+		goto err_free_instance;
+	if (pthread_mutex_init(&pinst->nb_lock, NULL))
+		goto err_destroy_lock;
+	if (pthread_mutex_init(&pinst->mask_lock, NULL))
+		goto err_destroy_nb_lock;
 	cpumask_copy(&pinst->user_pcpu, pcpumask);
 	cpumask_copy(&pinst->user_cbcpu, cbcpumask);
 
-	padata__hotplug_write_lock();
-	/* Start from "no usable CPU", so the first update computes them all. */
+	err = padata__hotplug_write_lock();
+	if (err)
+		goto err_destroy_mask_lock;
+	/* Start from "no usable CPU", so the first update computes them all.
+	 * No notifier is registered yet: finish_change() only clears CHANGING. */
 	pd->state = ST_INVALID;
-	update_usable(pinst);
+	finish_change(pinst, update_usable(pinst));
 	if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) & ST_INVALID) {
 		err = EINVAL; /* a CPU went down since the check above */
 		goto err_unlock_hotplug;
@@ -999,10 +1119,12 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 
 err_unlock_hotplug:
 	padata__hotplug_write_unlock();
-	/* and the locks initialized before it: nothing fails in between */
-	pthread_mutex_destroy(&pinst->lock);
-	pthread_mutex_destroy(&pinst->nb_lock);
-	pthread_mutex_destroy(&pinst->mask_lock);
+err_destroy_mask_lock:
+	mutex_destroy(&pinst->mask_lock);
+err_destroy_nb_lock:
+	mutex_destroy(&pinst->nb_lock);
+err_destroy_lock:
+	mutex_destroy(&pinst->lock);
 err_free_instance:
 	free_pd(pd);
 	free(pinst);
@@ -1051,13 +1173,21 @@ void padata_free(struct padata_instance *pinst)
 	if (!pinst)
 		return;
 	struct parallel_data *pd = &pinst->pd;
-	if (in_worker_of(pd) || padata__self.in_notifier == pinst) {
+	if (in_worker_of(pd) || in_padata_context()) {
+		/* Its own callbacks would wait for themselves; any other worker or
+		 * notifier could wait for a hotplug or mask change that waits for
+		 * it (see in_padata_context()). */
 		fprintf(stderr,
-			"libpadata: padata_free(%p) from inside one of its callbacks or notifiers "
-			"cannot wait for itself; ignored\n", (void *)pinst);
+			"libpadata: padata_free(%p) from inside a workqueue worker (a callback) "
+			"or a notifier could wait for itself; ignored\n", (void *)pinst);
 		return;
 	}
-	padata__hotplug_write_lock();
+	int err = padata__hotplug_write_lock();
+	if (err) {
+		fprintf(stderr, "libpadata: padata_free(%p): hotplug lock: %s; ignored\n",
+			(void *)pinst, strerror(err));
+		return;
+	}
 	for (struct padata_instance **pp = &instances; *pp; pp = &(*pp)->next_inst) {
 		if (*pp == pinst) {
 			*pp = pinst->next_inst;
@@ -1066,17 +1196,17 @@ void padata_free(struct padata_instance *pinst)
 	}
 	padata__hotplug_write_unlock();
 
-	pthread_mutex_lock(&pinst->lock);
+	mutex_lock(&pinst->lock);
 	/* As in padata_stop(). */
 	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
 	drain_wait(pd, fully_drained);
 	flush_all_work(pd);
-	pthread_mutex_unlock(&pinst->lock);
+	mutex_unlock(&pinst->lock);
 
 	padata__wq_put(pd->wq);
-	pthread_mutex_destroy(&pinst->lock);
-	pthread_mutex_destroy(&pinst->nb_lock);
-	pthread_mutex_destroy(&pinst->mask_lock);
+	mutex_destroy(&pinst->lock);
+	mutex_destroy(&pinst->nb_lock);
+	mutex_destroy(&pinst->mask_lock);
 	free_pd(pd);
 	free(pinst);
 }
@@ -1089,11 +1219,11 @@ int padata_register_cpumask_notifier(struct padata_instance *pinst, struct notif
 		return -EINVAL;
 	if (padata__self.in_notifier)
 		return -EDEADLK;
-	pthread_mutex_lock(&pinst->nb_lock);
+	mutex_lock(&pinst->nb_lock);
 	struct notifier_block **pp = &pinst->chain;
 	for (struct notifier_block *nb = pinst->chain; nb; nb = nb->next) {
 		if (nb == nblock) {
-			pthread_mutex_unlock(&pinst->nb_lock);
+			mutex_unlock(&pinst->nb_lock);
 			return -EEXIST;
 		}
 	}
@@ -1101,7 +1231,7 @@ int padata_register_cpumask_notifier(struct padata_instance *pinst, struct notif
 		pp = &(*pp)->next;
 	nblock->next = *pp;
 	*pp = nblock;
-	pthread_mutex_unlock(&pinst->nb_lock);
+	mutex_unlock(&pinst->nb_lock);
 	return 0;
 }
 
@@ -1112,38 +1242,53 @@ int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
 		return -EINVAL;
 	if (padata__self.in_notifier)
 		return -EDEADLK;
-	pthread_mutex_lock(&pinst->nb_lock);
+	mutex_lock(&pinst->nb_lock);
 	for (struct notifier_block **pp = &pinst->chain; *pp; pp = &(*pp)->next) {
 		if (*pp == nblock) {
 			*pp = nblock->next;
 			nblock->next = NULL;
-			pthread_mutex_unlock(&pinst->nb_lock);
+			mutex_unlock(&pinst->nb_lock);
 			return 0;
 		}
 	}
-	pthread_mutex_unlock(&pinst->nb_lock);
+	mutex_unlock(&pinst->nb_lock);
 	return -ENOENT;
 }
 
 /* ---- extensions ------------------------------------------------------- */
 
-/* Run @fn on a stopped, drained instance. */
+/*
+ * Run @fn on a stopped, drained instance. padata_start() takes no lock, so
+ * "stopped" is checked and CHANGING set in one CAS: a padata_start() after
+ * it succeeds, but submissions get -EBUSY until @fn has run, and none can
+ * reach the ring or the queues @fn rewrites. Other workers and notifiers
+ * are refused like mask changes: hotplug() may hold pinst->lock while it
+ * drains the instance whose callback would wait for it here.
+ */
 static int while_stopped(struct padata_instance *pinst, void (*fn)(struct parallel_data *, void *),
 			 void *arg)
 {
 	struct parallel_data *pd = &pinst->pd;
-	if (in_worker_of(pd) || padata__self.in_notifier)
+	if (in_worker_of(pd) || in_padata_context())
 		return -EDEADLK;
-	pthread_mutex_lock(&pinst->lock);
-	/* A check of the caller's own stop (coherence); seq_cst more than needed. */
-	if (__atomic_load_n(&pd->state, __ATOMIC_SEQ_CST) & ST_STARTED) {
-		pthread_mutex_unlock(&pinst->lock);
-		return -EBUSY;
-	}
+	mutex_lock(&pinst->lock);
+	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	do {
+		if (s & ST_STARTED) {
+			mutex_unlock(&pinst->lock);
+			return -EBUSY;
+		}
+		/* Pairs with the CAS of padata_start() and with the state CAS in
+		 * padata_do_parallel(), as the fetch_or of a mask change does. */
+	} while (!__atomic_compare_exchange_n(&pd->state, &s, s | ST_CHANGING, true,
+					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	drain_wait(pd, fully_drained);
 	flush_all_work(pd);
 	fn(pd, arg);
-	pthread_mutex_unlock(&pinst->lock);
+	/* Release: publishes what @fn rewrote; pairs with the acquire reads
+	 * of the state word in padata_do_parallel(). */
+	__atomic_fetch_and(&pd->state, ~ST_CHANGING, __ATOMIC_SEQ_CST);
+	mutex_unlock(&pinst->lock);
 	return 0;
 }
 
@@ -1183,10 +1328,10 @@ int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out
 {
 	if (!pinst || !out)
 		return -EINVAL;
-	pthread_mutex_lock(&pinst->mask_lock);
+	mutex_lock(&pinst->mask_lock);
 	cpumask_copy(out->pcpu, pinst->usable.pcpu);
 	cpumask_copy(out->cbcpu, pinst->usable.cbcpu);
-	pthread_mutex_unlock(&pinst->mask_lock);
+	mutex_unlock(&pinst->mask_lock);
 	return 0;
 }
 

@@ -104,9 +104,12 @@ inline void run_bounded(const char *what, const std::function<void()> &fn,
 		done->store(true);
 	});
 	if (!wait_until([&] { return done->load(); }, limit)) {
-		std::fprintf(stderr, "HANG: %s did not return within %lld ms\n", what,
-			     static_cast<long long>(limit.count()));
-		std::fflush(stderr);
+		/* On stdout too: a test may be capturing stderr. */
+		for (FILE *f : {stderr, stdout}) {
+			std::fprintf(f, "HANG: %s did not return within %lld ms\n", what,
+				     static_cast<long long>(limit.count()));
+			std::fflush(f);
+		}
 		std::_Exit(1);
 	}
 	t.join();

@@ -19,7 +19,15 @@
  *
  * Error convention: int functions return 0 or a negative errno; padata_alloc
  * returns NULL and sets errno. No padata function holds a lock while it
- * calls parallel(), serial() or a notifier, so callbacks may submit jobs.
+ * calls parallel() or serial(), so callbacks may submit jobs; notifiers run
+ * as padata_register_cpumask_notifier() says.
+ *
+ * Calls that wait for instances or take the hotplug lock (padata_alloc,
+ * padata_free, mask changes, cpu_down/cpu_up, padata_set_max_inflight,
+ * padata_test_set_seq) refuse to run on a worker of any padata workqueue
+ * (in parallel(), serial() or any work item) and in a notifier: a mask
+ * change or hotplug may be draining the instance whose callback is calling,
+ * or running the notifier, and would wait for the call that waits for it.
  *
  * Sequence numbers are 32-bit and wrap; the reorder stage indexes a ring
  * whose size is a power of two, so wrapping is harmless.
@@ -98,7 +106,8 @@ struct padata_cpumask {
  * Masks may name offline or nonexistent CPUs: the usable masks are the
  * user masks ANDed with cpu_active_mask, recomputed on every hotplug.
  * Return: the instance, or NULL with errno EINVAL (@wq NULL, a mask NULL or
- * without an active CPU) or ENOMEM.
+ * without an active CPU), EDEADLK (called on a workqueue worker or in a
+ * notifier, see above) or ENOMEM.
  */
 PADATA_API struct padata_instance *padata_alloc(struct workqueue_struct *wq,
 						const struct cpumask *pcpumask,
@@ -110,13 +119,17 @@ PADATA_API struct padata_instance *padata_alloc_possible(struct workqueue_struct
 /**
  * padata_free - wait until every accepted job has run serial(), stop the
  * instance and free it. Does not destroy the workqueue. Accepts NULL.
- * From inside one of the workqueue's workers (a callback or notifier) it
- * cannot wait: it prints a message on stderr and does nothing.
+ * On a worker of any padata workqueue (a callback, of this or any other
+ * instance, or a work item) or in a notifier it cannot wait safely: it
+ * prints a message on stderr naming @pinst and does nothing.
  */
 PADATA_API void padata_free(struct padata_instance *pinst);
 
 /**
- * padata_start - allow submissions.
+ * padata_start - allow submissions. Lock-free, any thread. When it races a
+ * padata_set_max_inflight() or padata_test_set_seq() that found the
+ * instance stopped, it succeeds but submissions get -EBUSY until that call
+ * has returned.
  * Return: 0; -EINVAL when @pinst is NULL or a usable mask is empty (the
  * instance stays stopped).
  */
@@ -138,7 +151,9 @@ PADATA_API void padata_stop(struct padata_instance *pinst);
  *   -EINVAL: @pinst or @padata NULL, a callback NULL, the instance not
  *            started or invalid, @cb_cpu not in the usable serial mask, or
  *            @padata still in flight (it is left untouched);
- *   -EBUSY: a cpumask change is in progress, or the jobs in flight reached
+ *   -EBUSY: a cpumask change is in progress (until its notifiers have
+ *           all returned), padata_set_max_inflight() or
+ *           padata_test_set_seq() is running, or the jobs in flight reached
  *           the limit (padata_set_max_inflight()).
  * On -EINVAL and -EBUSY nothing was queued: the caller still owns the job.
  */
@@ -164,8 +179,9 @@ PADATA_API void padata_do_serial(struct padata_priv *padata);
  * accepted but leave the instance invalid (submissions get -EINVAL) until
  * a CPU of them comes up or valid masks are set; it then runs again if it
  * had been started.
- * Return: 0; -EINVAL for NULL arguments; -EDEADLK when called from a
- * workqueue worker (a callback or notifier), which would wait for itself.
+ * Return: 0; -EINVAL for NULL arguments; -EDEADLK when called on a worker
+ * of any padata workqueue (a callback or work item) or in a notifier, which
+ * could wait for itself (see above).
  */
 PADATA_API int padata_set_cpumasks(struct padata_instance *pinst, struct cpumask *pcpumask,
 				   struct cpumask *cbcpumask);
@@ -193,11 +209,23 @@ PADATA_API int padata_remove_cpu(struct padata_instance *pinst, int cpu, int mas
  * padata_register_cpumask_notifier - add @nblock to the instance's chain.
  *
  * After every change of the usable masks (user change or hotplug), with no
- * job in flight and no padata lock held, each notifier is called with
- * action = the bit-or of PADATA_CPU_PARALLEL / PADATA_CPU_SERIAL for the
- * masks that changed, and data = a struct padata_cpumask * holding the new
- * usable masks (valid during the call only). Notifiers run on the thread
- * that made the change; padata mask changes from inside one get -EDEADLK.
+ * job in flight, each notifier is called with action = the bit-or of
+ * PADATA_CPU_PARALLEL / PADATA_CPU_SERIAL for the masks that changed, and
+ * data = a struct padata_cpumask * holding the new usable masks (valid
+ * during the call only). Until the whole chain has returned, submissions
+ * get -EBUSY (retryable), as 2.6.36 keeps its reset flag across the chain.
+ * Notifiers run on the thread that made the change, without the hotplug
+ * lock: a notifier may wait for a thread that allocates or frees another
+ * instance (unless a cpu_down/cpu_up starts meanwhile: it holds the hotplug
+ * lock while it waits for this instance's chain). What stays held is the instance's own serialization: other
+ * mask changes, cpu_down/cpu_up, padata_set_max_inflight() and
+ * padata_free() of this instance, and (un)registering its notifiers, wait
+ * until the chain has run (during cpu_down/cpu_up, so do those of the other
+ * instances that hotplug changed and has not notified yet), so a notifier
+ * must not wait for a thread making those calls. From inside a
+ * notifier, mask changes, cpu_down/cpu_up, padata_set_max_inflight() and
+ * (un)registering get -EDEADLK, padata_alloc() NULL with errno EDEADLK,
+ * padata_free() a message on stderr and no effect.
  * Return: 0; -EINVAL for NULL arguments or a NULL notifier_call; -EEXIST
  * when @nblock is already registered; -EDEADLK from inside a notifier.
  */
@@ -220,7 +248,7 @@ PADATA_API int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
  * -EBUSY. Default MAX_OBJ_NUM.
  * Return: 0; -EINVAL for NULL @pinst or @limit outside
  * [1, PADATA_MAX_INFLIGHT_LIMIT]; -EBUSY while the instance is started;
- * -ENOMEM; -EDEADLK from a workqueue worker.
+ * -ENOMEM; -EDEADLK on a worker of any padata workqueue or in a notifier.
  */
 PADATA_API int padata_set_max_inflight(struct padata_instance *pinst, unsigned int limit);
 
@@ -236,7 +264,8 @@ PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_c
 /**
  * padata_test_set_seq - test hook: make the next accepted job take sequence
  * number @seq (to run across the 32-bit wrap).
- * Return: 0; -EINVAL for NULL; -EBUSY while started.
+ * Return: 0; -EINVAL for NULL; -EBUSY while started; -EDEADLK on a worker
+ * of any padata workqueue or in a notifier.
  */
 PADATA_API int padata_test_set_seq(struct padata_instance *pinst, unsigned int seq);
 
