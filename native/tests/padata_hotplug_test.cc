@@ -6,7 +6,8 @@
  * before a change serialized before it returns; notifiers with the right
  * bits and masks), stop/free with jobs in flight and async completions
  * outstanding, -EBUSY back-pressure at the in-flight limit, and -EDEADLK
- * for changes from inside callbacks.
+ * for cpu_down() / cpu_up() from a worker (from inside padata callbacks and
+ * notifiers: padata_misuse_test).
  *
  * Every fixture brings all CPUs back up in TearDown.
  */
@@ -18,27 +19,9 @@ using namespace padata_test;
 
 namespace {
 
-class PadataHotplug : public ::testing::Test {
+class PadataHotplug : public InstanceTest {
 protected:
-	void SetUp() override
-	{
-		restore_all_cpus();
-		wq_ = create_workqueue("hotplug");
-		ASSERT_NE(wq_, nullptr);
-	}
-	void TearDown() override
-	{
-		padata_free(pinst_);
-		pinst_ = nullptr;
-		destroy_workqueue(wq_);
-		restore_all_cpus();
-		EXPECT_TRUE(cpumask_equal(cpu_active_mask, cpu_online_mask) || !padata_topology_is_virtual())
-			<< "a CPU stayed down";
-	}
-	int last_cpu() const { return static_cast<int>(nr_cpu_ids) - 1; }
-
-	struct workqueue_struct *wq_ = nullptr;
-	struct padata_instance *pinst_ = nullptr;
+	PadataHotplug() : InstanceTest("hotplug") {}
 };
 
 /* Counts notifier calls and keeps the last one. */
@@ -104,6 +87,9 @@ TEST_F(PadataHotplug, CpuDownOfTheLastActiveCpuIsEbusy)
 	EXPECT_EQ(cpumask_weight(cpu_active_mask), 1u);
 	EXPECT_EQ(cpu_down(static_cast<unsigned int>(active[0])), -EBUSY);
 	EXPECT_TRUE(cpumask_test_cpu(active[0], cpu_active_mask));
+	Job j;
+	ASSERT_EQ(padata_do_parallel(started(), &j.priv, active[0]), 0) << "one CPU left still works";
+	ASSERT_TRUE(wait_done({&j}));
 	for (size_t i = 1; i < active.size(); i++)
 		ASSERT_EQ(cpu_up(static_cast<unsigned int>(active[i])), 0) << active[i];
 	EXPECT_EQ(cpumask_weight(cpu_active_mask), static_cast<unsigned int>(active.size()));
@@ -141,39 +127,6 @@ TEST_F(PadataHotplug, CpuDownAndUpFromAWorkerAreEdeadlk)
 	EXPECT_EQ(s.down.load(), -EDEADLK);
 	EXPECT_EQ(s.up.load(), -EDEADLK);
 	EXPECT_TRUE(cpumask_test_cpu(last_cpu(), cpu_active_mask));
-}
-
-TEST_F(PadataHotplug, CpuDownAndUpFromCallbacksAndNotifiersAreEdeadlk)
-{
-	if (nr_cpu_ids < 2)
-		GTEST_SKIP() << "needs two CPUs";
-	pinst_ = padata_alloc_possible(wq_);
-	ASSERT_NE(pinst_, nullptr);
-	ASSERT_EQ(padata_start(pinst_), 0);
-	static std::atomic<int> results[4];
-	for (auto &r : results)
-		r.store(1);
-	Job j;
-	j.on_parallel = [](Job *) { results[0].store(cpu_down(nr_cpu_ids - 1)); };
-	j.on_serial = [](Job *) { results[1].store(cpu_up(0)); };
-	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
-	ASSERT_TRUE(wait_done({&j}, milliseconds(10000)));
-	EXPECT_EQ(results[0].load(), -EDEADLK);
-	EXPECT_EQ(results[1].load(), -EDEADLK);
-
-	struct notifier_block nb = {[](struct notifier_block *, unsigned long, void *) -> int {
-					    results[2].store(cpu_down(0));
-					    results[3].store(cpu_up(nr_cpu_ids - 1));
-					    return NOTIFY_OK;
-				    },
-				    nullptr, 0};
-	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &nb), 0);
-	run_bounded("padata_remove_cpu with a notifier calling cpu_down",
-		    [&] { EXPECT_EQ(padata_remove_cpu(pinst_, 0, PADATA_CPU_PARALLEL), 0); },
-		    milliseconds(10000));
-	EXPECT_EQ(results[2].load(), -EDEADLK);
-	EXPECT_EQ(results[3].load(), -EDEADLK);
-	EXPECT_EQ(padata_unregister_cpumask_notifier(pinst_, &nb), 0);
 }
 
 /* ---- effects on instances ------------------------------------------------ */

@@ -171,6 +171,14 @@ inline struct cpumask active_snapshot()
 	return m;
 }
 
+/* The address as the library prints it with %p, without the "0x". */
+inline std::string addr_hex(const void *p)
+{
+	char buf[32];
+	std::snprintf(buf, sizeof(buf), "%lx", static_cast<unsigned long>(reinterpret_cast<uintptr_t>(p)));
+	return buf;
+}
+
 /* Brings every CPU back up (fixtures' TearDown: tests restore global state). */
 inline void restore_all_cpus()
 {
@@ -210,6 +218,49 @@ public:
 
 private:
 	struct workqueue_struct *wq_;
+};
+
+/*
+ * The fixture of every padata suite (one subclass per suite): a workqueue
+ * named after the suite for each test, an instance slot the test may fill
+ * (padata_free() in TearDown), and every CPU up before and after the test,
+ * which the virtual topology checks.
+ */
+class InstanceTest : public ::testing::Test {
+protected:
+	explicit InstanceTest(const char *wq_name) : wq_name_(wq_name) {}
+
+	void SetUp() override
+	{
+		restore_all_cpus();
+		wq_ = create_workqueue(wq_name_);
+		ASSERT_NE(wq_, nullptr);
+	}
+	void TearDown() override
+	{
+		padata_free(pinst_);
+		pinst_ = nullptr;
+		destroy_workqueue(wq_);
+		wq_ = nullptr;
+		restore_all_cpus();
+		EXPECT_TRUE(cpumask_equal(cpu_active_mask, cpu_online_mask) || !padata_topology_is_virtual())
+			<< "a CPU stayed down";
+	}
+	/* A started instance on every possible CPU, kept in pinst_. */
+	struct padata_instance *started()
+	{
+		pinst_ = padata_alloc_possible(wq_);
+		EXPECT_NE(pinst_, nullptr);
+		EXPECT_EQ(padata_start(pinst_), 0);
+		return pinst_;
+	}
+	int last_cpu() const { return static_cast<int>(nr_cpu_ids) - 1; }
+
+	struct workqueue_struct *wq_ = nullptr;
+	struct padata_instance *pinst_ = nullptr;
+
+private:
+	const char *wq_name_;
 };
 
 /* Wakes one waiter: a flag plus a futex-free condition (polling is fine in tests). */
