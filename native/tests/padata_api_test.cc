@@ -24,69 +24,6 @@ protected:
 	PadataApi() : InstanceTest("api") {}
 };
 
-/* Records every call of a cpumask notifier. */
-struct Recorder {
-	struct notifier_block nb;
-	struct Call {
-		unsigned long action;
-		struct cpumask pcpu;
-		struct cpumask cbcpu;
-		pthread_t thread;
-	};
-	std::mutex lock;
-	std::vector<Call> calls;
-	int ret = NOTIFY_OK;
-	int tag = 0;
-	std::vector<int> *order = nullptr; /* shared log of tags, for priorities */
-
-	explicit Recorder(int priority = 0, int tag_ = 0)
-	{
-		nb.notifier_call = call;
-		nb.next = nullptr;
-		nb.priority = priority;
-		tag = tag_;
-	}
-	static int call(struct notifier_block *nb, unsigned long action, void *data)
-	{
-		Recorder *r = container_of(nb, Recorder, nb);
-		auto *m = static_cast<struct padata_cpumask *>(data);
-		Call c;
-		c.action = action;
-		cpumask_copy(&c.pcpu, m->pcpu);
-		cpumask_copy(&c.cbcpu, m->cbcpu);
-		c.thread = pthread_self();
-		std::lock_guard<std::mutex> g(r->lock);
-		r->calls.push_back(c);
-		if (r->order)
-			r->order->push_back(r->tag);
-		return r->ret;
-	}
-	size_t count()
-	{
-		std::lock_guard<std::mutex> g(lock);
-		return calls.size();
-	}
-	Call last()
-	{
-		std::lock_guard<std::mutex> g(lock);
-		return calls.back();
-	}
-};
-
-struct cpumask usable_pcpu(struct padata_instance *pinst)
-{
-	struct padata_cpumask m;
-	EXPECT_EQ(padata_get_cpumask(pinst, &m), 0);
-	return m.pcpu[0];
-}
-
-struct cpumask usable_cbcpu(struct padata_instance *pinst)
-{
-	struct padata_cpumask m;
-	EXPECT_EQ(padata_get_cpumask(pinst, &m), 0);
-	return m.cbcpu[0];
-}
-
 } /* namespace */
 
 /* ---- padata_alloc / padata_alloc_possible ---------------------------------- */

@@ -24,47 +24,6 @@ protected:
 	PadataHotplug() : InstanceTest("hotplug") {}
 };
 
-/* Counts notifier calls and keeps the last one. */
-struct Watch {
-	struct notifier_block nb;
-	std::mutex lock;
-	long calls = 0;
-	unsigned long action = 0;
-	struct cpumask pcpu, cbcpu;
-
-	Watch()
-	{
-		nb.notifier_call = call;
-		nb.next = nullptr;
-		nb.priority = 0;
-		cpumask_clear(&pcpu);
-		cpumask_clear(&cbcpu);
-	}
-	static int call(struct notifier_block *nb, unsigned long action, void *data)
-	{
-		Watch *w = container_of(nb, Watch, nb);
-		auto *m = static_cast<struct padata_cpumask *>(data);
-		std::lock_guard<std::mutex> g(w->lock);
-		w->calls++;
-		w->action = action;
-		cpumask_copy(&w->pcpu, m->pcpu);
-		cpumask_copy(&w->cbcpu, m->cbcpu);
-		return NOTIFY_OK;
-	}
-	long count()
-	{
-		std::lock_guard<std::mutex> g(lock);
-		return calls;
-	}
-};
-
-struct padata_cpumask usable(struct padata_instance *pinst)
-{
-	struct padata_cpumask m;
-	EXPECT_EQ(padata_get_cpumask(pinst, &m), 0);
-	return m;
-}
-
 } /* namespace */
 
 /* ---- cpu_down / cpu_up ----------------------------------------------------- */
@@ -138,18 +97,18 @@ TEST_F(PadataHotplug, HotplugChangesTheUsableMasksAndNotifies)
 	pinst_ = padata_alloc_possible(wq_);
 	ASSERT_NE(pinst_, nullptr);
 	ASSERT_EQ(padata_start(pinst_), 0);
-	Watch w;
+	Recorder w;
 	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &w.nb), 0);
 	int c = last_cpu();
 	ASSERT_EQ(cpu_down(static_cast<unsigned int>(c)), 0);
-	ASSERT_EQ(w.count(), 1);
-	EXPECT_EQ(w.action, static_cast<unsigned long>(PADATA_CPU_PARALLEL | PADATA_CPU_SERIAL));
-	EXPECT_FALSE(cpumask_test_cpu(c, &w.pcpu));
-	EXPECT_FALSE(cpumask_test_cpu(c, &w.cbcpu));
-	EXPECT_TRUE(cpumask_equal(&w.pcpu, cpu_active_mask));
+	ASSERT_EQ(w.count(), 1u);
+	EXPECT_EQ(w.last().action, static_cast<unsigned long>(PADATA_CPU_PARALLEL | PADATA_CPU_SERIAL));
+	EXPECT_FALSE(cpumask_test_cpu(c, &w.last().pcpu));
+	EXPECT_FALSE(cpumask_test_cpu(c, &w.last().cbcpu));
+	EXPECT_TRUE(cpumask_equal(&w.last().pcpu, cpu_active_mask));
 	struct padata_cpumask m = usable(pinst_);
-	EXPECT_TRUE(cpumask_equal(m.pcpu, &w.pcpu));
-	EXPECT_TRUE(cpumask_equal(m.cbcpu, &w.cbcpu));
+	EXPECT_TRUE(cpumask_equal(m.pcpu, &w.last().pcpu));
+	EXPECT_TRUE(cpumask_equal(m.cbcpu, &w.last().cbcpu));
 	Job j;
 	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, c), -EINVAL) << "cb_cpu is down";
 	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, 0), 0);
@@ -157,10 +116,10 @@ TEST_F(PadataHotplug, HotplugChangesTheUsableMasksAndNotifies)
 	EXPECT_NE(j.parallel_cpu.load(), c) << "parallel() ran on a CPU that is down";
 
 	ASSERT_EQ(cpu_up(static_cast<unsigned int>(c)), 0);
-	ASSERT_EQ(w.count(), 2);
-	EXPECT_EQ(w.action, static_cast<unsigned long>(PADATA_CPU_PARALLEL | PADATA_CPU_SERIAL));
-	EXPECT_TRUE(cpumask_test_cpu(c, &w.pcpu));
-	EXPECT_TRUE(cpumask_test_cpu(c, &w.cbcpu));
+	ASSERT_EQ(w.count(), 2u);
+	EXPECT_EQ(w.last().action, static_cast<unsigned long>(PADATA_CPU_PARALLEL | PADATA_CPU_SERIAL));
+	EXPECT_TRUE(cpumask_test_cpu(c, &w.last().pcpu));
+	EXPECT_TRUE(cpumask_test_cpu(c, &w.last().cbcpu));
 	j.reset();
 	ASSERT_EQ(padata_do_parallel(pinst_, &j.priv, c), 0);
 	ASSERT_TRUE(wait_done({&j}));
@@ -176,18 +135,18 @@ TEST_F(PadataHotplug, HotplugOfACpuOutsideTheMasksDoesNotNotify)
 	struct cpumask last = mask_of({last_cpu()});
 	pinst_ = padata_alloc(wq_, &zero, &zero);
 	ASSERT_NE(pinst_, nullptr);
-	Watch w;
+	Recorder w;
 	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &w.nb), 0);
 	ASSERT_EQ(cpu_down(static_cast<unsigned int>(last_cpu())), 0);
 	ASSERT_EQ(cpu_up(static_cast<unsigned int>(last_cpu())), 0);
-	EXPECT_EQ(w.count(), 0);
+	EXPECT_EQ(w.count(), 0u);
 	/* Only the serial mask holds the CPU: only that bit is reported. */
 	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL, &last), 0);
-	ASSERT_EQ(w.count(), 1);
+	ASSERT_EQ(w.count(), 1u);
 	ASSERT_EQ(cpu_down(static_cast<unsigned int>(last_cpu())), 0);
-	ASSERT_EQ(w.count(), 2);
-	EXPECT_EQ(w.action, static_cast<unsigned long>(PADATA_CPU_SERIAL));
-	EXPECT_TRUE(cpumask_empty(&w.cbcpu));
+	ASSERT_EQ(w.count(), 2u);
+	EXPECT_EQ(w.last().action, static_cast<unsigned long>(PADATA_CPU_SERIAL));
+	EXPECT_TRUE(cpumask_empty(&w.last().cbcpu));
 	ASSERT_EQ(padata_unregister_cpumask_notifier(pinst_, &w.nb), 0);
 }
 
@@ -206,18 +165,18 @@ TEST_F(PadataHotplug, ADownCpuInAUserMaskIsUsedOnceItComesUp)
 	pinst_ = padata_alloc(wq_, &zero, &zero);
 	ASSERT_NE(pinst_, nullptr);
 	ASSERT_EQ(padata_start(pinst_), 0);
-	Watch w;
+	Recorder w;
 	ASSERT_EQ(padata_register_cpumask_notifier(pinst_, &w.nb), 0);
 	ASSERT_EQ(padata_add_cpu(pinst_, c, PADATA_CPU_SERIAL | PADATA_CPU_PARALLEL), 0);
-	EXPECT_EQ(w.count(), 0) << "the usable masks did not change";
+	EXPECT_EQ(w.count(), 0u) << "the usable masks did not change";
 	struct padata_cpumask m = usable(pinst_);
 	EXPECT_FALSE(cpumask_test_cpu(c, m.cbcpu));
 	Job j;
 	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, c), -EINVAL);
 
 	ASSERT_EQ(cpu_up(static_cast<unsigned int>(c)), 0);
-	ASSERT_EQ(w.count(), 1);
-	EXPECT_EQ(w.action, static_cast<unsigned long>(PADATA_CPU_PARALLEL | PADATA_CPU_SERIAL));
+	ASSERT_EQ(w.count(), 1u);
+	EXPECT_EQ(w.last().action, static_cast<unsigned long>(PADATA_CPU_PARALLEL | PADATA_CPU_SERIAL));
 	m = usable(pinst_);
 	EXPECT_TRUE(cpumask_test_cpu(c, m.cbcpu));
 	EXPECT_TRUE(cpumask_test_cpu(c, m.pcpu));
@@ -237,25 +196,25 @@ TEST_F(PadataHotplug, EveryInstanceSeesTheHotplug)
 	struct padata_instance *b = padata_alloc_possible(wq_);
 	struct padata_instance *c2 = padata_alloc_possible(wq2);
 	ASSERT_TRUE(a && b && c2);
-	Watch wa, wb, wc;
+	Recorder wa, wb, wc;
 	ASSERT_EQ(padata_register_cpumask_notifier(a, &wa.nb), 0);
 	ASSERT_EQ(padata_register_cpumask_notifier(b, &wb.nb), 0);
 	ASSERT_EQ(padata_register_cpumask_notifier(c2, &wc.nb), 0);
 	ASSERT_EQ(cpu_down(0), 0);
-	for (Watch *w : {&wa, &wb, &wc}) {
-		EXPECT_EQ(w->count(), 1);
-		EXPECT_FALSE(cpumask_test_cpu(0, &w->pcpu));
+	for (Recorder *w : {&wa, &wb, &wc}) {
+		EXPECT_EQ(w->count(), 1u);
+		EXPECT_FALSE(cpumask_test_cpu(0, &w->last().pcpu));
 	}
 	ASSERT_EQ(cpu_up(0), 0);
-	for (Watch *w : {&wa, &wb, &wc})
-		EXPECT_EQ(w->count(), 2);
+	for (Recorder *w : {&wa, &wb, &wc})
+		EXPECT_EQ(w->count(), 2u);
 	padata_free(a);
 	padata_free(b);
 	padata_free(c2);
 	/* A freed instance is no longer notified (and not touched). */
 	ASSERT_EQ(cpu_down(0), 0);
 	ASSERT_EQ(cpu_up(0), 0);
-	EXPECT_EQ(wa.count(), 2);
+	EXPECT_EQ(wa.count(), 2u);
 	destroy_workqueue(wq2);
 }
 
@@ -421,7 +380,7 @@ void churn(struct workqueue_struct *wq, int submitters, long ops)
 	ASSERT_NE(pinst, nullptr);
 	ASSERT_EQ(padata_set_max_inflight(pinst, 2048), 0);
 	ASSERT_EQ(padata_start(pinst), 0);
-	Watch watch;
+	Recorder watch;
 	ASSERT_EQ(padata_register_cpumask_notifier(pinst, &watch.nb), 0);
 
 	const uint32_t per = static_cast<uint32_t>(scaled(400000, 20000));
@@ -483,7 +442,7 @@ void churn(struct workqueue_struct *wq, int submitters, long ops)
 		if (kind == 7) {
 			/* Every tenth op: all CPUs up (each up may notify), then all masks. */
 			restore_all_cpus();
-			notified_before = watch.count();
+			notified_before = static_cast<long>(watch.count());
 		}
 		struct padata_cpumask before = usable(pinst);
 		std::vector<long> snap;
@@ -542,14 +501,14 @@ void churn(struct workqueue_struct *wq, int submitters, long ops)
 		EXPECT_FALSE(cpumask_andnot(&t, after.cbcpu, &act)) << what;
 		unsigned long bits_changed = (cpumask_equal(before.pcpu, after.pcpu) ? 0 : PADATA_CPU_PARALLEL) |
 					     (cpumask_equal(before.cbcpu, after.cbcpu) ? 0 : PADATA_CPU_SERIAL);
-		long notified = watch.count();
+		long notified = static_cast<long>(watch.count());
 		if (bits_changed) {
 			changes++;
 			EXPECT_EQ(notified, notified_before + 1) << what << ": one notification per change";
-			std::lock_guard<std::mutex> g(watch.lock);
-			EXPECT_EQ(watch.action, bits_changed) << what;
-			EXPECT_TRUE(cpumask_equal(&watch.pcpu, after.pcpu)) << what;
-			EXPECT_TRUE(cpumask_equal(&watch.cbcpu, after.cbcpu)) << what;
+			const Recorder::Call &last = watch.last();
+			EXPECT_EQ(last.action, bits_changed) << what;
+			EXPECT_TRUE(cpumask_equal(&last.pcpu, after.pcpu)) << what;
+			EXPECT_TRUE(cpumask_equal(&last.cbcpu, after.cbcpu)) << what;
 		} else {
 			EXPECT_EQ(notified, notified_before) << what << ": no change, no notification";
 		}

@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -356,6 +357,84 @@ struct Job {
 		j->serial_runs.fetch_add(1);
 	}
 };
+
+/*
+ * Records every call of a cpumask notifier: register &nb. ret is what the
+ * notifier answers; tag is appended to *order on each call (to check the
+ * order of several notifiers).
+ */
+struct Recorder {
+	struct notifier_block nb;
+	struct Call {
+		unsigned long action;
+		struct cpumask pcpu;
+		struct cpumask cbcpu;
+		pthread_t thread;
+	};
+	std::mutex lock;
+	std::vector<Call> calls;
+	int ret = NOTIFY_OK;
+	int tag = 0;
+	std::vector<int> *order = nullptr; /* shared log of tags, for priorities */
+
+	explicit Recorder(int priority = 0, int tag_ = 0)
+	{
+		nb.notifier_call = call;
+		nb.next = nullptr;
+		nb.priority = priority;
+		tag = tag_;
+	}
+	Recorder(const Recorder &) = delete;
+	Recorder &operator=(const Recorder &) = delete;
+
+	static int call(struct notifier_block *nb, unsigned long action, void *data)
+	{
+		Recorder *r = container_of(nb, Recorder, nb);
+		auto *m = static_cast<struct padata_cpumask *>(data);
+		Call c;
+		c.action = action;
+		cpumask_copy(&c.pcpu, m->pcpu);
+		cpumask_copy(&c.cbcpu, m->cbcpu);
+		c.thread = pthread_self();
+		std::lock_guard<std::mutex> g(r->lock);
+		r->calls.push_back(c);
+		if (r->order)
+			r->order->push_back(r->tag);
+		return r->ret;
+	}
+	size_t count()
+	{
+		std::lock_guard<std::mutex> g(lock);
+		return calls.size();
+	}
+	/*
+	 * The last call (there must be one); the reference holds until the next
+	 * call, so read it while no mask change or hotplug is in progress.
+	 */
+	const Call &last()
+	{
+		std::lock_guard<std::mutex> g(lock);
+		return calls.back();
+	}
+};
+
+/* The instance's usable masks (padata_get_cpumask()), by value. */
+inline struct padata_cpumask usable(struct padata_instance *pinst)
+{
+	struct padata_cpumask m;
+	EXPECT_EQ(padata_get_cpumask(pinst, &m), 0);
+	return m;
+}
+
+inline struct cpumask usable_pcpu(struct padata_instance *pinst)
+{
+	return usable(pinst).pcpu[0];
+}
+
+inline struct cpumask usable_cbcpu(struct padata_instance *pinst)
+{
+	return usable(pinst).cbcpu[0];
+}
 
 /* Submits @job, retrying while the instance answers -EBUSY; the last answer. */
 inline int submit_retry(struct padata_instance *pinst, Job *job, int cb_cpu,
