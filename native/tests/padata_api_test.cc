@@ -6,7 +6,8 @@
  * the extensions (max in-flight, get_cpumask, test_set_seq, abi_query).
  *
  * Ordering under load lives in padata_order_test, the kernel defects in
- * padata_defects_test and CPU hotplug in padata_hotplug_test.
+ * padata_defects_test, CPU hotplug in padata_hotplug_test, and jobs in the
+ * wrong state and calls from inside callbacks in padata_misuse_test.
  */
 #include "test_util.h"
 
