@@ -25,22 +25,9 @@ using namespace padata_test;
 
 namespace {
 
-class PadataDefects : public ::testing::Test {
+class PadataDefects : public InstanceTest {
 protected:
-	void SetUp() override
-	{
-		wq_ = create_workqueue("defects");
-		ASSERT_NE(wq_, nullptr);
-	}
-	void TearDown() override
-	{
-		padata_free(pinst_);
-		pinst_ = nullptr;
-		destroy_workqueue(wq_);
-		restore_all_cpus();
-	}
-	struct workqueue_struct *wq_ = nullptr;
-	struct padata_instance *pinst_ = nullptr;
+	PadataDefects() : InstanceTest("defects") {}
 };
 
 /* Records serial() order on one CPU. */
@@ -287,6 +274,12 @@ TEST_F(PadataDefects, SequenceWrapWithThreeParallelCpus)
 	/* Also with a non-default ring size. */
 	ASSERT_EQ(padata_set_max_inflight(pinst_, 77), 0);
 	run_across_wrap(pinst_, 0xFFFFFFFFu - 1000, 5000);
+	/* Right at the wrap (0, 1, 2, 500 jobs before it), with tiny to full rings. */
+	for (unsigned int limit : {3u, 64u, static_cast<unsigned int>(MAX_OBJ_NUM)}) {
+		ASSERT_EQ(padata_set_max_inflight(pinst_, limit), 0);
+		for (unsigned int k : {0u, 1u, 2u, 500u})
+			run_across_wrap(pinst_, 0xFFFFFFFFu - k, static_cast<uint32_t>(scaled(4000, 1000)));
+	}
 }
 
 TEST_F(PadataDefects, SequenceWrapWithFiveParallelCpusAndAsyncCompletions)
@@ -484,6 +477,11 @@ TEST_F(PadataDefects, FreeingRightAfterAForeignCompletionIsSafe)
 
 TEST_F(PadataDefects, DestroyingTheQueueRightAfterFreeIsSafe)
 {
+	/*
+	 * Odd rounds complete the job from a foreign thread, which may still be
+	 * returning from padata_do_serial() when the queue goes.
+	 */
+	static std::atomic<struct padata_priv *> handoff;
 	const int loops = static_cast<int>(scaled(nr_cpu_ids > 16 ? 30 : 200, 10));
 	for (int it = 0; it < loops; it++) {
 		struct workqueue_struct *wq = create_workqueue("shortlived");
@@ -495,14 +493,27 @@ TEST_F(PadataDefects, DestroyingTheQueueRightAfterFreeIsSafe)
 		FreeJob *j = new FreeJob;
 		std::memset(&j->priv, 0, sizeof(j->priv));
 		j->priv.parallel = free_job_parallel;
+		if (it % 2)
+			j->priv.parallel = [](struct padata_priv *pp) { handoff.store(pp); };
 		j->priv.serial = free_job_serial;
 		j->signal = &sig;
 		sig.left = 1;
+		handoff.store(nullptr);
+		std::thread finisher;
+		if (it % 2)
+			finisher = std::thread([] {
+				struct padata_priv *pp;
+				while (!(pp = handoff.load()))
+					std::this_thread::yield();
+				padata_do_serial(pp);
+			});
 		ASSERT_EQ(padata_do_parallel(p, &j->priv, it % static_cast<int>(nr_cpu_ids)), 0);
 		ASSERT_EQ(sem_wait(&sig.sem), 0);
 		delete j;
 		padata_free(p);
 		destroy_workqueue(wq);
+		if (finisher.joinable())
+			finisher.join();
 	}
 }
 

@@ -13,19 +13,9 @@ using namespace padata_test;
 
 namespace {
 
-class PadataOrder : public ::testing::Test {
+class PadataOrder : public InstanceTest {
 protected:
-	void SetUp() override
-	{
-		wq_ = create_workqueue("order");
-		ASSERT_NE(wq_, nullptr);
-	}
-	void TearDown() override
-	{
-		padata_free(pinst_);
-		destroy_workqueue(wq_);
-		restore_all_cpus();
-	}
+	PadataOrder() : InstanceTest("order") {}
 
 	/* Runs @h to completion: @submitters threads submit their jobs in order. */
 	void run(OrderHarness &h, const std::vector<int> &cb_cpus)
@@ -62,9 +52,6 @@ protected:
 	}
 
 	std::vector<int> all_cpus() const { return mask_cpus(cpu_active_mask); }
-
-	struct workqueue_struct *wq_ = nullptr;
-	struct padata_instance *pinst_ = nullptr;
 };
 
 } /* namespace */

@@ -14,6 +14,7 @@
 #define PADATA_TEST_UTIL_H
 
 #include <linux/padata.h>
+#include "../src/test_hooks.h" /* test-only seams, reset in InstanceTest::TearDown() */
 
 #include <gtest/gtest.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -174,6 +176,14 @@ inline struct cpumask active_snapshot()
 	return m;
 }
 
+/* The address as the library prints it with %p, without the "0x". */
+inline std::string addr_hex(const void *p)
+{
+	char buf[32];
+	std::snprintf(buf, sizeof(buf), "%lx", static_cast<unsigned long>(reinterpret_cast<uintptr_t>(p)));
+	return buf;
+}
+
 /* Brings every CPU back up (fixtures' TearDown: tests restore global state). */
 inline void restore_all_cpus()
 {
@@ -213,6 +223,53 @@ public:
 
 private:
 	struct workqueue_struct *wq_;
+};
+
+/*
+ * The fixture of every padata suite (one subclass per suite): a workqueue
+ * named after the suite for each test, an instance slot the test may fill
+ * (padata_free() in TearDown), and every CPU up before and after the test,
+ * which the virtual topology checks.
+ */
+class InstanceTest : public ::testing::Test {
+protected:
+	explicit InstanceTest(const char *wq_name) : wq_name_(wq_name) {}
+
+	void SetUp() override
+	{
+		restore_all_cpus();
+		wq_ = create_workqueue(wq_name_);
+		ASSERT_NE(wq_, nullptr);
+	}
+	void TearDown() override
+	{
+		/* A test that set a hook and failed before clearing it. */
+		__atomic_store_n(&padata_test_hooks.queue_between, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata_test_hooks.wait_sleep, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata_test_hooks.drain_leave, nullptr, __ATOMIC_SEQ_CST);
+		padata_free(pinst_);
+		pinst_ = nullptr;
+		destroy_workqueue(wq_);
+		wq_ = nullptr;
+		restore_all_cpus();
+		EXPECT_TRUE(cpumask_equal(cpu_active_mask, cpu_online_mask) || !padata_topology_is_virtual())
+			<< "a CPU stayed down";
+	}
+	/* A started instance on every possible CPU, kept in pinst_. */
+	struct padata_instance *started()
+	{
+		pinst_ = padata_alloc_possible(wq_);
+		EXPECT_NE(pinst_, nullptr);
+		EXPECT_EQ(padata_start(pinst_), 0);
+		return pinst_;
+	}
+	int last_cpu() const { return static_cast<int>(nr_cpu_ids) - 1; }
+
+	struct workqueue_struct *wq_ = nullptr;
+	struct padata_instance *pinst_ = nullptr;
+
+private:
+	const char *wq_name_;
 };
 
 /* Wakes one waiter: a flag plus a futex-free condition (polling is fine in tests). */
@@ -308,6 +365,84 @@ struct Job {
 		j->serial_runs.fetch_add(1);
 	}
 };
+
+/*
+ * Records every call of a cpumask notifier: register &nb. ret is what the
+ * notifier answers; tag is appended to *order on each call (to check the
+ * order of several notifiers).
+ */
+struct Recorder {
+	struct notifier_block nb;
+	struct Call {
+		unsigned long action;
+		struct cpumask pcpu;
+		struct cpumask cbcpu;
+		pthread_t thread;
+	};
+	std::mutex lock;
+	std::vector<Call> calls;
+	int ret = NOTIFY_OK;
+	int tag = 0;
+	std::vector<int> *order = nullptr; /* shared log of tags, for priorities */
+
+	explicit Recorder(int priority = 0, int tag_ = 0)
+	{
+		nb.notifier_call = call;
+		nb.next = nullptr;
+		nb.priority = priority;
+		tag = tag_;
+	}
+	Recorder(const Recorder &) = delete;
+	Recorder &operator=(const Recorder &) = delete;
+
+	static int call(struct notifier_block *nb, unsigned long action, void *data)
+	{
+		Recorder *r = container_of(nb, Recorder, nb);
+		auto *m = static_cast<struct padata_cpumask *>(data);
+		Call c;
+		c.action = action;
+		cpumask_copy(&c.pcpu, m->pcpu);
+		cpumask_copy(&c.cbcpu, m->cbcpu);
+		c.thread = pthread_self();
+		std::lock_guard<std::mutex> g(r->lock);
+		r->calls.push_back(c);
+		if (r->order)
+			r->order->push_back(r->tag);
+		return r->ret;
+	}
+	size_t count()
+	{
+		std::lock_guard<std::mutex> g(lock);
+		return calls.size();
+	}
+	/*
+	 * The last call (there must be one); the reference holds until the next
+	 * call, so read it while no mask change or hotplug is in progress.
+	 */
+	const Call &last()
+	{
+		std::lock_guard<std::mutex> g(lock);
+		return calls.back();
+	}
+};
+
+/* The instance's usable masks (padata_get_cpumask()), by value. */
+inline struct padata_cpumask usable(struct padata_instance *pinst)
+{
+	struct padata_cpumask m;
+	EXPECT_EQ(padata_get_cpumask(pinst, &m), 0);
+	return m;
+}
+
+inline struct cpumask usable_pcpu(struct padata_instance *pinst)
+{
+	return usable(pinst).pcpu[0];
+}
+
+inline struct cpumask usable_cbcpu(struct padata_instance *pinst)
+{
+	return usable(pinst).cbcpu[0];
+}
 
 /* Submits @job, retrying while the instance answers -EBUSY; the last answer. */
 inline int submit_retry(struct padata_instance *pinst, Job *job, int cb_cpu,

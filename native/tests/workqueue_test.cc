@@ -124,8 +124,12 @@ TEST_F(Workqueue, DestroyFromItsOwnWorkerIsRefused)
 		me->returned.store(true);
 	});
 	s.wq = wq;
+	testing::internal::CaptureStderr();
 	ASSERT_TRUE(queue_work_on(0, wq, &s.work));
-	ASSERT_TRUE(wait_until([&] { return s.returned.load(); }));
+	bool returned = wait_until([&] { return s.returned.load(); });
+	std::string err = testing::internal::GetCapturedStderr();
+	ASSERT_TRUE(returned);
+	EXPECT_FALSE(err.empty()) << "no message for a refused destroy_workqueue";
 	/* Still usable afterwards. */
 	Probe p;
 	ASSERT_TRUE(queue_work_on(0, wq, &p.work));
