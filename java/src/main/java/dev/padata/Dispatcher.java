@@ -23,8 +23,14 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     private static volatile JobPool[] pools = new JobPool[8];
     private static final ConcurrentHashMap<Long, Padata.Registration> NOTIFIERS = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT_REGISTRATION = new AtomicLong(1);
-    /** Upcalls whose node did not match a live job (see {@link JobPool}); reported, counted for tests. */
-    static final AtomicLong STALE_UPCALLS = new AtomicLong();
+    /**
+     * Upcalls whose owner index named no pool at all; reported. Those naming a live pool are
+     * counted by that pool, so tests of one instance see only their own.
+     */
+    static final AtomicLong ORPHAN_UPCALLS = new AtomicLong();
+
+    /** Test hook: runs first in {@link #attach}, where a thread's first upcall may fail. */
+    static volatile Runnable testOnAttach;
 
     /** Per native worker thread: its queue, its CPU, and the instance whose callback it runs. */
     static final class WorkerState {
@@ -102,6 +108,9 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     }
 
     private static WorkerState attach(Padata padata) {
+        Runnable hook = testOnAttach;
+        if (hook != null)
+            hook.run();
         int cpu = PadataNative.currentCpu();
         Workqueue wq = padata.workqueue();
         WorkerState w = new WorkerState(wq, cpu);
@@ -121,8 +130,11 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         return owner >= 0 && owner < p.length ? p[owner] : null;
     }
 
-    private static void stale(String where, int owner, long tag) {
-        STALE_UPCALLS.incrementAndGet();
+    private static void stale(String where, JobPool pool, int owner, long tag) {
+        if (pool != null)
+            pool.countStale();
+        else
+            ORPHAN_UPCALLS.incrementAndGet();
         System.err.println("padata: ignored a " + where + " upcall for a stale job node (pool " + owner
                 + ", slot " + (int) tag + ", generation " + (int) (tag >>> 32) + ")");
     }
@@ -132,10 +144,20 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         JobPool pool = pool(owner);
         PadataJob job = pool == null ? null : pool.lookup(tag);
         if (job == null) {
-            stale("parallel", owner, tag);
+            stale("parallel", pool, owner, tag);
             return;
         }
-        WorkerState w = worker(pool);
+        WorkerState w;
+        try {
+            w = worker(pool);
+        } catch (Throwable t) {
+            // The thread could not take its Java identity (an OutOfMemoryError, say). parallel()
+            // does not run, but the job still goes through serial() in order, carrying the failure,
+            // so the jobs behind it are not held up forever.
+            if (!job.serializeAfterFailure(t))
+                pool.padata.deliverFailure(job, PadataJob.Stage.PARALLEL, t);
+            return;
+        }
         Padata outer = w.running;
         w.running = pool.padata;
         try {
@@ -153,17 +175,28 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         JobPool pool = pool(owner);
         PadataJob job = pool == null ? null : pool.lookup(tag);
         if (job == null) {
-            stale("serial", owner, tag);
+            stale("serial", pool, owner, tag);
             return;
         }
         Throwable failure = job.parallelFailure;
         job.parallelFailure = null;
         pool.retire((int) tag);
         job.setIdle(); // from here on the job may be submitted again, serial() included
-        WorkerState w = worker(pool);
+        WorkerState w;
+        Throwable attachFailure = null;
+        try {
+            w = worker(pool);
+        } catch (Throwable t) {
+            // serial() still runs (its owner may count on it, as OrderedPipeline does), without
+            // the callback marker; the failure is reported in order, before it.
+            w = new WorkerState(null, -1);
+            attachFailure = t;
+        }
         Padata outer = w.running;
         w.running = pool.padata;
         try {
+            if (attachFailure != null)
+                pool.padata.deliverFailure(job, PadataJob.Stage.SERIAL, attachFailure);
             if (failure != null)
                 pool.padata.deliverFailure(job, PadataJob.Stage.PARALLEL, failure);
             try {
