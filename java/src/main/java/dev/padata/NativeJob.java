@@ -15,7 +15,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * libpadata with no Java at all on the worker threads.
  *
  * <p>The job is a native block laid out as the C struct
- * <pre>{@code
+ * <pre class="language-c">{@code
  * struct my_job {
  *     struct padata_priv padata;   // parallel and serial set from Java
  *     unsigned char payload[];     // payloadBytes, 8-byte aligned, zeroed
@@ -27,14 +27,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * loaded without a dependency on libpadata).
  *
  * <pre>{@code
- * try (Arena arena = Arena.ofShared()) {
+ * try (Arena arena = Arena.ofShared();                     // closed last: outlives the jobs
+ *      Workqueue wq = Workqueue.create("native");
+ *      Padata padata = Padata.allocPossible(wq)) {
  *     SymbolLookup lib = SymbolLookup.libraryLookup(Path.of("libmyjobs.so"), arena);
  *     NativeJob job = NativeJob.allocate(arena, lib.find("my_parallel").orElseThrow(),
  *             lib.find("my_serial").orElseThrow(), 16);
  *     job.payload().set(ValueLayout.JAVA_LONG, 0, 42L);
+ *     padata.start();
  *     padata.doParallel(job, 0);
- *     ...                 // the arena must outlive the job's time in flight
- * }
+ * }                                                        // padata.close() waits for the job
  * }</pre>
  *
  * <p>Java does not see when a native job finishes; the C serial() reports that (a counter in

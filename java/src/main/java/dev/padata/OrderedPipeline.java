@@ -15,14 +15,21 @@ import java.util.function.Function;
  * come out in submission order.
  *
  * <pre>{@code
+ * List<Path> paths = List.of(Path.of("a.txt"), Path.of("b.txt"));
  * List<String> out = new ArrayList<>();
- * try (OrderedPipeline<Path, String> pipeline = OrderedPipeline.<Path, String>builder(Files::readString)
+ * try (OrderedPipeline<Path, String> pipeline = OrderedPipeline.<Path, String>builder(path -> {
+ *             try {
+ *                 return Files.readString(path);
+ *             } catch (IOException e) {
+ *                 throw new UncheckedIOException(e);               // reaches onError, in order
+ *             }
+ *         })
  *         .consumer(out::add)                                   // in submission order, one at a time
  *         .onError((path, e) -> out.add("failed: " + path))    // also in order, in place of the result
  *         .build()) {
  *     for (Path p : paths)
  *         pipeline.submit(p);                                  // blocks while the pipeline is full
- *     CompletableFuture<String> one = pipeline.submitAsync(extra); // or receive one result as a future
+ *     CompletableFuture<String> one = pipeline.submitAsync(Path.of("c.txt")); // or one result as a future
  * }                                                            // close() waits for every result
  * }</pre>
  *

@@ -22,12 +22,14 @@ import java.util.concurrent.locks.LockSupport;
  * {@code serial()} on the CPU the caller named, in submission order.
  *
  * <pre>{@code
+ * List<byte[]> packets = List.of(new byte[1500], new byte[1500]);
+ * Queue<byte[]> out = new ConcurrentLinkedQueue<>();
  * try (Workqueue wq = Workqueue.create("crypt");
  *      Padata padata = Padata.allocPossible(wq)) {
  *     padata.start();
  *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
- *     for (Packet p : packets) {
- *         PadataJob job = PadataJob.of(p::encrypt, () -> out.send(p));  // send() sees submission order
+ *     for (byte[] p : packets) {
+ *         PadataJob job = PadataJob.of(() -> Arrays.fill(p, (byte) 1), () -> out.add(p));  // out sees submission order
  *         while (true) {
  *             try { padata.doParallel(job, cbCpu); break; }
  *             catch (PadataBusyException busy) { Thread.onSpinWait(); }  // or use OrderedPipeline
