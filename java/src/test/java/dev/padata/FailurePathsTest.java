@@ -129,22 +129,26 @@ class FailurePathsTest {
             p.start();
             BlockingQueue<PadataJob> held = new ArrayBlockingQueue<>(1);
             p.doParallel(PadataJob.async(held::add, () -> { }), 0);
-            PadataJob other = PadataJob.of(() -> { }, () -> { });
-            long self = Thread.currentThread().threadId();
-            int busy = 0;
-            for (int i = 0; i < 50_000; i++)     // warm up, JIT included
-                busy += tryOnce(p, other);
-            int n = 100_000;
-            long before = mx.getThreadAllocatedBytes(self);
-            for (int i = 0; i < n; i++)
-                busy += tryOnce(p, other);
-            long perCall = (mx.getThreadAllocatedBytes(self) - before) / n;
-            assertEquals(150_000, busy);
-            // The exception object itself is about 50 bytes; its message would be another 130 or more.
-            assertTrue(perCall < 100, "a busy answer allocated " + perCall + " bytes");
-            var e = assertThrows(PadataBusyException.class, () -> p.doParallel(other, 0));
-            assertTrue(e.getMessage().contains("cb_cpu 0") && e.getMessage().contains("in-flight limit"), e.getMessage());
-            held.take().doSerial();
+            PadataJob holder = held.take();
+            try {
+                PadataJob other = PadataJob.of(() -> { }, () -> { });
+                long self = Thread.currentThread().threadId();
+                int busy = 0;
+                for (int i = 0; i < 50_000; i++)     // warm up, JIT included
+                    busy += tryOnce(p, other);
+                int n = 100_000;
+                long before = mx.getThreadAllocatedBytes(self);
+                for (int i = 0; i < n; i++)
+                    busy += tryOnce(p, other);
+                long perCall = (mx.getThreadAllocatedBytes(self) - before) / n;
+                assertEquals(150_000, busy);
+                // The exception object itself is about 50 bytes; its message would be another 130 or more.
+                assertTrue(perCall < 100, "a busy answer allocated " + perCall + " bytes");
+                var e = assertThrows(PadataBusyException.class, () -> p.doParallel(other, 0));
+                assertTrue(e.getMessage().contains("cb_cpu 0") && e.getMessage().contains("in-flight limit"), e.getMessage());
+            } finally {
+                holder.doSerial();
+            }
         }
     }
 
