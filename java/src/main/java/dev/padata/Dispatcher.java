@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     private static final Dispatcher INSTANCE = new Dispatcher();
 
-    /** Pools by owner index; copy-on-write under the class lock, read without locking. */
+    /** Pools by owner index; copy-on-write under POOLS_LOCK, read without locking. */
     private static volatile JobPool[] pools = new JobPool[8];
+    private static final Object POOLS_LOCK = new Object();
     private static final ConcurrentHashMap<Long, Padata.Registration> NOTIFIERS = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT_REGISTRATION = new AtomicLong(1);
     /**
@@ -57,35 +58,33 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         // Class initialization installs the targets; this just triggers it.
     }
 
-    static synchronized int register(java.util.function.IntFunction<JobPool> factory) {
-        JobPool[] p = pools;
-        int owner = -1;
-        for (int i = 0; i < p.length; i++)
-            if (p[i] == null) {
-                owner = i;
-                break;
+    static int register(java.util.function.IntFunction<JobPool> factory) {
+        synchronized (POOLS_LOCK) {
+            JobPool[] p = pools;
+            int owner = -1;
+            for (int i = 0; i < p.length; i++)
+                if (p[i] == null) {
+                    owner = i;
+                    break;
+                }
+            if (owner < 0) {
+                owner = p.length;
+                p = Arrays.copyOf(p, p.length * 2);
+            } else {
+                p = p.clone();
             }
-        if (owner < 0) {
-            owner = p.length;
-            p = Arrays.copyOf(p, p.length * 2);
-        } else {
-            p = p.clone();
+            p[owner] = factory.apply(owner);
+            pools = p;
+            return owner;
         }
-        p[owner] = factory.apply(owner);
-        pools = p;
-        return owner;
     }
 
-    static synchronized void replace(int owner, JobPool pool) {
-        JobPool[] p = pools.clone();
-        p[owner] = pool;
-        pools = p;
-    }
-
-    static synchronized void unregister(int owner) {
-        JobPool[] p = pools.clone();
-        p[owner] = null;
-        pools = p;
+    static void unregister(int owner) {
+        synchronized (POOLS_LOCK) {
+            JobPool[] p = pools.clone();
+            p[owner] = null;
+            pools = p;
+        }
     }
 
     /** True when the calling thread is a worker of {@code wq} that has called into Java. */
