@@ -38,7 +38,8 @@ import java.util.concurrent.locks.LockSupport;
  * }   // close() waits for every accepted job, then frees the instance, then the workqueue
  * }</pre>
  *
- * <p>Thread rules: every method may be called from any thread. Methods that change masks, and
+ * <p>Thread rules: every method may be called from any thread. The instance never locks its
+ * own monitor, so user code may synchronize on it freely. Methods that change masks, and
  * {@link #stop()} and {@link #close()}, block until the jobs already accepted have run
  * {@code serial()}; from inside a callback or notifier of this instance they would wait for
  * themselves, so they throw IllegalStateException there instead. {@link #doParallel} never
@@ -288,7 +289,8 @@ public final class Padata implements AutoCloseable {
     /**
      * Waits until every accepted job has run serial(), then frees the instance
      * ({@code padata_free}). Does not close the workqueue. Submissions from other threads fail
-     * with IllegalStateException from the moment close() begins. A second call does nothing.
+     * with IllegalStateException from the moment close() begins; calls already under way finish
+     * first. A second call returns once the first has freed the instance.
      *
      * @throws IllegalStateException from a worker thread of this instance's workqueue
      */
@@ -598,7 +600,9 @@ public final class Padata implements AutoCloseable {
 
     /**
      * Sets the limit of jobs in flight beyond which {@link #doParallel} throws
-     * {@link PadataBusyException} ({@code padata_set_max_inflight}). Only while stopped.
+     * {@link PadataBusyException} ({@code padata_set_max_inflight}). Only while stopped. The
+     * previous limit's job slots are freed at once unless some of their jobs are still in flight
+     * (after a stop() from a worker, which cannot wait); then they are freed by close().
      *
      * @throws IllegalArgumentException when {@code limit} is not in {@code [1, MAX_INFLIGHT_LIMIT]}
      * @throws IllegalStateException    while started, from a callback, or after close()

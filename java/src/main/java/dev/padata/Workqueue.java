@@ -14,7 +14,8 @@ import java.util.Objects;
  *
  * <p>{@link #close()} runs what is still queued, stops and joins the workers. It is refused
  * while a {@link Padata} instance still uses the queue. Workqueues left open are closed by a
- * shutdown hook while the JVM is still alive, after the padata instances.
+ * shutdown hook while the JVM is still alive, after the padata instances. The queue never locks
+ * its own monitor, so user code may synchronize on it freely.
  */
 public final class Workqueue implements AutoCloseable {
     /**
