@@ -42,9 +42,11 @@ class NativeAccessTest {
         cmd.add("--illegal-native-access=deny");
         cmd.add("-cp");
         cmd.add(testClasses.toString());
-        String cache = System.getProperty("padata.cache.dir");
-        if (cache != null)
-            cmd.add("-Dpadata.cache.dir=" + cache);
+        for (String property : List.of("padata.cache.dir", "padata.library.path")) {
+            String value = System.getProperty(property);
+            if (value != null)
+                cmd.add("-D" + property + "=" + value);
+        }
         cmd.add(padatatest.NativeAccessApp.class.getName());
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();
