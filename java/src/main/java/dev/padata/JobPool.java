@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,6 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * count (a slot is freed when serial() begins, the native count drops when it returns), so a
  * pool as large as the instance's limit only runs dry when concurrent submitters race past it.
  *
+ * <p>Every pool starts its generations {@code 2^16} past the previous pool's start, so a stale
+ * node of a freed pool does not match a live job of a later pool that reuses its owner index
+ * (unless one of its slots was reused 65,536 times; 2^16 pools later the starts wrap).
+ *
  * <p>The nodes live in the pool's own arena, freed by {@link #close()} when the instance is
  * freed or when setMaxInflight() replaces the pool and none of its jobs is in flight.
  */
@@ -33,6 +38,7 @@ final class JobPool {
     private static final VarHandle HEAD;
     private static final VarHandle JOBS = MethodHandles.arrayElementVarHandle(PadataJob[].class);
     private static final VarHandle GENS = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final AtomicInteger GENERATION_START = new AtomicInteger();
 
     static {
         try {
@@ -64,6 +70,8 @@ final class JobPool {
         jobs = new PadataJob[capacity];
         gens = new int[capacity];
         next = new int[capacity];
+        // Published with the pool (Dispatcher's volatile table, Padata's volatile pool field).
+        java.util.Arrays.fill(gens, GENERATION_START.getAndAdd(1 << 16));
         for (int i = 0; i < capacity; i++) {
             nodes[i] = block.asSlice(i * PadataNative.JOB_NODE_STRIDE, PadataNative.JOB_NODE.byteSize());
             PadataNative.initJobNode(nodes[i], owner, Upcalls.PARALLEL_STUB, Upcalls.SERIAL_STUB);

@@ -94,6 +94,51 @@ class FailurePathsTest {
         }
     }
 
+    /**
+     * setMaxInflight now frees the replaced pool, so its owner index is soon reused by a newer
+     * pool. A stale node of the old pool (a buggy native caller replaying it) must not match a
+     * live job of the newer one: every pool starts its generations apart from earlier pools'.
+     */
+    @Test
+    void aStaleNodeOfAReplacedPoolNeverReachesAJobOfThePoolReusingItsIndex() throws Throwable {
+        try (Workqueue wq = Workqueue.create("reuse"); Padata p = Padata.allocPossible(wq)) {
+            JobPool first = p.poolForTest();
+            p.start();
+            AtomicInteger served = new AtomicInteger();
+            PadataJob once = PadataJob.of(() -> { }, served::incrementAndGet);
+            p.doParallel(once, 0);
+            TestSupport.await("first serial", 30_000, () -> served.get() == 1);
+            p.stop();
+            long staleTag = PadataNative.jobTagAt(once.node.address());
+            var staleCopy = java.lang.foreign.Arena.ofAuto().allocate(PadataNative.JOB_NODE);
+            staleCopy.copyFrom(once.node);
+            p.setMaxInflight(5);
+            p.setMaxInflight(6);                      // the first pool's index is free again by now
+            JobPool reusing = p.poolForTest();
+            assumeTrue(reusing.owner == first.owner, "index " + first.owner + " went to another pool");
+            p.start();
+            BlockingQueue<PadataJob> held = new ArrayBlockingQueue<>(1);
+            AtomicInteger liveSerials = new AtomicInteger();
+            PadataJob live = PadataJob.async(held::add, liveSerials::incrementAndGet);
+            p.doParallel(live, 0);
+            PadataJob h = held.poll(30, TimeUnit.SECONDS);
+            long before = p.staleUpcallsForTest();
+            PadataNative.setJobTag(staleCopy, staleTag);
+            var serialStub = java.lang.foreign.Linker.nativeLinker().downcallHandle(dev.padata.internal.Upcalls.SERIAL_STUB,
+                    java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.ADDRESS));
+            serialStub.invokeExact(staleCopy);
+            try {
+                assertEquals(0, liveSerials.get(), "the old pool's stale node ran a live job of the new pool");
+                assertTrue(live.isInFlight());
+                assertEquals(before + 1, p.staleUpcallsForTest());
+            } finally {
+                if (live.isInFlight() && live.stateForTest() == PadataJob.IN_FLIGHT)
+                    h.doSerial();
+            }
+            TestSupport.await("live serial", 30_000, () -> liveSerials.get() == 1);
+        }
+    }
+
     @Test
     void aFailureAfterThePipelineAllocatedItsInstanceKeepsTheCauseAndFreesBoth() {
         RuntimeException injected = new IllegalStateException("injected after alloc");
