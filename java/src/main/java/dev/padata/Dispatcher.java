@@ -19,12 +19,19 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     private static final Dispatcher INSTANCE = new Dispatcher();
 
-    /** Pools by owner index; copy-on-write under the class lock, read without locking. */
+    /** Pools by owner index; copy-on-write under POOLS_LOCK, read without locking. */
     private static volatile JobPool[] pools = new JobPool[8];
+    private static final Object POOLS_LOCK = new Object();
     private static final ConcurrentHashMap<Long, Padata.Registration> NOTIFIERS = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT_REGISTRATION = new AtomicLong(1);
-    /** Upcalls whose node did not match a live job (see {@link JobPool}); reported, counted for tests. */
-    static final AtomicLong STALE_UPCALLS = new AtomicLong();
+    /**
+     * Upcalls whose owner index named no pool at all; reported. Those naming a live pool are
+     * counted by that pool, so tests of one instance see only their own.
+     */
+    static final AtomicLong ORPHAN_UPCALLS = new AtomicLong();
+
+    /** Test hook: runs first in {@link #attach}, where a thread's first upcall may fail. */
+    static volatile Runnable testOnAttach;
 
     /** Per native worker thread: its queue, its CPU, and the instance whose callback it runs. */
     static final class WorkerState {
@@ -51,35 +58,33 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         // Class initialization installs the targets; this just triggers it.
     }
 
-    static synchronized int register(java.util.function.IntFunction<JobPool> factory) {
-        JobPool[] p = pools;
-        int owner = -1;
-        for (int i = 0; i < p.length; i++)
-            if (p[i] == null) {
-                owner = i;
-                break;
+    static int register(java.util.function.IntFunction<JobPool> factory) {
+        synchronized (POOLS_LOCK) {
+            JobPool[] p = pools;
+            int owner = -1;
+            for (int i = 0; i < p.length; i++)
+                if (p[i] == null) {
+                    owner = i;
+                    break;
+                }
+            if (owner < 0) {
+                owner = p.length;
+                p = Arrays.copyOf(p, p.length * 2);
+            } else {
+                p = p.clone();
             }
-        if (owner < 0) {
-            owner = p.length;
-            p = Arrays.copyOf(p, p.length * 2);
-        } else {
-            p = p.clone();
+            p[owner] = factory.apply(owner);
+            pools = p;
+            return owner;
         }
-        p[owner] = factory.apply(owner);
-        pools = p;
-        return owner;
     }
 
-    static synchronized void replace(int owner, JobPool pool) {
-        JobPool[] p = pools.clone();
-        p[owner] = pool;
-        pools = p;
-    }
-
-    static synchronized void unregister(int owner) {
-        JobPool[] p = pools.clone();
-        p[owner] = null;
-        pools = p;
+    static void unregister(int owner) {
+        synchronized (POOLS_LOCK) {
+            JobPool[] p = pools.clone();
+            p[owner] = null;
+            pools = p;
+        }
     }
 
     /** True when the calling thread is a worker of {@code wq} that has called into Java. */
@@ -102,6 +107,9 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     }
 
     private static WorkerState attach(Padata padata) {
+        Runnable hook = testOnAttach;
+        if (hook != null)
+            hook.run();
         int cpu = PadataNative.currentCpu();
         Workqueue wq = padata.workqueue();
         WorkerState w = new WorkerState(wq, cpu);
@@ -121,8 +129,11 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         return owner >= 0 && owner < p.length ? p[owner] : null;
     }
 
-    private static void stale(String where, int owner, long tag) {
-        STALE_UPCALLS.incrementAndGet();
+    private static void stale(String where, JobPool pool, int owner, long tag) {
+        if (pool != null)
+            pool.countStale();
+        else
+            ORPHAN_UPCALLS.incrementAndGet();
         System.err.println("padata: ignored a " + where + " upcall for a stale job node (pool " + owner
                 + ", slot " + (int) tag + ", generation " + (int) (tag >>> 32) + ")");
     }
@@ -132,10 +143,20 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         JobPool pool = pool(owner);
         PadataJob job = pool == null ? null : pool.lookup(tag);
         if (job == null) {
-            stale("parallel", owner, tag);
+            stale("parallel", pool, owner, tag);
             return;
         }
-        WorkerState w = worker(pool);
+        WorkerState w;
+        try {
+            w = worker(pool);
+        } catch (Throwable t) {
+            // The thread could not take its Java identity (an OutOfMemoryError, say). parallel()
+            // does not run, but the job still goes through serial() in order, carrying the failure,
+            // so the jobs behind it are not held up forever.
+            if (!job.serializeAfterFailure(t))
+                pool.padata.deliverFailure(job, PadataJob.Stage.PARALLEL, t);
+            return;
+        }
         Padata outer = w.running;
         w.running = pool.padata;
         try {
@@ -153,17 +174,28 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         JobPool pool = pool(owner);
         PadataJob job = pool == null ? null : pool.lookup(tag);
         if (job == null) {
-            stale("serial", owner, tag);
+            stale("serial", pool, owner, tag);
             return;
         }
         Throwable failure = job.parallelFailure;
         job.parallelFailure = null;
         pool.retire((int) tag);
         job.setIdle(); // from here on the job may be submitted again, serial() included
-        WorkerState w = worker(pool);
+        WorkerState w;
+        Throwable attachFailure = null;
+        try {
+            w = worker(pool);
+        } catch (Throwable t) {
+            // serial() still runs (its owner may count on it, as OrderedPipeline does), without
+            // the callback marker; the failure is reported in order, before it.
+            w = new WorkerState(null, -1);
+            attachFailure = t;
+        }
         Padata outer = w.running;
         w.running = pool.padata;
         try {
+            if (attachFailure != null)
+                pool.padata.deliverFailure(job, PadataJob.Stage.SERIAL, attachFailure);
             if (failure != null)
                 pool.padata.deliverFailure(job, PadataJob.Stage.PARALLEL, failure);
             try {

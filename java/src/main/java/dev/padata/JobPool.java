@@ -8,6 +8,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The native nodes of one padata instance's Java jobs, and the slot table that maps a node
@@ -24,11 +26,19 @@ import java.lang.invoke.VarHandle;
  * Nothing here allocates after construction. Slots in use never exceed the native in-flight
  * count (a slot is freed when serial() begins, the native count drops when it returns), so a
  * pool as large as the instance's limit only runs dry when concurrent submitters race past it.
+ *
+ * <p>Every pool starts its generations {@code 2^16} past the previous pool's start, so a stale
+ * node of a freed pool does not match a live job of a later pool that reuses its owner index
+ * (unless one of its slots was reused 65,536 times; 2^16 pools later the starts wrap).
+ *
+ * <p>The nodes live in the pool's own arena, freed by {@link #close()} when the instance is
+ * freed or when setMaxInflight() replaces the pool and none of its jobs is in flight.
  */
 final class JobPool {
     private static final VarHandle HEAD;
     private static final VarHandle JOBS = MethodHandles.arrayElementVarHandle(PadataJob[].class);
     private static final VarHandle GENS = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final AtomicInteger GENERATION_START = new AtomicInteger();
 
     static {
         try {
@@ -41,6 +51,9 @@ final class JobPool {
     final int owner;
     final Padata padata;
     final int capacity;
+    private final Arena arena = Arena.ofShared();
+    /** Upcalls whose tag did not match a live job of this pool (see {@link Dispatcher}). */
+    private final AtomicLong staleUpcalls = new AtomicLong();
     private final MemorySegment[] nodes;
     private final PadataJob[] jobs;
     private final int[] gens;
@@ -48,7 +61,7 @@ final class JobPool {
     @SuppressWarnings("unused") // through HEAD
     private volatile long head;   // stamp << 32 | (slot + 1); low half 0 = empty
 
-    JobPool(int owner, Padata padata, Arena arena, int capacity) {
+    JobPool(int owner, Padata padata, int capacity) {
         this.owner = owner;
         this.padata = padata;
         this.capacity = capacity;
@@ -57,6 +70,8 @@ final class JobPool {
         jobs = new PadataJob[capacity];
         gens = new int[capacity];
         next = new int[capacity];
+        // Published with the pool (Dispatcher's volatile table, Padata's volatile pool field).
+        java.util.Arrays.fill(gens, GENERATION_START.getAndAdd(1 << 16));
         for (int i = 0; i < capacity; i++) {
             nodes[i] = block.asSlice(i * PadataNative.JOB_NODE_STRIDE, PadataNative.JOB_NODE.byteSize());
             PadataNative.initJobNode(nodes[i], owner, Upcalls.PARALLEL_STUB, Upcalls.SERIAL_STUB);
@@ -123,5 +138,39 @@ final class JobPool {
         for (int top = (int) head; top != 0 && n <= capacity; top = next[top - 1])
             n++;
         return n;
+    }
+
+    /**
+     * True when every slot is free, checked against concurrent releases: the head (its stamp
+     * moves on every push and pop) is the same before and after the walk. Only meaningful once
+     * nobody can acquire a slot any more.
+     */
+    boolean isIdle() {
+        for (;;) {
+            long h = (long) HEAD.getVolatile(this);
+            int n = 0;
+            for (int top = (int) h; top != 0 && n <= capacity; top = next[top - 1])
+                n++;
+            if ((long) HEAD.getVolatile(this) == h)
+                return n == capacity;
+        }
+    }
+
+    void countStale() {
+        staleUpcalls.incrementAndGet();
+    }
+
+    long staleUpcalls() {
+        return staleUpcalls.get();
+    }
+
+    /** False once {@link #close()} freed the nodes (for tests). */
+    boolean isOpen() {
+        return arena.scope().isAlive();
+    }
+
+    /** Frees the nodes; only once no node of this pool can be in libpadata's hands. */
+    void close() {
+        arena.close();
     }
 }

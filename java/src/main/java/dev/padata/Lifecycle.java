@@ -22,33 +22,45 @@ final class Lifecycle {
     private Lifecycle() {
     }
 
-    private static final Set<Padata> INSTANCES = new LinkedHashSet<>();   // guarded by Lifecycle.class
-    private static final Set<Workqueue> QUEUES = new LinkedHashSet<>();   // guarded by Lifecycle.class
-    private static boolean hooked;                                          // guarded by Lifecycle.class
+    /** Private: no code outside can hold it (a class object's monitor is anyone's). */
+    private static final Object LOCK = new Object();
+    private static final Set<Padata> INSTANCES = new LinkedHashSet<>();   // guarded by LOCK
+    private static final Set<Workqueue> QUEUES = new LinkedHashSet<>();   // guarded by LOCK
+    private static boolean hooked;                                          // guarded by LOCK
 
-    static synchronized void ensureHook() {
-        if (hooked)
-            return;
-        Runtime.getRuntime().addShutdownHook(new Thread(Lifecycle::shutdown, "padata-shutdown"));
-        hooked = true;
+    static void ensureHook() {
+        synchronized (LOCK) {
+            if (hooked)
+                return;
+            Runtime.getRuntime().addShutdownHook(new Thread(Lifecycle::shutdown, "padata-shutdown"));
+            hooked = true;
+        }
     }
 
-    static synchronized void opened(Padata p) {
-        ensureHook();
-        INSTANCES.add(p);
+    static void opened(Padata p) {
+        synchronized (LOCK) {
+            ensureHook();
+            INSTANCES.add(p);
+        }
     }
 
-    static synchronized void opened(Workqueue q) {
-        ensureHook();
-        QUEUES.add(q);
+    static void opened(Workqueue q) {
+        synchronized (LOCK) {
+            ensureHook();
+            QUEUES.add(q);
+        }
     }
 
-    static synchronized void closed(Padata p) {
-        INSTANCES.remove(p);
+    static void closed(Padata p) {
+        synchronized (LOCK) {
+            INSTANCES.remove(p);
+        }
     }
 
-    static synchronized void closed(Workqueue q) {
-        QUEUES.remove(q);
+    static void closed(Workqueue q) {
+        synchronized (LOCK) {
+            QUEUES.remove(q);
+        }
     }
 
     private static void shutdown() {
@@ -69,7 +81,7 @@ final class Lifecycle {
     private static void closeAll() {
         List<Padata> instances;
         List<Workqueue> queues;
-        synchronized (Lifecycle.class) {
+        synchronized (LOCK) {
             instances = new ArrayList<>(INSTANCES);
             queues = new ArrayList<>(QUEUES);
         }

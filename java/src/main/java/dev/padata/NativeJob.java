@@ -4,15 +4,18 @@ package dev.padata;
 import dev.padata.internal.PadataNative;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * A job whose {@code parallel()} and {@code serial()} are C functions: it runs through
  * libpadata with no Java at all on the worker threads.
  *
  * <p>The job is a native block laid out as the C struct
- * <pre>{@code
+ * <pre class="language-c">{@code
  * struct my_job {
  *     struct padata_priv padata;   // parallel and serial set from Java
  *     unsigned char payload[];     // payloadBytes, 8-byte aligned, zeroed
@@ -24,42 +27,68 @@ import java.util.Objects;
  * loaded without a dependency on libpadata).
  *
  * <pre>{@code
- * try (Arena arena = Arena.ofShared()) {
+ * try (Arena arena = Arena.ofShared();                     // closed last: outlives the jobs
+ *      Workqueue wq = Workqueue.create("native");
+ *      Padata padata = Padata.allocPossible(wq)) {
  *     SymbolLookup lib = SymbolLookup.libraryLookup(Path.of("libmyjobs.so"), arena);
  *     NativeJob job = NativeJob.allocate(arena, lib.find("my_parallel").orElseThrow(),
  *             lib.find("my_serial").orElseThrow(), 16);
  *     job.payload().set(ValueLayout.JAVA_LONG, 0, 42L);
+ *     padata.start();
  *     padata.doParallel(job, 0);
- *     ...                 // the arena must outlive the job's time in flight
- * }
+ * }                                                        // padata.close() waits for the job
  * }</pre>
  *
  * <p>Java does not see when a native job finishes; the C serial() reports that (a counter in
  * the payload, for instance). Submitting a job still in flight fails with
  * IllegalStateException.
+ *
+ * <p><b>Restricted:</b> {@link #allocate} takes raw function pointers that libpadata will call,
+ * so, like the JDK's restricted methods, it requires native access for the module of its
+ * caller ({@code --enable-native-access=<module>}, {@code ALL-UNNAMED} for the class path, or
+ * the {@code Enable-Native-Access} manifest attribute); without it it throws
+ * IllegalCallerException. It does not fall back to a warning: the JVM would not know the call
+ * happened. Granting native access to {@code dev.padata} alone does not let other modules run
+ * native code through it.
  */
 public final class NativeJob {
+    private static final long PARALLEL_OFFSET =
+            PadataNative.PADATA_PRIV.byteOffset(MemoryLayout.PathElement.groupElement("parallel"));
+    private static final long SERIAL_OFFSET =
+            PadataNative.PADATA_PRIV.byteOffset(MemoryLayout.PathElement.groupElement("serial"));
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+
     private final MemorySegment block;
     private final MemorySegment priv;
     private final MemorySegment payload;
+    /** The functions {@link #allocate} checked its caller for; doParallel refuses any others. */
+    private final long parallelFn;
+    private final long serialFn;
 
-    private NativeJob(MemorySegment block, long payloadBytes) {
+    private NativeJob(MemorySegment block, long payloadBytes, long parallelFn, long serialFn) {
         this.block = block;
         this.priv = block.asSlice(0, PadataNative.PADATA_PRIV.byteSize());
         this.payload = block.asSlice(PadataNative.PADATA_PRIV.byteSize(), payloadBytes);
+        this.parallelFn = parallelFn;
+        this.serialFn = serialFn;
     }
 
     /**
      * Allocates a zeroed job in {@code arena}, which must stay open while the job is in flight.
+     *
+     * <p>This method is <em>restricted</em> (see the class comment): libpadata calls
+     * {@code parallel} and {@code serial} as given, and a wrong pointer crashes the JVM.
      *
      * @param arena        where the job lives
      * @param parallel     {@code void (*)(struct padata_priv *)}, not NULL
      * @param serial       {@code void (*)(struct padata_priv *)}, not NULL
      * @param payloadBytes bytes after the padata_priv for the caller's data, {@code >= 0}
      * @return the new job, not in flight
+     * @throws IllegalCallerException   when the caller's module has no native access
      * @throws IllegalArgumentException for a NULL function or a negative size
      */
     public static NativeJob allocate(Arena arena, MemorySegment parallel, MemorySegment serial, long payloadBytes) {
+        ensureNativeAccess(WALKER.getCallerClass(), "NativeJob.allocate");
         Objects.requireNonNull(arena, "arena");
         checkFunction("parallel", parallel);
         checkFunction("serial", serial);
@@ -68,7 +97,31 @@ public final class NativeJob {
         long size = PadataNative.PADATA_PRIV.byteSize() + payloadBytes;
         MemorySegment block = arena.allocate(size, 16);
         PadataNative.initPriv(block, parallel, serial);
-        return new NativeJob(block, payloadBytes);
+        return new NativeJob(block, payloadBytes, parallel.address(), serial.address());
+    }
+
+    /**
+     * What the JDK's restricted methods check: the module of the class that called
+     * {@code method} must have native access (its own, not dev.padata's).
+     */
+    static void ensureNativeAccess(Class<?> caller, String method) {
+        Module m = caller.getModule();
+        if (m.isNativeAccessEnabled())
+            return;
+        String name = m.isNamed() ? m.getName() : "ALL-UNNAMED";
+        throw new IllegalCallerException(method + " is restricted: " + caller.getName() + " in "
+                + (m.isNamed() ? "module " + name : "the unnamed module")
+                + " has no native access; add --enable-native-access=" + name + " to the java command line");
+    }
+
+    /**
+     * Refuses to submit a job whose function pointers were rewritten (through {@link #segment()})
+     * since {@link #allocate} checked its caller for them.
+     */
+    void checkFunctions() {
+        if (priv.get(JAVA_LONG, PARALLEL_OFFSET) != parallelFn || priv.get(JAVA_LONG, SERIAL_OFFSET) != serialFn)
+            throw new IllegalStateException(this + ": its parallel or serial function pointer was changed after"
+                    + " allocate(); allocate a new NativeJob for other functions");
     }
 
     private static void checkFunction(String what, MemorySegment fn) {
@@ -87,7 +140,8 @@ public final class NativeJob {
     }
 
     /**
-     * The whole block: the {@code struct padata_priv} at offset 0, then the payload.
+     * The whole block: the {@code struct padata_priv} at offset 0, then the payload. Its
+     * function pointers must stay as allocated (doParallel checks them).
      *
      * @return the job's memory
      */

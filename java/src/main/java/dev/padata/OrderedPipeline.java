@@ -15,14 +15,21 @@ import java.util.function.Function;
  * come out in submission order.
  *
  * <pre>{@code
+ * List<Path> paths = List.of(Path.of("a.txt"), Path.of("b.txt"));
  * List<String> out = new ArrayList<>();
- * try (OrderedPipeline<Path, String> pipeline = OrderedPipeline.<Path, String>builder(Files::readString)
+ * try (OrderedPipeline<Path, String> pipeline = OrderedPipeline.<Path, String>builder(path -> {
+ *             try {
+ *                 return Files.readString(path);
+ *             } catch (IOException e) {
+ *                 throw new UncheckedIOException(e);               // reaches onError, in order
+ *             }
+ *         })
  *         .consumer(out::add)                                   // in submission order, one at a time
  *         .onError((path, e) -> out.add("failed: " + path))    // also in order, in place of the result
  *         .build()) {
  *     for (Path p : paths)
  *         pipeline.submit(p);                                  // blocks while the pipeline is full
- *     CompletableFuture<String> one = pipeline.submitAsync(extra); // or receive one result as a future
+ *     CompletableFuture<String> one = pipeline.submitAsync(Path.of("c.txt")); // or one result as a future
  * }                                                            // close() waits for every result
  * }</pre>
  *
@@ -110,30 +117,33 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         }
     }
 
+    /**
+     * Test hook: runs in the constructor right after the pipeline allocated its own padata
+     * instance, to inject a failure there.
+     */
+    static volatile Consumer<Padata> testAfterAlloc;
+
     private OrderedPipeline(Builder<T, R> b) {
         this.function = b.function;
         this.consumer = b.consumer;
         this.onError = b.onError;
-        if (b.padata != null) {
-            padata = b.padata;
-            ownedWorkqueue = null;
-            ownsPadata = false;
-        } else {
-            ownedWorkqueue = Workqueue.create(b.name);
-            try {
-                CpuMask pcpu = b.parallelCpus != null ? b.parallelCpus : CpuMask.possible();
-                padata = Padata.alloc(ownedWorkqueue, pcpu, CpuMask.possible());
-                if (b.capacity > padata.maxInflight())
-                    padata.setMaxInflight(b.capacity);
-                padata.start();
-            } catch (RuntimeException e) {
-                ownedWorkqueue.close();
-                throw e;
-            }
-            ownsPadata = true;
-        }
+        Workqueue ownWq = null;
+        Padata p = null;
         try {
-            CpuMask serial = padata.cpumask(CpuMaskType.SERIAL);
+            if (b.padata != null) {
+                p = b.padata;
+            } else {
+                ownWq = Workqueue.create(b.name);
+                CpuMask pcpu = b.parallelCpus != null ? b.parallelCpus : CpuMask.possible();
+                p = Padata.alloc(ownWq, pcpu, CpuMask.possible());
+                Consumer<Padata> hook = testAfterAlloc;
+                if (hook != null)
+                    hook.accept(p);
+                if (b.capacity > p.maxInflight())
+                    p.setMaxInflight(b.capacity);
+                p.start();
+            }
+            CpuMask serial = p.cpumask(CpuMaskType.SERIAL);
             if (b.callbackCpu >= 0) {
                 if (!serial.contains(b.callbackCpu))
                     throw new IllegalArgumentException("callback CPU " + b.callbackCpu
@@ -145,16 +155,30 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                     throw new IllegalStateException("the padata instance has no usable serial CPU (\"" + serial + "\")");
                 callbackCpu = cpu;
             }
-            capacity = b.capacity > 0 ? b.capacity : padata.maxInflight();
+            capacity = b.capacity > 0 ? b.capacity : p.maxInflight();
             free = new ArrayBlockingQueue<>(capacity);
             for (int i = 0; i < capacity; i++)
                 free.add(new Task());
-        } catch (RuntimeException e) {
-            if (ownsPadata) {
-                padata.close();
-                ownedWorkqueue.close();
+        } catch (Throwable e) {
+            // Free what this constructor created, instance before queue; the first failure is
+            // the one the caller sees, cleanup failures ride along as suppressed.
+            if (ownWq != null) {
+                if (p != null)
+                    closeQuietly(p, e);
+                closeQuietly(ownWq, e);
             }
             throw e;
+        }
+        padata = p;
+        ownedWorkqueue = ownWq;
+        ownsPadata = ownWq != null;
+    }
+
+    private static void closeQuietly(AutoCloseable c, Throwable primary) {
+        try {
+            c.close();
+        } catch (Throwable t) {
+            primary.addSuppressed(t);
         }
     }
 

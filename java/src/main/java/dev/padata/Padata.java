@@ -13,6 +13,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -21,12 +22,14 @@ import java.util.concurrent.locks.LockSupport;
  * {@code serial()} on the CPU the caller named, in submission order.
  *
  * <pre>{@code
+ * List<byte[]> packets = List.of(new byte[1500], new byte[1500]);
+ * Queue<byte[]> out = new ConcurrentLinkedQueue<>();
  * try (Workqueue wq = Workqueue.create("crypt");
  *      Padata padata = Padata.allocPossible(wq)) {
  *     padata.start();
  *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
- *     for (Packet p : packets) {
- *         PadataJob job = PadataJob.of(p::encrypt, () -> out.send(p));  // send() sees submission order
+ *     for (byte[] p : packets) {
+ *         PadataJob job = PadataJob.of(() -> Arrays.fill(p, (byte) 1), () -> out.add(p));  // out sees submission order
  *         while (true) {
  *             try { padata.doParallel(job, cbCpu); break; }
  *             catch (PadataBusyException busy) { Thread.onSpinWait(); }  // or use OrderedPipeline
@@ -35,7 +38,8 @@ import java.util.concurrent.locks.LockSupport;
  * }   // close() waits for every accepted job, then frees the instance, then the workqueue
  * }</pre>
  *
- * <p>Thread rules: every method may be called from any thread. Methods that change masks, and
+ * <p>Thread rules: every method may be called from any thread. The instance never locks its
+ * own monitor, so user code may synchronize on it freely. Methods that change masks, and
  * {@link #stop()} and {@link #close()}, block until the jobs already accepted have run
  * {@code serial()}; from inside a callback or notifier of this instance they would wait for
  * themselves, so they throw IllegalStateException there instead. {@link #doParallel} never
@@ -79,10 +83,19 @@ public final class Padata implements AutoCloseable {
 
     private static final int CLOSED = 0x8000_0000;
     private static final VarHandle GATE;
+    private static final VarHandle SUBMIT_GATE;
+
+    /**
+     * Test hook: runs on the calling thread after it entered the gate and before it takes the
+     * instance's lock (registerCpumaskNotifier, unregisterCpumaskNotifier, setMaxInflight), to
+     * widen the window in which close() runs against those calls.
+     */
+    static volatile Runnable testInGateBeforeLock;
 
     static {
         try {
             GATE = MethodHandles.lookup().findVarHandle(Padata.class, "gate", int.class);
+            SUBMIT_GATE = MethodHandles.lookup().findVarHandle(Padata.class, "submitGate", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -93,15 +106,27 @@ public final class Padata implements AutoCloseable {
     private final MemorySegment pinst;
     private final Arena arena = Arena.ofShared();
     private final ClassLoader contextLoader;
-    private final List<Integer> owners = new ArrayList<>();   // guarded by this
-    private final Map<CpumaskListener, NotifierNode> notifiers = new IdentityHashMap<>(); // guarded by this
+    /**
+     * Guards the fields below and orders start() after a pool swap. Private, never the instance's
+     * monitor: user code may synchronize on a Padata without blocking the library.
+     */
+    private final Object lock = new Object();
+    private final List<JobPool> pools = new ArrayList<>();    // registered, not retired; guarded by lock
+    private final Map<CpumaskListener, NotifierNode> notifiers = new IdentityHashMap<>(); // guarded by lock
+    /** Counted down when close() has freed everything; a concurrent second close() waits for it. */
+    private final CountDownLatch freed = new CountDownLatch(1);
     private volatile JobPool pool;
     private volatile FailureHandler failureHandler = LOG;
     private volatile boolean started;
     /** CLOSED bit, plus the number of threads inside a call that uses the native instance. */
     @SuppressWarnings("unused") // through GATE
     private volatile int gate;
-    private boolean freed;                                    // guarded by this
+    /**
+     * The same shape as {@link #gate}, for doParallel() only: a pool swap waits until no
+     * submitter can still hold the old pool, without waiting for slow calls such as setCpumasks().
+     */
+    @SuppressWarnings("unused") // through SUBMIT_GATE
+    private volatile int submitGate;
 
     private Padata(Workqueue wq, MemorySegment pinst) {
         this.wq = wq;
@@ -175,26 +200,48 @@ public final class Padata implements AutoCloseable {
         }
     }
 
-    private synchronized void newPool(int capacity) {
-        int owner = Dispatcher.register(o -> new JobPool(o, this, arena, capacity));
-        owners.add(owner);
-        pool = Dispatcher.pool(owner);
+    private void newPool(int capacity) {
+        synchronized (lock) {
+            int owner = Dispatcher.register(o -> new JobPool(o, this, capacity));
+            JobPool p = Dispatcher.pool(owner);
+            pools.add(p);
+            pool = p;
+        }
     }
 
     // ---- gate: keeps the native instance alive while a call uses it ---------------------------
 
     private void enter(String what) {
-        for (;;) {
-            int g = (int) GATE.getVolatile(this);
-            if ((g & CLOSED) != 0)
-                throw new IllegalStateException(what + " on a closed padata instance");
-            if (GATE.compareAndSet(this, g, g + 1))
-                return;
-        }
+        enter(GATE, what);
     }
 
     private void exit() {
         GATE.getAndAdd(this, -1);
+    }
+
+    private void enter(VarHandle gateHandle, String what) {
+        for (;;) {
+            int g = (int) gateHandle.getVolatile(this);
+            if ((g & CLOSED) != 0)
+                throw new IllegalStateException(what + " on a closed padata instance");
+            if (gateHandle.compareAndSet(this, g, g + 1))
+                return;
+        }
+    }
+
+    /** Waits, holding no lock, until no thread is inside the gate behind {@code gateHandle}. */
+    private void drain(VarHandle gateHandle) {
+        for (int spins = 0; ((int) gateHandle.getVolatile(this) & ~CLOSED) != 0; spins++) {
+            if (spins < 100)
+                Thread.onSpinWait();
+            else
+                LockSupport.parkNanos(20_000);
+        }
+    }
+
+    private static void testHook(Runnable hook) {
+        if (hook != null)
+            hook.run();
     }
 
     private void refuseInCallback(String what) {
@@ -214,7 +261,10 @@ public final class Padata implements AutoCloseable {
     public void start() {
         enter("start()");
         try {
-            int rc = PadataNative.padataStart(pinst);
+            int rc;
+            synchronized (lock) { // never between setMaxInflight's limit change and its pool swap
+                rc = PadataNative.padataStart(pinst);
+            }
             if (rc == -Errno.EINVAL)
                 throw new IllegalStateException("cannot start: an instance needs an active CPU in both usable masks"
                         + " (parallel \"" + cpumask(CpuMaskType.PARALLEL) + "\", serial \""
@@ -256,7 +306,8 @@ public final class Padata implements AutoCloseable {
     /**
      * Waits until every accepted job has run serial(), then frees the instance
      * ({@code padata_free}). Does not close the workqueue. Submissions from other threads fail
-     * with IllegalStateException from the moment close() begins. A second call does nothing.
+     * with IllegalStateException from the moment close() begins; calls already under way finish
+     * first. A second call returns once the first has freed the instance.
      *
      * @throws IllegalStateException from a worker thread of this instance's workqueue
      */
@@ -265,29 +316,49 @@ public final class Padata implements AutoCloseable {
         if (Dispatcher.onWorkerOf(wq))
             throw new IllegalStateException("close() called on " + Thread.currentThread().getName()
                     + ", a worker of this instance's workqueue: it would wait for itself");
-        synchronized (this) {
-            if (freed)
-                return;
-            GATE.getAndBitwiseOr(this, CLOSED);
-            for (int spins = 0; ((int) GATE.getVolatile(this) & ~CLOSED) != 0; spins++) {
-                if (spins < 100)
-                    Thread.onSpinWait();
-                else
-                    LockSupport.parkNanos(20_000);
-            }
+        int before = (int) GATE.getAndBitwiseOr(this, CLOSED);
+        SUBMIT_GATE.getAndBitwiseOr(this, CLOSED);
+        if ((before & CLOSED) != 0) {
+            awaitFreed(); // a concurrent close() frees; return once it has
+            return;
+        }
+        try {
+            // No lock is held here: the calls still inside the gate may need this instance's lock
+            // (registerCpumaskNotifier, setMaxInflight) before they can leave it.
+            drain(GATE);
+            drain(SUBMIT_GATE);
             started = false;
             PadataNative.padataFree(pinst);
-            freed = true;
-            for (NotifierNode n : notifiers.values())
-                Dispatcher.dropRegistration(n.id());
-            notifiers.clear();
-            for (int owner : owners)
-                Dispatcher.unregister(owner);
-            owners.clear();
+            synchronized (lock) {
+                for (NotifierNode n : notifiers.values())
+                    Dispatcher.dropRegistration(n.id());
+                notifiers.clear();
+                for (JobPool p : pools) {
+                    Dispatcher.unregister(p.owner);
+                    p.close();
+                }
+                pools.clear();
+            }
+            arena.close();
+            wq.removeUser();
+            Lifecycle.closed(this);
+        } finally {
+            freed.countDown();
         }
-        arena.close();
-        wq.removeUser();
-        Lifecycle.closed(this);
+    }
+
+    private void awaitFreed() {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                freed.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+            Thread.currentThread().interrupt();
     }
 
     /**
@@ -315,7 +386,7 @@ public final class Padata implements AutoCloseable {
      */
     public void doParallel(PadataJob job, int cbCpu) {
         Objects.requireNonNull(job, "job");
-        enter("doParallel()");
+        enter(SUBMIT_GATE, "doParallel()");
         try {
             if (!job.claim())
                 throw new IllegalStateException(job + " is already in flight (submitted, its serial() not begun)");
@@ -323,8 +394,7 @@ public final class Padata implements AutoCloseable {
             int slot = p.acquire();
             if (slot < 0) {
                 job.setIdle();
-                throw new PadataBusyException("doParallel(cb_cpu " + cbCpu + "): all " + p.capacity
-                        + " job slots of this instance are in flight (its in-flight limit)");
+                throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
             }
             MemorySegment node = p.bind(slot, job);
             job.node = node;
@@ -336,37 +406,38 @@ public final class Padata implements AutoCloseable {
                 throw submitError(rc, cbCpu, job);
             }
         } finally {
-            exit();
+            SUBMIT_GATE.getAndAdd(this, -1);
         }
     }
 
     /**
-     * Submits a job whose callbacks are C functions; nothing runs in Java on the workers.
+     * Submits a job whose callbacks are C functions; nothing runs in Java on the workers. The
+     * functions are those {@link NativeJob#allocate} (a restricted method) checked its caller for.
      *
-     * @param job the native job; not in flight
-     * @param cbCpu the CPU that runs its serial callback, in the usable serial mask
-     * @throws IllegalStateException    when the instance is not started, invalid or closed, or the
-     *                                  job is still in flight
+     * @param job   the job, not in flight
+     * @param cbCpu the CPU whose worker runs its {@code serial()}
+     * @throws IllegalStateException    when the instance is not started, invalid or closed, the
+     *                                  job is still in flight, or its function pointers were
+     *                                  changed after allocate()
      * @throws IllegalArgumentException when {@code cbCpu} is not in the usable serial mask
      * @throws PadataBusyException      as for {@link #doParallel(PadataJob, int)}
      */
     public void doParallel(NativeJob job, int cbCpu) {
         Objects.requireNonNull(job, "job");
-        enter("doParallel()");
+        job.checkFunctions();
+        enter(SUBMIT_GATE, "doParallel()");
         try {
             int rc = PadataNative.doParallel(pinst, job.priv(), cbCpu);
             if (rc != 0)
                 throw submitError(rc, cbCpu, job);
         } finally {
-            exit();
+            SUBMIT_GATE.getAndAdd(this, -1);
         }
     }
 
     private RuntimeException submitError(int rc, int cbCpu, Object job) {
         if (rc == -Errno.EBUSY)
-            return new PadataBusyException("doParallel(cb_cpu " + cbCpu + ") refused (-EBUSY): "
-                    + "the in-flight limit of " + maxInflight() + " jobs is reached or a cpumask change is in progress;"
-                    + " the job was not queued, retry later");
+            return PadataBusyException.refused(cbCpu, PadataNative.getMaxInflight(pinst));
         if (rc != -Errno.EINVAL)
             return Errno.unexpected("padata_do_parallel", rc);
         if (!started)
@@ -521,7 +592,8 @@ public final class Padata implements AutoCloseable {
         Objects.requireNonNull(listener, "listener");
         enter("registerCpumaskNotifier()");
         try {
-            synchronized (this) {
+            testHook(testInGateBeforeLock);
+            synchronized (lock) {
                 if (notifiers.containsKey(listener))
                     throw new IllegalArgumentException("listener " + listener + " is already registered (-EEXIST)");
                 long id = Dispatcher.newRegistration(new Registration(this, listener));
@@ -552,7 +624,8 @@ public final class Padata implements AutoCloseable {
         Objects.requireNonNull(listener, "listener");
         enter("unregisterCpumaskNotifier()");
         try {
-            synchronized (this) {
+            testHook(testInGateBeforeLock);
+            synchronized (lock) {
                 NotifierNode n = notifiers.get(listener);
                 if (n == null)
                     throw new IllegalArgumentException("listener " + listener + " is not registered (-ENOENT)");
@@ -572,7 +645,9 @@ public final class Padata implements AutoCloseable {
 
     /**
      * Sets the limit of jobs in flight beyond which {@link #doParallel} throws
-     * {@link PadataBusyException} ({@code padata_set_max_inflight}). Only while stopped.
+     * {@link PadataBusyException} ({@code padata_set_max_inflight}). Only while stopped. The
+     * previous limit's job slots are freed at once unless some of their jobs are still in flight
+     * (after a stop() from a worker, which cannot wait); then they are freed by close().
      *
      * @param limit the new limit
      * @throws IllegalArgumentException when {@code limit} is not in {@code [1, MAX_INFLIGHT_LIMIT]}
@@ -585,25 +660,49 @@ public final class Padata implements AutoCloseable {
         refuseInCallback(what);
         enter(what);
         try {
-            int rc = PadataNative.setMaxInflight(pinst, limit);
-            if (rc == -Errno.EBUSY)
-                throw new IllegalStateException(what + ": the instance is started; stop() it first");
-            if (rc == -Errno.ENOMEM)
-                throw new OutOfMemoryError(what + ": out of native memory");
-            check(what, rc);
-            // Jobs of the old pool are all done (the instance is stopped); its owner index stays
-            // registered until close() so a late upcall can still be told stale.
-            if (pool.capacity != limit)
+            testHook(testInGateBeforeLock);
+            JobPool old;
+            synchronized (lock) {
+                int rc = PadataNative.setMaxInflight(pinst, limit);
+                if (rc == -Errno.EBUSY)
+                    throw new IllegalStateException(what + ": the instance is started; stop() it first");
+                if (rc == -Errno.ENOMEM)
+                    throw new OutOfMemoryError(what + ": out of native memory");
+                check(what, rc);
+                old = pool;
+                if (old.capacity == limit)
+                    return;
                 newPool(limit);
+                // A submitter that read the old pool before the swap fails natively (the instance
+                // is stopped, and start() waits for this lock); once they are all gone nobody
+                // can take an old slot again.
+                drain(SUBMIT_GATE);
+            }
+            retireIfIdle(old);
         } finally {
             exit();
         }
     }
 
     /**
+     * Unregisters and frees a replaced pool once none of its jobs is in flight. Jobs still in
+     * flight (possible after a stop() from a worker, which cannot wait) keep it until close().
+     */
+    private void retireIfIdle(JobPool old) {
+        if (!old.isIdle())
+            return;
+        synchronized (lock) {
+            if (!pools.remove(old))
+                return;
+        }
+        Dispatcher.unregister(old.owner);
+        old.close();
+    }
+
+    /**
      * The current in-flight limit.
      *
-     * @return the most jobs in flight {@link #doParallel} accepts
+     * @return jobs accepted and not yet through {@code serial()} at which submissions get busy
      */
     public int maxInflight() {
         enter("maxInflight()");
@@ -663,6 +762,23 @@ public final class Padata implements AutoCloseable {
 
     JobPool poolForTest() {
         return pool;
+    }
+
+    /** Pools this instance keeps registered (for tests). */
+    int poolCountForTest() {
+        synchronized (lock) {
+            return pools.size();
+        }
+    }
+
+    /** Stale upcalls counted by this instance's pools (see {@link JobPool#staleUpcalls()}). */
+    long staleUpcallsForTest() {
+        synchronized (lock) {
+            long n = 0;
+            for (JobPool p : pools)
+                n += p.staleUpcalls();
+            return n;
+        }
     }
 
     @Override

@@ -62,9 +62,15 @@ public abstract class PadataJob {
         }
     }
 
+    /** Test hook: runs first in {@link #doSerial()}, before the job is claimed for serialization. */
+    static volatile Runnable testBeforeClaim;
+
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
-    /** The native node of the current submission; written before state becomes IN_FLIGHT. */
+    /**
+     * The native node of the current submission; written before state becomes IN_FLIGHT
+     * (release), read only after a CAS out of IN_FLIGHT (acquire).
+     */
     MemorySegment node;
     /** The exception parallel() threw in the current submission; read by the serial trampoline. */
     Throwable parallelFailure;
@@ -91,7 +97,12 @@ public abstract class PadataJob {
      *                               libpadata)
      */
     public final void doSerial() {
-        MemorySegment n = node;
+        Runnable hook = testBeforeClaim;
+        if (hook != null)
+            hook.run();
+        // The CAS (acquire) pairs with setInFlight's release: only after it is node this
+        // submission's node. Read before it, node may belong to the previous submission, whose
+        // slot another job may hold in flight by now.
         int s = (int) STATE.compareAndExchange(this, IN_FLIGHT, SERIALIZING);
         if (s != IN_FLIGHT)
             throw new IllegalStateException(switch (s) {
@@ -99,7 +110,7 @@ public abstract class PadataJob {
                 case SUBMITTING -> "doSerial() on " + this + " before doParallel() queued it";
                 default -> "doSerial() on " + this + ", which is not in flight (never submitted, or its serial() already began)";
             });
-        PadataNative.doSerial(n);
+        PadataNative.doSerial(node);
     }
 
     /**
@@ -126,11 +137,10 @@ public abstract class PadataJob {
 
     /** Called by the binding when parallel() threw: true when it serialized the job on its behalf. */
     final boolean serializeAfterFailure(Throwable failure) {
-        MemorySegment n = node;
-        if (!STATE.compareAndSet(this, IN_FLIGHT, SERIALIZING))
+        if (!STATE.compareAndSet(this, IN_FLIGHT, SERIALIZING)) // acquire: pairs with setInFlight
             return false;
         parallelFailure = failure;
-        PadataNative.doSerial(n);
+        PadataNative.doSerial(node);
         return true;
     }
 

@@ -14,13 +14,23 @@ import java.util.Objects;
  *
  * <p>{@link #close()} runs what is still queued, stops and joins the workers. It is refused
  * while a {@link Padata} instance still uses the queue. Workqueues left open are closed by a
- * shutdown hook while the JVM is still alive, after the padata instances.
+ * shutdown hook while the JVM is still alive, after the padata instances. The queue never locks
+ * its own monitor, so user code may synchronize on it freely.
  */
 public final class Workqueue implements AutoCloseable {
+    /**
+     * Test hook: runs in flush() after the open check, before the native flush, to widen the
+     * window in which close() runs against a flush.
+     */
+    static volatile Runnable testBeforeNativeFlush;
+
     private final String name;
     private final MemorySegment wq;
-    private int users;          // open Padata instances on this queue; guarded by this
-    private boolean closed;     // guarded by this
+    /** Guards the fields below; private, so user code synchronizing on a Workqueue blocks nothing. */
+    private final Object lock = new Object();
+    private int users;          // open Padata instances on this queue; guarded by lock
+    private int flushing;       // threads inside flush()'s native call; guarded by lock
+    private boolean closed;     // guarded by lock
 
     private Workqueue(String name, MemorySegment wq) {
         this.name = name;
@@ -71,27 +81,43 @@ public final class Workqueue implements AutoCloseable {
 
     /**
      * Waits until every work item queued before the call has run ({@code flush_workqueue}).
+     * A close() that begins meanwhile waits for it.
      *
-     * @throws IllegalStateException after {@link #close()}
+     * @throws IllegalStateException after {@link #close()} began
      */
     public void flush() {
-        synchronized (this) {
+        synchronized (lock) {
             checkOpen("flush()");
+            flushing++;
         }
-        PadataNative.flushWorkqueue(wq);
+        try {
+            Runnable hook = testBeforeNativeFlush;
+            if (hook != null)
+                hook.run();
+            PadataNative.flushWorkqueue(wq);
+        } finally {
+            synchronized (lock) {
+                if (--flushing == 0)
+                    lock.notifyAll();
+            }
+        }
     }
 
     MemorySegment handle() {
         return wq;
     }
 
-    synchronized void addUser() {
-        checkOpen("padata allocation");
-        users++;
+    void addUser() {
+        synchronized (lock) {
+            checkOpen("padata allocation");
+            users++;
+        }
     }
 
-    synchronized void removeUser() {
-        users--;
+    void removeUser() {
+        synchronized (lock) {
+            users--;
+        }
     }
 
     private void checkOpen(String what) {
@@ -104,20 +130,23 @@ public final class Workqueue implements AutoCloseable {
      *
      * @return whether the workqueue is closed
      */
-    public synchronized boolean isClosed() {
-        return closed;
+    public boolean isClosed() {
+        synchronized (lock) {
+            return closed;
+        }
     }
 
     /**
-     * Runs what is still queued, stops and joins the workers, frees the queue. A second call does
-     * nothing.
+     * Runs what is still queued, stops and joins the workers, frees the queue; first waits for
+     * the flush() calls in progress. A second call does nothing.
      *
      * @throws IllegalStateException when a padata instance still uses the queue, or when called
      *                               from one of its own workers (it would join itself)
      */
     @Override
     public void close() {
-        synchronized (this) {
+        boolean interrupted = false;
+        synchronized (lock) {
             if (closed)
                 return;
             if (users > 0)
@@ -127,9 +156,20 @@ public final class Workqueue implements AutoCloseable {
                 throw new IllegalStateException("workqueue \"" + name + "\" cannot be closed from its own worker "
                         + Thread.currentThread().getName() + ": it would join itself");
             closed = true;
+            // No new flush() can begin (closed is set); wait (releasing the lock) for those that
+            // began, since destroy_workqueue frees what flush_workqueue reads.
+            while (flushing > 0) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
         }
         PadataNative.destroyWorkqueue(wq);
         Lifecycle.closed(this);
+        if (interrupted)
+            Thread.currentThread().interrupt();
     }
 
     @Override

@@ -239,6 +239,6 @@ class OrderingAndFailureTest {
         }
         assertEquals(0, violations.get());
         assertEquals(n, next.get());
-        assertTrue(Dispatcher.STALE_UPCALLS.get() == 0);
+        assertEquals(0, padata.staleUpcallsForTest(), "upcalls of this instance that found no live job");
     }
 }

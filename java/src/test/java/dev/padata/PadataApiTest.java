@@ -159,26 +159,45 @@ class PadataApiTest {
     }
 
     @Test
-    void parallelMayFinishLaterFromAnotherThread() throws Exception {
+    void parallelMayFinishLaterFromAnotherThreadAndEachCbCpuKeepsItsOrder() throws Exception {
         padata.start();
         int n = TestSupport.scaled(5_000);
+        CpuMask serial = padata.cpumask(CpuMaskType.SERIAL);
+        int[] cbs = {serial.first(), serial.toArray()[serial.weight() - 1]}; // two CPUs when there are two
         BlockingQueue<PadataJob> pending = new ArrayBlockingQueue<>(n);
-        List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+        List<List<Integer>> orders = List.of(Collections.synchronizedList(new ArrayList<>()),
+                Collections.synchronizedList(new ArrayList<>()));
+        AtomicInteger wrongCpu = new AtomicInteger();
+        AtomicReference<Throwable> completerError = new AtomicReference<>();
+        // Finishes the jobs in the order their parallel() ran, which is not submission order.
         Thread completer = Thread.ofPlatform().start(() -> {
             try {
                 for (int i = 0; i < n; i++)
                     pending.take().doSerial();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            } catch (Throwable t) {
+                completerError.set(t);
             }
         });
         for (int i = 0; i < n; i++) {
             int seq = i;
-            TestSupport.submit(padata, PadataJob.async(pending::add, () -> order.add(seq)), i % 2 == 0 ? 0 : CpuMask.active().first());
+            int which = i % 2;
+            TestSupport.submit(padata, PadataJob.async(pending::add, () -> {
+                if (Cpus.current() != cbs[which])
+                    wrongCpu.incrementAndGet();
+                orders.get(which).add(seq);
+            }), cbs[which]);
         }
         completer.join(60_000);
+        assertFalse(completer.isAlive(), "the completer did not finish " + n + " jobs within 60 s");
+        assertEquals(null, completerError.get());
         padata.stop();
-        assertEquals(n, order.size());
+        for (int which = 0; which < 2; which++) {
+            List<Integer> order = orders.get(which);
+            assertEquals(n / 2 + (which == 0 ? n % 2 : 0), order.size());
+            for (int k = 0; k < order.size(); k++)
+                assertEquals(2 * k + which, order.get(k), "serial order of cb_cpu " + cbs[which]);
+        }
+        assertEquals(0, wrongCpu.get());
     }
 
     @Test
@@ -521,20 +540,19 @@ class PadataApiTest {
         java.lang.foreign.MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(dev.padata.internal.PadataNative.JOB_NODE);
         copy.copyFrom(staleNode);
         dev.padata.internal.PadataNative.setJobTag(copy, staleTag);
-        long before = Dispatcher.STALE_UPCALLS.get();
+        long before = padata.staleUpcallsForTest();
         var linker = java.lang.foreign.Linker.nativeLinker();
         var fd = java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.ADDRESS);
         java.lang.invoke.MethodHandle serial = linker.downcallHandle(dev.padata.internal.Upcalls.SERIAL_STUB, fd);
         java.lang.invoke.MethodHandle parallel = linker.downcallHandle(dev.padata.internal.Upcalls.PARALLEL_STUB, fd);
         serial.invokeExact(copy);
         parallel.invokeExact(copy);
-        assertEquals(before + 2, Dispatcher.STALE_UPCALLS.get());
+        assertEquals(before + 2, padata.staleUpcallsForTest());
         assertEquals(1, firstSerials.get());
         assertEquals(1, secondParallels.get());
         assertEquals(0, secondSerials.get());
         assertTrue(second.isInFlight(), "the live job was not touched");
         h.doSerial();
         TestSupport.await("second serial", 10_000, () -> secondSerials.get() == 1);
-        Dispatcher.STALE_UPCALLS.addAndGet(-2); // keep the counter meaningful for other tests
     }
 }

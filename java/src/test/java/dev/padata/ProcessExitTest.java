@@ -82,18 +82,23 @@ class ProcessExitTest {
         // Time from "running" (workers busy, System.exit next) to the end of the process.
         var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder seen = new StringBuilder();
-        for (String line; (line = reader.readLine()) != null && !line.equals("running"); )
+        boolean running = false;
+        for (String line; !running && (line = reader.readLine()) != null; ) {
             seen.append(line).append('\n');
+            running = line.equals("running");
+        }
         long t0 = System.nanoTime();
         boolean exited = p.waitFor(15, TimeUnit.SECONDS);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (!exited)
             p.destroyForcibly().waitFor();
-        assertTrue(exited, "System.exit with workers running did not end the JVM within 15 s; output:\n" + seen);
+        seen.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        String out = seen.toString();
+        // Without "running" the child never had busy workers when it exited: nothing was tested.
+        assertTrue(running, "the child never reported busy workers; output:\n" + out);
+        assertTrue(exited, "System.exit with workers running did not end the JVM within 15 s; output:\n" + out);
         assertTrue(ms < 10_000, "exit took " + ms + " ms");
-        String out = "running";
         assertEquals(0, p.exitValue(), out);
-        assertTrue(out.contains("running"), out);
     }
 
     @Test

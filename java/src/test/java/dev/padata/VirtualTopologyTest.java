@@ -5,6 +5,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,10 +18,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Runs in the surefire fork with PADATA_NR_CPUS=8: hotplug and mask changes under load. */
@@ -141,10 +146,53 @@ class VirtualTopologyTest {
         assertEquals(CpuMask.range(0, 8), CpuMask.active());
     }
 
+    private static final MethodHandle SCHED_GETCPU = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("sched_getcpu").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
+
+    /** The real CPU the calling thread runs on now (glibc's sched_getcpu). */
+    private static int realCpu() {
+        try {
+            return (int) SCHED_GETCPU.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** The real CPUs libpadata maps onto: the online ones in this process's affinity, ascending. */
+    private static int[] hostCpus() throws Exception {
+        String allowed = Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow()
+                .substring("Cpus_allowed_list:".length()).strip();
+        CpuMask online = CpuMask.parse(Files.readString(Path.of("/sys/devices/system/cpu/online")).strip());
+        return CpuMask.parse(allowed).and(online).toArray();
+    }
+
     @Test
-    void workersOfVirtualCpusArePinnedToRealOnes() {
+    void virtualCpuCRunsOnRealCpuCModuloTheHostCount() throws Exception {
+        int[] host = hostCpus();
+        int n = host.length;
+        assertEquals(n, Cpus.hostCount());
         for (int c = 0; c < 8; c++)
-            assertTrue(Cpus.hostCpu(c) >= 0 && Cpus.hostCpu(c) < 1024);
-        assertEquals(8, CpuMask.possible().weight());
+            assertEquals(host[c % n], Cpus.hostCpu(c), "the real CPU of virtual CPU " + c);
+        // And the workers really run there: every callback checks where it is, from the inside.
+        List<String> wrong = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong checked = new AtomicLong();
+        try (Workqueue wq = Workqueue.create("pinning"); Padata p = Padata.allocPossible(wq)) {
+            p.start();
+            Runnable check = () -> {
+                int virtual = Cpus.current();
+                int real = realCpu();
+                if (virtual < 0 || real != host[virtual % n])
+                    wrong.add("virtual CPU " + virtual + " ran on real CPU " + real);
+                checked.incrementAndGet();
+            };
+            int rounds = TestSupport.scaled(50);
+            for (int r = 0; r < rounds; r++)
+                for (int c = 0; c < 8; c++)
+                    TestSupport.submit(p, PadataJob.of(check, check), c);
+            p.stop();
+            assertEquals(2L * rounds * 8, checked.get());
+        }
+        assertEquals(List.of(), wrong);
     }
 }
