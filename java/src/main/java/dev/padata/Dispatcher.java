@@ -87,6 +87,18 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         }
     }
 
+    /** Depth of cpumask notifier upcalls on this thread (notifiers are rare: not a hot path). */
+    private static final ThreadLocal<int[]> NOTIFYING = ThreadLocal.withInitial(() -> new int[1]);
+
+    /**
+     * True when the calling thread is a worker of any padata workqueue or is running a cpumask
+     * notifier: where libpadata refuses padata_alloc (EDEADLK) and ignores padata_free, since
+     * either could wait for the thread itself.
+     */
+    static boolean inPadataContext() {
+        return PadataNative.currentCpu() >= 0 || NOTIFYING.get()[0] > 0;
+    }
+
     /** True when the calling thread is a worker of {@code wq} that has called into Java. */
     static boolean onWorkerOf(Workqueue wq) {
         WorkerState w = WORKER.get();
@@ -227,10 +239,14 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         for (CpuMaskType t : CpuMaskType.values())
             if ((action & t.bit) != 0)
                 changed.add(t);
+        int[] depth = NOTIFYING.get();
+        depth[0]++;
         try {
             r.listener().cpumaskChanged(changed, CpuMask.ofWords(pcpu), CpuMask.ofWords(cbcpu));
         } catch (Throwable t) {
             r.padata().deliverFailure(null, PadataJob.Stage.NOTIFIER, t);
+        } finally {
+            depth[0]--;
         }
         return 1; // NOTIFY_OK
     }

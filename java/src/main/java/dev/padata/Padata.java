@@ -144,7 +144,8 @@ public final class Padata implements AutoCloseable {
      * @param cbcpu the user serial (callback) mask
      * @return the new instance; {@link #start()} it before submitting
      * @throws IllegalArgumentException when a mask has no active CPU
-     * @throws IllegalStateException    when {@code wq} is closed
+     * @throws IllegalStateException    when {@code wq} is closed, or when called on a padata worker or
+     *                                  inside a cpumask notifier (libpadata answers EDEADLK)
      * @throws OutOfMemoryError         when libpadata runs out of memory
      */
     public static Padata alloc(Workqueue wq, CpuMask pcpu, CpuMask cbcpu) {
@@ -159,7 +160,7 @@ public final class Padata implements AutoCloseable {
      *
      * @param wq the workqueue to run on, open
      * @return the new, stopped instance
-     * @throws IllegalStateException when {@code wq} is closed
+     * @throws IllegalStateException when {@code wq} is closed, or on a padata worker or in a notifier
      * @throws OutOfMemoryError when libpadata runs out of memory
      */
     public static Padata allocPossible(Workqueue wq) {
@@ -182,6 +183,10 @@ public final class Padata implements AutoCloseable {
             if (pinst.equals(MemorySegment.NULL)) {
                 if (errno == Errno.ENOMEM)
                     throw new OutOfMemoryError("padata_alloc: out of native memory");
+                if (errno == Errno.EDEADLK)
+                    throw new IllegalStateException("Padata.alloc called on " + Thread.currentThread().getName()
+                            + ", a padata worker or a cpumask notifier: refused (EDEADLK);"
+                            + " allocate instances from another thread");
                 CpuMask active = CpuMask.active();
                 if (pcpu.and(active).isEmpty())
                     throw new IllegalArgumentException("parallel mask \"" + pcpu + "\" has no active CPU (active: " + active + ")");
@@ -309,13 +314,15 @@ public final class Padata implements AutoCloseable {
      * with IllegalStateException from the moment close() begins; calls already under way finish
      * first. A second call returns once the first has freed the instance.
      *
-     * @throws IllegalStateException from a worker thread of this instance's workqueue
+     * @throws IllegalStateException on a worker thread of any padata workqueue or inside a cpumask
+     *                               notifier, where it could wait for itself
      */
     @Override
     public void close() {
-        if (Dispatcher.onWorkerOf(wq))
+        if (Dispatcher.inPadataContext())
             throw new IllegalStateException("close() called on " + Thread.currentThread().getName()
-                    + ", a worker of this instance's workqueue: it would wait for itself");
+                    + ", a padata worker or a cpumask notifier: it could wait for itself;"
+                    + " close the instance from another thread");
         int before = (int) GATE.getAndBitwiseOr(this, CLOSED);
         SUBMIT_GATE.getAndBitwiseOr(this, CLOSED);
         if ((before & CLOSED) != 0) {
