@@ -59,10 +59,12 @@ public final class OrderedGatherers {
      *     {@code findFirst}, {@code anyMatch}...), the gatherer stops pulling from the upstream,
      *     does not start {@code fn} for elements still queued, and waits for the calls already
      *     running before the terminal operation returns.</li>
-     * <li><b>Parallel streams</b>: the gatherer is sequential (it has no combiner). On a parallel
-     *     stream the JDK evaluates the stages before it in parallel and feeds this gatherer one
-     *     element at a time, in encounter order, from one thread at a time; the parallelism of
-     *     {@code fn} comes from padata either way, so {@code .parallel()} adds nothing here.</li>
+     * <li><b>Parallel streams</b>: the gatherer is sequential (no combiner), so on a parallel
+     *     stream the JDK feeds it one element at a time, in encounter order, from one thread at a
+     *     time (the stages before it run in that same order), and evaluates it to the end before
+     *     the stages after it: the results are the same as on a sequential stream, but a later
+     *     {@code limit} or {@code findFirst} does not cut the upstream short there. The
+     *     parallelism of {@code fn} comes from padata either way, so use a sequential stream.</li>
      * <li><b>Threads</b>: {@code fn} runs on CPU-pinned native workers (see the class comment);
      *     the downstream runs on the thread driving the stream. A {@code null} result is passed
      *     on as {@code null}.</li>

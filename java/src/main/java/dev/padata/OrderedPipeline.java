@@ -478,6 +478,9 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public boolean close(Duration timeout) {
         long deadline = deadlineOf(timeout);
+        if (Dispatcher.onWorkerOf(padata.workqueue()))   // refused before it closes anything
+            throw new IllegalStateException("close(Duration) called from a padata worker of this pipeline"
+                    + " (" + Thread.currentThread().getName() + "): it would wait for itself");
         closed = true;
         boolean idleInTime;
         try {
