@@ -122,9 +122,16 @@ public final class OrderedGatherers {
     private static final class MapState<T, R> {
         private final int maxInFlight;
         private final OrderedPipeline<T, Object> pipeline;
-        /** Results in encounter order; filled on the callback worker, drained by the stream thread. */
+        /**
+         * Results in encounter order; filled on the callback worker, drained by the stream thread.
+         * The queue's put/take give the hand-off its happens-before (the result's fields included).
+         */
         private final LinkedBlockingQueue<Object> ready = new LinkedBlockingQueue<>();
-        /** Read by the parallel workers: elements whose fn has not begun are skipped once set. */
+        /**
+         * Read by the parallel workers: elements whose fn has not begun are skipped once set.
+         * Best effort, no partner: a call that began before it was set runs to the end, and
+         * abandon() waits for it (pipeline.close()).
+         */
         private volatile boolean abandoned;
         private long pending;
         private long pushed;

@@ -26,7 +26,8 @@ import java.util.function.Function;
  * <p>Behaviour, as the Reactive Streams rules want it (checked by the TCK's
  * {@code IdentityFlowProcessorVerification}):
  * <ul>
- * <li><b>Demand</b>: it requests {@code capacity} items from upstream when subscribed and one
+ * <li><b>Demand</b>: it requests {@code capacity} items from upstream once both the upstream and
+ *     the downstream have subscribed, and one
  *     more for every result delivered (or failure skipped), in batches of a quarter of the
  *     capacity, so at most {@code capacity} items are between upstream and downstream. Results
  *     go downstream only as far as the downstream has requested.</li>
@@ -96,14 +97,22 @@ public final class OrderedProcessor<T, R> implements Flow.Processor<T, R> {
     private final AtomicBoolean upstreamClaimed = new AtomicBoolean();
     private final CountDownLatch released = new CountDownLatch(1);
 
-    /** Set once onSubscribe returned; read by {@link #drain}. */
+    /**
+     * Set once the subscriber's onSubscribe returned; read by {@link #drain}. Volatile write before
+     * the wip increment of the drain() that follows it, so the thread running the loop sees it.
+     */
     private volatile Flow.Subscriber<? super R> downstream;
     private volatile Flow.Subscription upstream;
     /** Set once by onSubscribe unless the processor was already released (guarded by {@code this}). */
     private volatile OrderedPipeline<T, Object> pipeline;
     /** Guarded by {@code this}: release() ran, so a pipeline created afterwards closes itself. */
     private boolean releasing;
-    /** Set by the upstream's onComplete (after its last onNext). */
+    /**
+     * Set by the upstream's onComplete, after its last onNext raised {@link #inPipeline} (rule 1.3
+     * orders them). Partner: the drain loop reads it before inPipeline, and inPipeline before
+     * {@link #ready}, while the callback worker adds to ready before lowering inPipeline; so when
+     * the loop sees done, zero and an empty queue, no result is left behind.
+     */
     private volatile boolean upstreamDone;
     /** The upstream's onError, passed on at once. */
     private volatile Throwable upstreamError;
@@ -111,7 +120,11 @@ public final class OrderedProcessor<T, R> implements Flow.Processor<T, R> {
     private volatile Throwable protocolError;
     /** Set by cancel(); the drain loop acts on it. */
     private volatile boolean cancelled;
-    /** Read by the parallel workers: items whose function has not begun are skipped once set. */
+    /**
+     * Read by the parallel workers: items whose function has not begun are skipped once set. A
+     * best-effort flag, no partner: a worker that reads it just before it is set runs the
+     * function, and the result is dropped with the rest.
+     */
     private volatile boolean abandoned;
     /** Written only by the drain loop: a terminal signal was sent (or the downstream cancelled). */
     private boolean terminated;
