@@ -4,6 +4,7 @@ package dev.padata;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Gatherer;
 
@@ -84,6 +85,9 @@ public final class OrderedGatherers {
                 MapState::finish);
     }
 
+    /** Evaluations whose pipeline is not closed yet (tests: resources are released). */
+    static final AtomicInteger OPEN = new AtomicInteger();
+
     static int defaultInFlight() {
         return Math.min(MAX_IN_FLIGHT, 64 * Math.max(1, Cpus.count()));
     }
@@ -154,6 +158,7 @@ public final class OrderedGatherers {
                     .consumer(ready::add)
                     .onError((x, e) -> ready.add(new Failure(e)))
                     .build();
+            OPEN.incrementAndGet();
         }
 
         boolean integrate(T element, Gatherer.Downstream<? super R> downstream) {
@@ -251,6 +256,7 @@ public final class OrderedGatherers {
             ended = true;
             abandoned = true;
             pipeline.close();
+            OPEN.decrementAndGet();
             ready.clear();
             pending = 0;
         }

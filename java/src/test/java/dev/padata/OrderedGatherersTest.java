@@ -110,6 +110,7 @@ class OrderedGatherersTest {
 
     @Test
     void theFirstFailureIsRethrownInOrderWithItsCauseAndLaterWorkIsAbandoned() {
+        int open = OrderedGatherers.OPEN.get();
         int max = 8;
         IllegalStateException boom = new IllegalStateException("boom at 5");
         AtomicInteger calls = new AtomicInteger();
@@ -131,6 +132,7 @@ class OrderedGatherersTest {
         assertTrue(after <= 6 + max, "fn ran " + after + " times: the work after the failure was not abandoned");
         // Nothing is still running or starts later: the stream waited for the calls in progress.
         assertEquals(after, calls.get());
+        assertEquals(open, OrderedGatherers.OPEN.get(), "the stream's pipeline was closed");
     }
 
     @Test
@@ -148,6 +150,7 @@ class OrderedGatherersTest {
 
     @Test
     void limitStopsAnInfiniteUpstreamAndNoFunctionStartsAfterwards() {
+        int open = OrderedGatherers.OPEN.get();
         int max = 4;
         AtomicInteger calls = new AtomicInteger();
         AtomicInteger running = new AtomicInteger();
@@ -169,10 +172,12 @@ class OrderedGatherersTest {
         assertTrue(c <= 10 + max, "fn ran " + c + " times for limit(10) with " + max + " in flight");
         assertEquals(0, running.get(), "the calls in flight finished before the terminal operation returned");
         assertEquals(c, calls.get(), "no call started after the stream ended");
+        assertEquals(open, OrderedGatherers.OPEN.get(), "the stream's pipeline was closed");
     }
 
     @Test
     void findFirstAndAnyMatchShortCircuit() {
+        int open = OrderedGatherers.OPEN.get();
         AtomicInteger calls = new AtomicInteger();
         Optional<Integer> first = Stream.iterate(0, i -> i + 1)
                 .gather(OrderedGatherers.mapOrdered(16, (Integer x) -> {
@@ -186,6 +191,7 @@ class OrderedGatherersTest {
         assertTrue(Stream.iterate(0, i -> i + 1)
                 .gather(OrderedGatherers.mapOrdered((Integer x) -> x))
                 .anyMatch(x -> x == 1000));
+        assertEquals(open, OrderedGatherers.OPEN.get(), "the streams' pipelines were closed");
     }
 
     @Test
