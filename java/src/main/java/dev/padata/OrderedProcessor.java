@@ -53,6 +53,7 @@ import java.util.function.Function;
  * {@code onError} and {@code onComplete} run one at a time, on the padata callback worker or on
  * the thread that called {@code request}, {@code onComplete} or {@code onError}; the failure
  * handler runs on the callback worker. None of them may wait for the processor's own progress.
+ * A subscriber method that throws (breaking rule 2.13) is logged and taken as a cancellation.
  *
  * @param <T> items from upstream
  * @param <R> results published downstream
