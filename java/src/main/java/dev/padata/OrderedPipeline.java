@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 package dev.padata;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
@@ -63,6 +66,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private final AtomicLong outstanding = new AtomicLong();
     private final AtomicLong completed = new AtomicLong();
     private final Object idle = new Object();
+    private final AtomicBoolean released = new AtomicBoolean();
     private volatile boolean closed;
 
     private final class Task extends PadataJob {
@@ -350,6 +354,72 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     }
 
     /**
+     * Submits {@code input}, waiting at most {@code timeout} for room (and for padata to finish a
+     * mask change). Its result (or failure) reaches the consumer (or error handler) in order.
+     *
+     * @param input   the value, handed to the function on a padata worker
+     * @param timeout how long to wait for room at most
+     * @return true when submitted; false when the time ran out first (nothing was submitted)
+     * @throws NullPointerException  when {@code timeout} is null
+     * @throws IllegalStateException when the pipeline is closed, or its padata instance is stopped
+     * @throws InterruptedException  when interrupted while waiting; nothing was submitted
+     */
+    public boolean submit(T input, Duration timeout) throws InterruptedException {
+        long deadline = deadlineOf(timeout);
+        checkOpen();
+        Task t = free.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (t == null)
+            return false;
+        t.input = input;
+        return sendBy(t, deadline);
+    }
+
+    /**
+     * {@link #send} with a deadline: retries a busy padata until {@code deadline}
+     * ({@code System.nanoTime()}), then gives the task back. Kept apart from {@link #send} so the
+     * untimed path stays as it was.
+     */
+    private boolean sendBy(Task t, long deadline) throws InterruptedException {
+        outstanding.incrementAndGet();
+        long backoff = 1_000;
+        for (;;) {
+            try {
+                padata.doParallel(t, callbackCpu);
+                return true;
+            } catch (PadataBusyException busy) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    unsend(t);
+                    return false;
+                }
+                if (Thread.interrupted()) {
+                    unsend(t);
+                    throw new InterruptedException("interrupted while padata was busy; " + t + " was not submitted");
+                }
+                LockSupport.parkNanos(Math.min(backoff, left));
+                backoff = Math.min(backoff * 2, 1_000_000);
+            } catch (RuntimeException e) {
+                unsend(t);
+                throw e;
+            }
+        }
+    }
+
+    /** {@code System.nanoTime()} after {@code timeout}, saturated (a huge timeout means "no deadline"). */
+    private static long deadlineOf(Duration timeout) {
+        long nanos;
+        try {
+            nanos = Objects.requireNonNull(timeout, "timeout").toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        long now = System.nanoTime();
+        // Spans below 2^62 keep (deadline - now) right even when now + nanos wraps around.
+        nanos = Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+        return now + nanos;
+    }
+
+    /**
      * Submits {@code input} and returns a future completed with its result, in submission order,
      * on the callback worker. The consumer does not see it.
      *
@@ -448,6 +518,73 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     }
 
     /**
+     * Waits at most {@code timeout} until every value submitted so far has reached the consumer,
+     * error handler or its future.
+     *
+     * @param timeout how long to wait at most
+     * @return true when idle in time; false when values were still in flight at the deadline
+     * @throws NullPointerException  when {@code timeout} is null
+     * @throws IllegalStateException from the pipeline's own callbacks (it would wait for itself)
+     * @throws InterruptedException  when interrupted
+     */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = deadlineOf(timeout);
+        if (Dispatcher.onWorkerOf(padata.workqueue()))
+            throw new IllegalStateException("awaitIdle()/close() called from a padata worker of this pipeline"
+                    + " (" + Thread.currentThread().getName() + "): it would wait for itself");
+        synchronized (idle) {
+            while (outstanding.get() != 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0)
+                    return false;
+                TimeUnit.NANOSECONDS.timedWait(idle, left);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Refuses new values and waits at most {@code timeout} for every result to be delivered; when
+     * they all were, closes the padata instance and workqueue the pipeline created (as
+     * {@link #close()}) and returns true. When the time runs out first (say a function that never
+     * returns), it returns false and leaves them open: the pipeline stays closed to new values, and
+     * a later {@code close()} or {@code close(Duration)} finishes the job once the stuck values
+     * are done. Interruption is not an exception here: the wait ends early (false unless already
+     * idle) and the thread's interrupt status is kept.
+     *
+     * @param timeout how long to wait at most
+     * @return true when everything was delivered and released in time
+     * @throws NullPointerException  when {@code timeout} is null
+     * @throws IllegalStateException from the pipeline's own callbacks
+     */
+    public boolean close(Duration timeout) {
+        long deadline = deadlineOf(timeout);
+        if (Dispatcher.onWorkerOf(padata.workqueue()))   // refused before it closes anything
+            throw new IllegalStateException("close(Duration) called from a padata worker of this pipeline"
+                    + " (" + Thread.currentThread().getName() + "): it would wait for itself");
+        closed = true;
+        boolean idleInTime;
+        try {
+            idleInTime = awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            idleInTime = outstanding.get() == 0;
+        }
+        if (!idleInTime)
+            return false;
+        release();
+        return true;
+    }
+
+    /** Closes what the pipeline created, once (both close methods end here). */
+    private void release() {
+        if (ownsPadata && released.compareAndSet(false, true)) {
+            padata.close();
+            ownedWorkqueue.close();
+        }
+    }
+
+    /**
      * Values whose result has been delivered so far.
      *
      * @return the count of delivered results
@@ -501,10 +638,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                 interrupted = true;
             }
         }
-        if (ownsPadata) {
-            padata.close();
-            ownedWorkqueue.close();
-        }
+        release();
         if (interrupted)
             Thread.currentThread().interrupt();
     }

@@ -32,7 +32,8 @@ final class Markdown {
         b.append("\n## Ratio to the single-threaded loop of the same language (c-single / java-single)\n\n");
         table(b, m, cs, (c, w) -> fmtRatio(m.rate(c, w) / m.rate(Report.Model.singleFor(c), w)));
 
-        List<String> latency = cs.stream().filter(c -> c.contains("padata")).toList();
+        // The gatherer one-liner has no per-job hook to time (as java-mapconcurrent): no latency row.
+        List<String> latency = cs.stream().filter(c -> c.contains("padata") && !c.equals("java-padata-gatherer")).toList();
         if (!latency.isEmpty()) {
             b.append("\n## Latency per job, accepted by padata_do_parallel() to start of serial() (p50 / p99 / p99.9)\n\n");
             table(b, m, latency, (c, w) -> {

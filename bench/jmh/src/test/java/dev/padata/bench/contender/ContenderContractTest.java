@@ -147,6 +147,18 @@ class PadataNativeCallbacksTest extends ContenderContractTest {
     }
 }
 
+class PadataGathererTest extends ContenderContractTest {
+    String name() {
+        return "java-padata-gatherer";
+    }
+
+    /** A one-line stream has no hook for per-job latency, like java-mapconcurrent. */
+    @Override
+    boolean measuresLatency() {
+        return false;
+    }
+}
+
 class PadataIdiomaticTest extends ContenderContractTest {
     String name() {
         return "java-padata-idiomatic";
