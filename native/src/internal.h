@@ -95,8 +95,8 @@ extern __thread struct padata__tls padata__self __attribute__((tls_model("initia
  * it, so the signal never touches freed instance memory.
  */
 void padata__wq_signal(struct workqueue_struct *wq);
-/* Wait until @done(@arg) is true; pairs with padata__wq_signal(). */
-void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void *arg);
+/* Wait until @cond(@arg) is true; pairs with padata__wq_signal(). */
+void padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *arg), void *arg);
 /*
  * A thread outside the queue's workers that may signal after the last drop
  * holds the queue meanwhile; destroy_workqueue() waits for holders.

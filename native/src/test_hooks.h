@@ -33,8 +33,8 @@ struct padata_test_hooks {
 	 */
 	void (*wait_sleep)(struct workqueue_struct *wq);
 	/*
-	 * padata's drain_wait(): called by the last waiter to leave, after it
-	 * has left the waiter count and before it clears the state word's
+	 * padata.c's pd_drain_wait(): called by the last waiter to leave, after it
+	 * has left the waiter count and before it clears the control word's
 	 * waiting flag.
 	 */
 	void (*drain_leave)(void);
