@@ -127,15 +127,9 @@ static bool wq_spin_for_work(struct wq_cpu *wc)
 
 /* ---- futex ------------------------------------------------------------ */
 
-void padata__futex_wait(uint32_t *addr, uint32_t expected, long timeout_ns)
+void padata__futex_wait(uint32_t *addr, uint32_t expected)
 {
-	struct timespec ts, *tsp = NULL;
-	if (timeout_ns >= 0) {
-		ts.tv_sec = timeout_ns / 1000000000L;
-		ts.tv_nsec = timeout_ns % 1000000000L;
-		tsp = &ts;
-	}
-	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
 }
 
 void padata__futex_wake(uint32_t *addr, int nr)
@@ -178,7 +172,7 @@ void padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *arg), void 
 			__atomic_load_n(&padata_test_hooks.wait_sleep, __ATOMIC_RELAXED);
 		if (padata__unlikely(hook != NULL))
 			hook(wq);
-		padata__futex_wait(&wq->ev_seq, seq, -1);
+		padata__futex_wait(&wq->ev_seq, seq);
 	}
 	/* Relaxed: a signaller that still sees us only wakes nobody. */
 	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_RELAXED);
@@ -242,7 +236,7 @@ static void wq_park(struct wq_cpu *wc)
 		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 		return;
 	}
-	padata__futex_wait(&wc->sleeping, 1, -1);
+	padata__futex_wait(&wc->sleeping, 1);
 	/* Relaxed: the caller re-reads head with acquire (wq_worker_main). */
 	__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 }
