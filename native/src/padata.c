@@ -100,6 +100,14 @@ _Static_assert((CTL_SEQ & CTL_REFS) == 0 && CTL_REFS + CTL_REF_ONE == CTL_WAITIN
 _Static_assert((CTL_REFS >> 32) >= (1ull << 22) * 16,
 	       "room for 16 references per thread at Linux's PID_MAX_LIMIT");
 
+/**
+ * enum job_state - where a job is, in padata_priv.state (a public field,
+ * marked private in padata.h; its values are known only to this file).
+ * @JOB_IDLE: the caller's; padata_do_parallel() may take it.
+ * @JOB_QUEUED: accepted; parallel() has run or will run.
+ * @JOB_REORDERING: padata_do_serial() was called; in the reorder ring or a
+ *	serial queue until serial() runs (which first sets JOB_IDLE again).
+ */
 enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_REORDERING = 2 };
 
 /* Ring entry of a sequence number whose submission was cancelled. */
@@ -112,73 +120,147 @@ enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_REORDERING = 2 };
 /* Jobs the releaser collects before it hands them to serial queues. */
 #define REORDER_BATCH 512
 
+/**
+ * struct pqueue - the parallel queue of one CPU.
+ * @head: Treiber stack of submitted jobs (newest first); pushed by
+ *	submitters with a CAS, taken whole by an exchange (own worker or a
+ *	stealer).
+ * @work: the work item that drains it (pd_parallel_work()), queued by
+ *	whoever makes @head non-empty.
+ * @pd: the instance's parallel data.
+ * @cpu: the CPU whose queue this is.
+ * @taken: the rest of the batch the worker is running, in FIFO order,
+ *	while it runs one parallel(): takeable by an idle worker
+ *	(pd_steal()); on its own cache line, written per job.
+ */
 struct pqueue {
-	struct padata_priv *head padata__aligned; /* pushed by submitters */
+	struct padata_priv *head padata__aligned;
 	struct work_struct work;
 	struct parallel_data *pd;
 	int cpu;
-	/* The rest of the batch the worker is running, in FIFO order, while
-	 * it runs one parallel(): takeable by an idle worker. */
 	struct padata_priv *taken padata__aligned;
 } padata__aligned;
 
+/**
+ * struct squeue - the serial queue of one CPU.
+ * @head: Treiber stack of released jobs (newest first); pushed by the
+ *	releaser (pd_chains_flush()), taken whole by this CPU's worker.
+ * @work: the work item that runs serial() (pd_serial_work()).
+ * @pd: the instance's parallel data.
+ * @cpu: the CPU whose queue this is.
+ * @serialized: serial() calls returned on this CPU, mod 2^32; written
+ *	only by this CPU's worker, on its own cache line, summed by
+ *	pd_completed_total().
+ */
 struct squeue {
-	struct padata_priv *head padata__aligned; /* pushed by the releaser */
+	struct padata_priv *head padata__aligned;
 	struct work_struct work;
 	struct parallel_data *pd;
 	int cpu;
-	uint32_t serialized padata__aligned; /* serial() calls returned; this CPU's worker writes */
+	uint32_t serialized padata__aligned;
 } padata__aligned;
 
+/**
+ * struct parallel_data - the running state of an instance, grouped by who
+ * writes it (one cache line per group).
+ * @ctl: the control word (see the top of the file): next sequence number,
+ *	references, CTL_WAITING and the CTL_STARTED / CTL_INVALID /
+ *	CTL_CHANGING flags; one CAS per submission.
+ * @completed_cache: a recent pd_completed_total(), never ahead of it;
+ *	lets a submitter check the in-flight limit without summing.
+ * @limit: the in-flight limit (padata_set_max_inflight()).
+ * @pinst: the instance this is embedded in.
+ * @wq: the workqueue running the instance's work items.
+ * @nr: nr_cpu_ids at allocation; the length of the per-CPU arrays.
+ * @pw: weight of the usable parallel mask.
+ * @pcpu_list: the CPUs of the usable parallel mask, @pw of them.
+ * @cb_usable: the usable serial mask, written with relaxed atomic words
+ *	while drained, read by submitters without a lock.
+ * @ring: the reorder ring, indexed by seq & @ring_mask; a job's slot holds
+ *	it (or RING_SKIP) from padata_do_serial() until the releaser takes it.
+ * @ring_mask: ring size - 1 (a power of two, at least @limit).
+ * @pq: per-CPU parallel queues, @nr of them.
+ * @sq: per-CPU serial queues, @nr of them.
+ * @skipped: cancelled sequence numbers, counted as completed by the
+ *	releaser.
+ * @completed_base: offset of the completion count, moved by
+ *	padata_test_set_seq().
+ * @waiters: threads in pd_drain_wait() (stop, free, mask and limit
+ *	changes); @ctl keeps one CTL_WAITING bit for all of them.
+ * @reorder_busy: the releaser token (1 while a thread runs pd_reorder()).
+ * @reorder_next: the next sequence number to release; written by the
+ *	token holder, read by padata_do_serial() to defer a release.
+ * @chain_top: scratch of the token holder: per-CPU chains of released
+ *	jobs (newest first), pushed onto the serial queues together.
+ * @chain_bottom: the oldest job of each chain.
+ * @touched: the CPUs with a non-empty chain, @ntouched of them.
+ * @ntouched: see @touched.
+ *
+ * The fields from @pinst to @sq are read-mostly: rewritten only while
+ * drained (CTL_CHANGING set, or stopped in pd_while_stopped()).
+ */
 struct parallel_data {
 	/* Submission side: one line, one CAS per job (plus the reference drop). */
 	uint64_t ctl padata__aligned;
-	uint32_t completed_cache;        /* a recent pd_completed_total(), never ahead */
+	uint32_t completed_cache;
 	unsigned int limit;
 
-	/* Read-mostly; rewritten only while drained (CTL_CHANGING set). */
+	/* Read-mostly. */
 	struct padata_instance *pinst padata__aligned;
 	struct workqueue_struct *wq;
-	unsigned int nr;                 /* nr_cpu_ids */
-	unsigned int pw;                 /* weight of the usable parallel mask */
-	int *pcpu_list;                  /* its CPUs, pw of them */
-	struct cpumask cb_usable;        /* usable serial mask, atomic words */
+	unsigned int nr;
+	unsigned int pw;
+	int *pcpu_list;
+	struct cpumask cb_usable;
 	struct padata_priv **ring;
 	uint32_t ring_mask;
 	struct pqueue *pq;
 	struct squeue *sq;
 
-	/* Completion count offsets: cancelled sequence numbers (released by
-	 * the releaser), and the base that padata_test_set_seq() moves. */
+	/* Completion offsets and waiters. */
 	uint32_t skipped padata__aligned;
 	uint32_t completed_base;
-	/* Threads in pd_drain_wait(): stop, free, mask and limit changes. */
 	uint32_t waiters;
 
 	/* Reorder side. */
-	uint32_t reorder_busy padata__aligned; /* the releaser token */
-	uint32_t reorder_next padata__aligned; /* next seq to release; token holder writes */
-	/* Scratch of the token holder: per-CPU chains of released jobs. */
+	uint32_t reorder_busy padata__aligned;
+	uint32_t reorder_next padata__aligned;
 	struct padata_priv **chain_top;
 	struct padata_priv **chain_bottom;
 	int *touched;
 	int ntouched;
 };
 
+/**
+ * struct padata_instance - what padata_alloc() returns (opaque to users).
+ * @pd: the running state; its address never changes.
+ * @lock: serializes mask changes (through their notifier chain),
+ *	pd_while_stopped() and padata_free().
+ * @user_pcpu: the parallel mask the user asked for.
+ * @user_cbcpu: the serial mask the user asked for.
+ * @nb_lock: guards @chain; held while the chain runs (pd_notify()).
+ * @mask_lock: guards @usable, for padata_get_cpumask() readers.
+ * @usable: the user masks and cpu_active_mask, as last applied.
+ * @chain: the cpumask notifiers, by descending priority.
+ * @next_inst: next in the list of instances (for hotplug), under the
+ *	hotplug write lock.
+ * @change_valid: the new usable masks are not empty; under @lock, from
+ *	pd_update_usable() to pd_finish_change().
+ * @hp_changed: pd_hotplug(): the masks that changed, under @lock.
+ * @hp_next: pd_hotplug(): the next instance whose masks changed.
+ */
 struct padata_instance {
 	struct parallel_data pd;
-	pthread_mutex_t lock;            /* serializes mask changes (through their
-					  * notifier chain), pd_while_stopped and free */
+	pthread_mutex_t lock;
 	struct cpumask user_pcpu, user_cbcpu;
-	pthread_mutex_t nb_lock;         /* notifier chain; held while notifying */
-	pthread_mutex_t mask_lock;       /* usable masks, for readers */
+	pthread_mutex_t nb_lock;
+	pthread_mutex_t mask_lock;
 	struct padata_cpumask usable;
 	struct notifier_block *chain;
 	struct padata_instance *next_inst;
-	/* Under pinst->lock, between pd_update_usable() and pd_finish_change(). */
-	bool change_valid;               /* the new usable masks are not empty */
-	unsigned long hp_changed;        /* pd_hotplug(): masks changed */
-	struct padata_instance *hp_next; /* pd_hotplug(): next changed instance */
+	bool change_valid;
+	unsigned long hp_changed;
+	struct padata_instance *hp_next;
 };
 
 /* Instances, for hotplug. Guarded by the hotplug lock (write side). */
@@ -294,13 +376,20 @@ static bool pd_fully_drained(void *arg)
  */
 static void pd_drain_wait(struct parallel_data *pd, bool (*drained)(void *))
 {
+	/* Pairs with the last leaver's re-read of waiters below (one total
+	 * order of the seq_cst operations on waiters and ctl). */
 	__atomic_fetch_add(&pd->waiters, 1, __ATOMIC_SEQ_CST);
+	/* Pairs with the CAS or fetch_sub of pd_ctl_drop() by RMW atomicity,
+	 * and with a leaver's clear below by the total order. */
 	__atomic_fetch_or(&pd->ctl, CTL_WAITING, __ATOMIC_SEQ_CST);
 	padata__wq_wait(pd->wq, drained, pd);
+	/* Pairs with a newcomer's fetch_add above. */
 	if (__atomic_sub_fetch(&pd->waiters, 1, __ATOMIC_SEQ_CST) == 0) {
 		void (*hook)(void) = __atomic_load_n(&padata_test_hooks.drain_leave, __ATOMIC_RELAXED);
 		if (padata__unlikely(hook != NULL))
 			hook();
+		/* The clear, then the re-read of waiters: the Dekker pair with a
+		 * newcomer's fetch_add of waiters, then its set of CTL_WAITING. */
 		__atomic_fetch_and(&pd->ctl, ~CTL_WAITING, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&pd->waiters, __ATOMIC_SEQ_CST)) {
 			__atomic_fetch_or(&pd->ctl, CTL_WAITING, __ATOMIC_SEQ_CST);
@@ -457,6 +546,75 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq)
 	return pd->pcpu_list[seq % pd->pw];
 }
 
+/*
+ * pd_admit - take a sequence number and a reference in one CAS, having
+ * checked the flags and the in-flight limit against the same value of the
+ * control word. Any thread; the caller owns the job (JOB_QUEUED) and puts
+ * it back to JOB_IDLE when this fails.
+ *
+ * The reference covers the caller until it has queued the drain: the job
+ * may be taken, finished and serialized by other threads before that, and
+ * the instance must not change or go away meanwhile. Pairs with the
+ * fetch_or(CHANGING) + drain wait of a mask change.
+ *
+ * Every value of the control word this loop acts on is read with acquire
+ * (the load, the reload, the CAS's failure order): limit, ring size and
+ * completed_base may have been changed by a stop, a set_max_inflight or a
+ * test_set_seq and a start since the caller's first load, and are only ours
+ * to read after the acquire of the control word that follows that start
+ * (see the top of the file). A relaxed failure order let the loop check a
+ * new control word against a stale limit and overrun a smaller ring on
+ * weakly ordered CPUs.
+ *
+ * Return: 0 with *@seqp set and a reference held (drop it with
+ * pd_ctl_drop()); -EINVAL when the instance is not started or has no
+ * usable CPUs; -EBUSY during a mask change or pd_while_stopped(), or when
+ * @limit jobs are in flight.
+ */
+static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
+{
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	for (;;) {
+		uint32_t seq = (uint32_t)s;
+		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
+			return -EINVAL;
+		if (s & CTL_CHANGING)
+			return -EBUSY;
+		/* Relaxed: written while stopped, published by the control
+		 * word (acquired above). */
+		uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
+		/* Acquire: pairs with the release store below by another
+		 * submitter, which read the completions with acquire: the
+		 * serial() calls it counts (and the ring clears before them)
+		 * happen before the job we accept on its strength. */
+		uint32_t completed = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
+		if ((uint32_t)(seq - completed) >= limit || !(seq & COMPLETED_CACHE_REFRESH)) {
+			completed = pd_completed_total(pd);
+			/* Release: pairs with the acquire load above. */
+			__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
+			if ((int32_t)(seq - completed) < 0) {
+				/* Our copy of the control word is older than the
+				 * completions (other submitters moved on): read it
+				 * again. Acquire, as above (seq_cst not needed). */
+				s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+				continue;
+			}
+			if ((uint32_t)(seq - completed) >= limit)
+				return -EBUSY;
+		}
+		uint64_t ns = (s & ~CTL_SEQ) + CTL_REF_ONE + (uint32_t)(seq + 1);
+		/* Acquire (success and failure): as the loads above. Release: our
+		 * reads of the instance before the later drop are already ordered
+		 * by that drop; the flags and seq here act by RMW atomicity against
+		 * a mask change's fetch_or(CHANGING). seq_cst is more than needed. */
+		if (__atomic_compare_exchange_n(&pd->ctl, &s, ns, true, __ATOMIC_SEQ_CST,
+						__ATOMIC_ACQUIRE)) {
+			*seqp = seq;
+			return 0;
+		}
+	}
+}
+
 int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu)
 {
 	struct parallel_data *pd;
@@ -481,69 +639,12 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return -EINVAL; /* still in flight: leave it alone */
 
-	/*
-	 * Take a sequence number and a reference in one CAS, having checked
-	 * the flags and the limit against the same value. The reference covers
-	 * this thread until it has queued the drain below: the job may be
-	 * taken, finished and serialized by other threads before that, and the
-	 * instance must not change or go away under us meanwhile.
-	 * Pairs with the fetch_or(CHANGING) + drain wait of a mask change.
-	 *
-	 * Every value of the control word this loop acts on is read with
-	 * acquire (this load, the reload, the CAS's failure order): limit,
-	 * ring size and completed_base may have been changed by a stop, a
-	 * set_max_inflight or a test_set_seq and a start since the first
-	 * load, and are only ours to read after the acquire of the control word that
-	 * follows that start (see the top of the file). A relaxed failure order
-	 * let the loop check a new control word against a stale limit and overrun a
-	 * smaller ring on weakly ordered CPUs.
-	 */
-	s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
 	uint32_t seq;
-	for (;;) {
-		int err = 0;
-		seq = (uint32_t)s;
-		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED) {
-			err = -EINVAL;
-		} else if (s & CTL_CHANGING) {
-			err = -EBUSY;
-		} else {
-			/* Relaxed: written while stopped, published by the
-			 * control word (acquired above). */
-			uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
-			/* Acquire: pairs with the release store below by another
-			 * submitter, which read the completions with acquire: the
-			 * serial() calls it counts (and the ring clears before
-			 * them) happen before the job we accept on its strength. */
-			uint32_t completed = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
-			if ((uint32_t)(seq - completed) >= limit || !(seq & COMPLETED_CACHE_REFRESH)) {
-				completed = pd_completed_total(pd);
-				/* Release: pairs with the acquire load above. */
-				__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
-				if ((int32_t)(seq - completed) < 0) {
-					/* Our copy of the control word is older than the completions
-					 * (other submitters moved on): read it again.
-					 * Acquire, as above (seq_cst not needed). */
-					s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
-					continue;
-				}
-				if ((uint32_t)(seq - completed) >= limit)
-					err = -EBUSY;
-			}
-		}
-		if (padata__unlikely(err)) {
-			/* Release: pairs with the acquire CAS on the job above. */
-			__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
-			return err;
-		}
-		uint64_t ns = (s & ~CTL_SEQ) + CTL_REF_ONE + (uint32_t)(seq + 1);
-		/* Acquire (success and failure): as the loads above. Release: our
-		 * reads of the instance before the later drop are already ordered
-		 * by that drop; the flags and seq here act by RMW atomicity against
-		 * a mask change's fetch_or(CHANGING). seq_cst is more than needed. */
-		if (__atomic_compare_exchange_n(&pd->ctl, &s, ns, true, __ATOMIC_SEQ_CST,
-						__ATOMIC_ACQUIRE))
-			break;
+	int err = pd_admit(pd, &seq);
+	if (padata__unlikely(err)) {
+		/* Release: pairs with the acquire CAS on the job above. */
+		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
+		return err;
 	}
 
 	/* The reference is held: masks, ring and queues are stable now.
@@ -846,8 +947,8 @@ static unsigned long pd_update_usable(struct padata_instance *pinst)
 		return 0;
 
 	/* Refuse new jobs, then wait for every accepted one (async ones too).
-	 * Acts on submitters by RMW atomicity (their CAS fails or precedes
-	 * it); seq_cst, though relaxed would do: the drain check after it
+	 * Pairs with the CAS of pd_admit() by RMW atomicity (it fails or
+	 * precedes this); seq_cst, though relaxed would do: the drain check after it
 	 * reads the control word with acquire. */
 	__atomic_fetch_or(&pd->ctl, CTL_CHANGING, __ATOMIC_SEQ_CST);
 	pd_drain_wait(pd, pd_fully_drained);
@@ -885,8 +986,8 @@ static void pd_finish_change(struct padata_instance *pinst, unsigned long change
 		return;
 	pd_notify(pinst, changed);
 	/* The CAS below is the release that publishes the new masks: pairs
-	 * with the acquire reads of the control word in padata_do_parallel().
-	 * Relaxed load and failure order: a guess the CAS re-checks. */
+	 * with the acquire reads of the control word in padata_do_parallel()
+	 * and pd_admit(). Relaxed load and failure order: a guess the CAS re-checks. */
 	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED), ns;
 	do {
 		ns = (s & ~(CTL_CHANGING | CTL_INVALID)) | (pinst->change_valid ? 0 : CTL_INVALID);
@@ -1156,7 +1257,7 @@ int padata_start(struct padata_instance *pinst)
 	struct parallel_data *pd = &pinst->pd;
 	/* The CAS releases what was set up while stopped (limit, ring,
 	 * sequence): pairs with the acquire reads of the control word in
-	 * padata_do_parallel(). Relaxed guesses: the CAS re-checks. */
+	 * pd_admit(). Relaxed guesses: the CAS re-checks. */
 	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
 	do {
 		if (s & CTL_INVALID)
@@ -1171,8 +1272,10 @@ void padata_stop(struct padata_instance *pinst)
 	if (!pinst)
 		return;
 	struct parallel_data *pd = &pinst->pd;
-	/* Acts on submitters by RMW atomicity; the drain check reads the
-	 * control word with acquire (seq_cst more than needed). */
+	/* Pairs with the CAS of pd_admit() by RMW atomicity (a submission
+	 * precedes it and is drained, or sees the flag clear); the drain
+	 * check reads the control word with acquire (seq_cst more than
+	 * needed). */
 	__atomic_fetch_and(&pd->ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
 	if (pd_in_worker_of(pd))
 		return; /* waiting here would wait for ourselves */
@@ -1289,20 +1392,25 @@ static int pd_while_stopped(struct padata_instance *pinst,
 			pd_mutex_unlock(&pinst->lock);
 			return -EBUSY;
 		}
-		/* Pairs with the CAS of padata_start() and with the control word CAS in
-		 * padata_do_parallel(), as the fetch_or of a mask change does. */
+		/* Pairs with the CAS of padata_start() and with the control word
+		 * CAS in pd_admit(), as the fetch_or of a mask change does. */
 	} while (!__atomic_compare_exchange_n(&pd->ctl, &s, s | CTL_CHANGING, true,
 					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	pd_drain_wait(pd, pd_fully_drained);
 	pd_flush_all_work(pd);
 	fn(pd, arg);
 	/* Release: publishes what @fn rewrote; pairs with the acquire reads
-	 * of the control word in padata_do_parallel(). */
+	 * of the control word in pd_admit(). */
 	__atomic_fetch_and(&pd->ctl, ~CTL_CHANGING, __ATOMIC_SEQ_CST);
 	pd_mutex_unlock(&pinst->lock);
 	return 0;
 }
 
+/**
+ * struct ring_change - the argument of pd_apply_ring().
+ * @ring: the new, zeroed reorder ring (pd_ring_size_for(@limit) slots).
+ * @limit: the new in-flight limit.
+ */
 struct ring_change {
 	struct padata_priv **ring;
 	unsigned int limit;
@@ -1374,6 +1482,8 @@ int padata_test_add_refs(struct padata_instance *pinst, int32_t delta)
 	if (!pinst)
 		return -EINVAL;
 	struct parallel_data *pd = &pinst->pd;
+	/* As a submitter's reference: pairs with the seq_cst (acquire) loads
+	 * of the drain predicates, which must see it. */
 	if (delta >= 0)
 		__atomic_fetch_add(&pd->ctl, (uint64_t)delta * CTL_REF_ONE, __ATOMIC_SEQ_CST);
 	else
