@@ -3,12 +3,15 @@
  * cpumask.c - cpumask operations and this process's CPU topology.
  *
  * The topology is read once, at library load (a constructor, also reached
- * through pthread_once from every entry point that needs it):
- *   possible = /sys/devices/system/cpu/possible (else sysconf)
- *   online   = /sys/devices/system/cpu/online (else possible)
- *   active   = online & the process's affinity
- * or, with PADATA_NR_CPUS=N, N virtual CPUs that are all possible, online
- * and active, virtual CPU c running on the (c mod n)-th CPU of the affinity.
+ * through pthread_once from every entry point that needs it), by
+ * topology_init() in three steps:
+ *   topology_read_sysfs():    possible = /sys/devices/system/cpu/possible
+ *                             (else sysconf), online = .../online (else
+ *                             possible)
+ *   topology_read_active():   active = online & the process's affinity
+ *   topology_apply_virtual(): with PADATA_NR_CPUS=N, N virtual CPUs that
+ *                             are all possible, online and active, virtual
+ *                             CPU c running on the (c mod n)-th active CPU.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -284,37 +287,71 @@ int padata_cpulist_scnprintf(char *buf, int len, const struct cpumask *srcp)
 
 /* ---- topology --------------------------------------------------------- */
 
-static bool read_sysfs_list(const char *path, struct cpumask *m)
+/*
+ * Reads a CPU list file (the sysfs format, "0-3,8") into @m, which is left
+ * alone on failure. Only the first 4095 bytes are read.
+ * Return: 0; the negative errno of fopen() (-ENOENT: no such file);
+ * -EINVAL for a malformed or empty list; -ERANGE for a CPU >= NR_CPUS.
+ */
+static int topology_read_list(const char *path, struct cpumask *m)
 {
 	char buf[4096];
+	struct cpumask parsed;
+	if (!path || !m)
+		return -EINVAL;
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return false;
+		return -errno;
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	return cpulist_parse(buf, m) == 0 && !cpumask_empty(m);
+	int err = cpulist_parse(buf, &parsed);
+	if (err)
+		return err;
+	if (cpumask_empty(&parsed))
+		return -EINVAL;
+	cpumask_copy(m, &parsed);
+	return 0;
 }
 
-static void topology_init(void)
+/*
+ * Reads @dir/possible and @dir/online (the layout of
+ * /sys/devices/system/cpu). A missing or unusable possible list falls back
+ * to sysconf(_SC_NPROCESSORS_CONF) CPUs (at least 1, at most NR_CPUS), a
+ * missing or unusable online list to the possible mask; online is then
+ * limited to possible.
+ */
+static void topology_read_sysfs(const char *dir, struct cpumask *possible, struct cpumask *online)
 {
-	struct cpumask affinity;
-	cpu_set_t set;
-	unsigned int host_list[NR_CPUS];
-
-	if (!read_sysfs_list("/sys/devices/system/cpu/possible", &possible_mask)) {
+	char path[PATH_MAX];
+	int len = snprintf(path, sizeof(path), "%s/possible", dir);
+	if (len < 0 || (size_t)len >= sizeof(path) ||
+	    topology_read_list(path, possible) != 0) {
 		long n = sysconf(_SC_NPROCESSORS_CONF);
 		if (n < 1)
 			n = 1;
 		if (n > NR_CPUS)
 			n = NR_CPUS;
-		cpumask_clear(&possible_mask);
+		cpumask_clear(possible);
 		for (long c = 0; c < n; c++)
-			cpumask_set_cpu((unsigned int)c, &possible_mask);
+			cpumask_set_cpu((unsigned int)c, possible);
 	}
-	if (!read_sysfs_list("/sys/devices/system/cpu/online", &online_mask))
-		cpumask_copy(&online_mask, &possible_mask);
-	cpumask_and(&online_mask, &online_mask, &possible_mask);
+	len = snprintf(path, sizeof(path), "%s/online", dir);
+	if (len < 0 || (size_t)len >= sizeof(path) ||
+	    topology_read_list(path, online) != 0)
+		cpumask_copy(online, possible);
+	cpumask_and(online, online, possible);
+}
+
+/*
+ * active = online & the process's affinity (the affinity alone when they
+ * share no CPU, as in odd containers; CPU 0 when that is empty too).
+ * Fills host_list with the active CPUs and sets nr_host.
+ */
+static void topology_read_active(unsigned int *host_list)
+{
+	struct cpumask affinity;
+	cpu_set_t set;
 
 	cpumask_clear(&affinity);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
@@ -334,7 +371,15 @@ static void topology_init(void)
 	unsigned int c;
 	for_each_cpu(c, &active_mask)
 		host_list[nr_host++] = c;
+}
 
+/*
+ * PADATA_NR_CPUS=N: N virtual CPUs, all possible, online and active,
+ * virtual CPU v on host_list[v mod nr_host]. Otherwise (or for a value out
+ * of 1..NR_CPUS, reported and ignored) each CPU is its own host.
+ */
+static void topology_apply_virtual(const unsigned int *host_list)
+{
 	const char *env = getenv("PADATA_NR_CPUS");
 	if (env && *env) {
 		char *end;
@@ -358,7 +403,18 @@ static void topology_init(void)
 		for (int v = 0; v < NR_CPUS; v++)
 			host_of[v] = v;
 	}
-	unsigned int last = 0;
+}
+
+static void topology_init(void)
+{
+	unsigned int host_list[NR_CPUS];
+
+	topology_read_sysfs("/sys/devices/system/cpu", &possible_mask, &online_mask);
+	topology_read_active(host_list);
+	topology_apply_virtual(host_list);
+
+	/* nr_cpu_ids covers every possible and every active CPU. */
+	unsigned int last = 0, c;
 	for_each_cpu(c, &possible_mask)
 		last = c;
 	cpumask_or(&possible_mask, &possible_mask, &active_mask);
@@ -367,6 +423,21 @@ static void topology_init(void)
 			last = c;
 	nr_cpu_ids = last + 1;
 	cpumask_copy(&load_active_mask, &active_mask);
+}
+
+/* Test seams (test_hooks.h): the sysfs readers on files the test made. */
+int padata_test_read_cpulist_file(const char *path, struct cpumask *m)
+{
+	return topology_read_list(path, m);
+}
+
+int padata_test_read_sysfs_topology(const char *dir, struct cpumask *possible,
+				    struct cpumask *online)
+{
+	if (!dir || !possible || !online)
+		return -EINVAL;
+	topology_read_sysfs(dir, possible, online);
+	return 0;
 }
 
 __attribute__((constructor)) static void topology_ctor(void)

@@ -16,13 +16,10 @@
 
 #define PADATA_CACHELINE 64
 #define padata__aligned __attribute__((aligned(PADATA_CACHELINE)))
-#define padata__likely(x) __builtin_expect(!!(x), 1)
 #define padata__unlikely(x) __builtin_expect(!!(x), 0)
 
 #define padata__load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define padata__load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define padata__store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define padata__store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 static inline void padata__cpu_relax(void)
 {
@@ -33,8 +30,8 @@ static inline void padata__cpu_relax(void)
 #endif
 }
 
-/* futex(2) wrappers (Linux only); a negative timeout waits forever. */
-void padata__futex_wait(uint32_t *addr, uint32_t expected, long timeout_ns);
+/* futex(2) wrappers (Linux only); the wait has no timeout. */
+void padata__futex_wait(uint32_t *addr, uint32_t expected);
 void padata__futex_wake(uint32_t *addr, int nr);
 
 /* --- topology (cpumask.c) ----------------------------------------- */
@@ -95,8 +92,8 @@ extern __thread struct padata__tls padata__self __attribute__((tls_model("initia
  * it, so the signal never touches freed instance memory.
  */
 void padata__wq_signal(struct workqueue_struct *wq);
-/* Wait until @done(@arg) is true; pairs with padata__wq_signal(). */
-void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void *arg);
+/* Wait until @cond(@arg) is true; pairs with padata__wq_signal(). */
+void padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *arg), void *arg);
 /*
  * A thread outside the queue's workers that may signal after the last drop
  * holds the queue meanwhile; destroy_workqueue() waits for holders.

@@ -7,16 +7,16 @@
  *   padata_do_parallel()      takes a sequence number, pushes the job on the
  *     |                       lock-free queue of parallel CPU pcpu[seq % n]
  *     v                       and queues that queue's work item
- *   parallel_work()           on the CPU's worker: drains the whole queue per
+ *   pd_parallel_work()        on the CPU's worker: drains the whole queue per
  *     |                       wake-up (taking a stalled CPU's queue when its
  *     v                       own is empty) and calls parallel() per job
  *   padata_do_serial()        any thread: stores the job in the reorder ring
  *     |                       at seq & mask, then tries to become the
  *     v                       releaser (one token, never waited for)
- *   reorder()                 the releaser moves every consecutive finished
+ *   pd_reorder()              the releaser moves every consecutive finished
  *     |                       job to the serial queue of its cb_cpu, one
  *     v                       push per CPU per run
- *   serial_work()             on cb_cpu's worker: serial() per job in order,
+ *   pd_serial_work()          on cb_cpu's worker: serial() per job in order,
  *                             then drops the in-flight count
  *
  * Padata never frees a job; the caller owns it again from serial() on.
@@ -25,21 +25,22 @@
  * of foreign padata_do_serial() callers (and of a callback releasing onto
  * an empty serial queue, until its queue_work_on()) are both zero and
  * every work item of the instance has returned (flush_work), so no thread
- * can touch it afterwards. Wake-ups of waiters go through the workqueue's event counter,
- * which outlives the instance.
+ * can touch it afterwards. Wake-ups of waiters go through the workqueue's
+ * event counter, which outlives the instance.
  *
- * The state word packs what a submission must check into one atomic:
+ * The control word packs what a submission must check into one atomic:
  * bits 0-31 the next sequence number (= jobs accepted, mod 2^32), bits
  * 32-59 references of threads that are not the instance's workers (a
  * submitter until it has queued the drain, a foreign padata_do_serial),
  * bit 60 WAITING (some thread waits for a drain; the waiters themselves
  * are counted in pd->waiters), and the STARTED / INVALID / CHANGING flags
  * in bits 61-63. Neither count may carry into a flag: the references are
- * bounded (see ST_REFS), the waiters have a single bit. A submission
+ * bounded (see CTL_REFS), the waiters have a single bit. A submission
  * checks the flags and the in-flight limit and takes its sequence number
  * in one CAS. Jobs completed are counted per serial CPU (each by its own
- * worker, no shared write per job); jobs in flight = accepted - completed, which the submitter reads from a
- * cached sum and refreshes only near the limit. A mask change sets
+ * worker, no shared write per job); jobs in flight = accepted - completed,
+ * which the submitter reads from a cached sum and refreshes only near the
+ * limit. A mask change sets
  * CHANGING and waits for in flight and references to reach zero, so no
  * submission can see a half-changed instance and every job accepted
  * before the change is serialized before any job accepted after it.
@@ -47,18 +48,28 @@
  * Memory orders follow the C11 model, not x86 (see workqueue.c): each
  * non-relaxed operation names its partner, each relaxed one says why it
  * needs none. Two facts carry most of the reasoning:
- * - Every write of the state word after padata_alloc() is an RMW, so a
+ * - Every write of the control word after padata_alloc() is an RMW, so a
  *   release RMW of it heads a release sequence that runs to the end, and
  *   an acquire read of any later value synchronizes with it. Fields
- *   changed only while stopped or drained (masks, ring, limit, done_base)
- *   are published by the release RMW that ends the change (the CAS in
- *   update_usable(), apply_seq() or padata_start()) and are seen by every
- *   submitter, which reads the state word with acquire only.
+ *   changed only while stopped or drained (masks, ring, limit,
+ *   completed_base) are published by the release RMW that ends the change
+ *   (the CAS in pd_finish_change(), the fetch_and in pd_while_stopped(),
+ *   the CAS of padata_start()) and are seen by every submitter, which
+ *   reads the control word with acquire only.
  * - A ring slot is written again (for seq + ring size) only by a job
  *   accepted after job seq's serial() returned; that acceptance reads the
- *   completion counts with acquire (directly, or through done_cache,
+ *   completion counts with acquire (directly, or through completed_cache,
  *   release/acquire), so the releaser's clear of the slot happens before
  *   the new store and cannot overwrite it.
+ *
+ * Words: a job's "state" is padata_priv.state (JOB_*); the instance's packed
+ * atomic is the "control word" (pd->ctl, CTL_*). "Completed" counts jobs
+ * whose serial() returned (per CPU: squeue.serialized); a "drained"
+ * predicate says that every accepted job completed.
+ *
+ * Naming: the public calls are padata_*, helpers shared with the other
+ * sources padata__*, and every static function here is pd_* (pd_reorder,
+ * pd_steal, ...), so a stack trace names its module.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -68,106 +79,188 @@
 
 #include "internal.h"
 
-#define ST_SEQ       0x00000000ffffffffull
-#define ST_REF_ONE   0x0000000100000000ull
+#define CTL_SEQ       0x00000000ffffffffull
+#define CTL_REF_ONE   0x0000000100000000ull
 /*
  * 28 bits of references. Each is held by a thread inside one call
  * (padata_do_parallel, a foreign padata_do_serial) and a thread holds at
  * most one per nested call of those, a handful at most; a process has
  * fewer than 2^22 threads (Linux's PID_MAX_LIMIT), so the count stays far
- * below 2^28 and never carries into ST_WAITING. (16 bits carried at
+ * below 2^28 and never carries into CTL_WAITING. (16 bits carried at
  * 65,536 threads.)
  */
-#define ST_REFS      0x0fffffff00000000ull
-#define ST_WAITING   (1ull << 60)
-#define ST_STARTED   (1ull << 61)
-#define ST_INVALID   (1ull << 62)
-#define ST_CHANGING  (1ull << 63)
+#define CTL_REFS      0x0fffffff00000000ull
+#define CTL_WAITING   (1ull << 60)
+#define CTL_STARTED   (1ull << 61)
+#define CTL_INVALID   (1ull << 62)
+#define CTL_CHANGING  (1ull << 63)
 
-_Static_assert((ST_SEQ & ST_REFS) == 0 && ST_REFS + ST_REF_ONE == ST_WAITING,
+_Static_assert((CTL_SEQ & CTL_REFS) == 0 && CTL_REFS + CTL_REF_ONE == CTL_WAITING,
 	       "the reference field sits between the sequence number and the flags");
-_Static_assert((ST_REFS >> 32) >= (1ull << 22) * 16,
+_Static_assert((CTL_REFS >> 32) >= (1ull << 22) * 16,
 	       "room for 16 references per thread at Linux's PID_MAX_LIMIT");
 
-enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_DONE = 2 };
+/**
+ * enum job_state - where a job is, in padata_priv.state (a public field,
+ * marked private in padata.h; its values are known only to this file).
+ * @JOB_IDLE: the caller's; padata_do_parallel() may take it.
+ * @JOB_QUEUED: accepted; parallel() has run or will run.
+ * @JOB_REORDERING: padata_do_serial() was called; in the reorder ring or a
+ *	serial queue until serial() runs (which first sets JOB_IDLE again).
+ */
+enum job_state { JOB_IDLE = 0, JOB_QUEUED = 1, JOB_REORDERING = 2 };
 
 /* Ring entry of a sequence number whose submission was cancelled. */
 #define RING_SKIP ((struct padata_priv *)1)
 
 /* The submitter refreshes its cached completion count at least this often
  * (in sequence numbers), so the cached difference can never wrap. */
-#define DONE_CACHE_REFRESH 0xfffffu
+#define COMPLETED_CACHE_REFRESH 0xfffffu
 
 /* Jobs the releaser collects before it hands them to serial queues. */
 #define REORDER_BATCH 512
 
+/**
+ * struct pqueue - the parallel queue of one CPU.
+ * @head: Treiber stack of submitted jobs (newest first); pushed by
+ *	submitters with a CAS, taken whole by an exchange (own worker or a
+ *	stealer).
+ * @work: the work item that drains it (pd_parallel_work()), queued by
+ *	whoever makes @head non-empty.
+ * @pd: the instance's parallel data.
+ * @cpu: the CPU whose queue this is.
+ * @taken: the rest of the batch the worker is running, in FIFO order,
+ *	while it runs one parallel(): takeable by an idle worker
+ *	(pd_steal()); on its own cache line, written per job.
+ */
 struct pqueue {
-	struct padata_priv *head padata__aligned; /* pushed by submitters */
+	struct padata_priv *head padata__aligned;
 	struct work_struct work;
 	struct parallel_data *pd;
 	int cpu;
-	/* The rest of the batch the worker is running, in FIFO order, while
-	 * it runs one parallel(): takeable by an idle worker. */
 	struct padata_priv *taken padata__aligned;
 } padata__aligned;
 
+/**
+ * struct squeue - the serial queue of one CPU.
+ * @head: Treiber stack of released jobs (newest first); pushed by the
+ *	releaser (pd_chains_flush()), taken whole by this CPU's worker.
+ * @work: the work item that runs serial() (pd_serial_work()).
+ * @pd: the instance's parallel data.
+ * @cpu: the CPU whose queue this is.
+ * @serialized: serial() calls returned on this CPU, mod 2^32; written
+ *	only by this CPU's worker, on its own cache line, summed by
+ *	pd_completed_total().
+ */
 struct squeue {
-	struct padata_priv *head padata__aligned; /* pushed by the releaser */
+	struct padata_priv *head padata__aligned;
 	struct work_struct work;
 	struct parallel_data *pd;
 	int cpu;
-	uint32_t done padata__aligned;  /* serial() calls returned; this CPU's worker writes */
+	uint32_t serialized padata__aligned;
 } padata__aligned;
 
+/**
+ * struct parallel_data - the running state of an instance, grouped by who
+ * writes it (one cache line per group).
+ * @ctl: the control word (see the top of the file): next sequence number,
+ *	references, CTL_WAITING and the CTL_STARTED / CTL_INVALID /
+ *	CTL_CHANGING flags; one CAS per submission.
+ * @completed_cache: a recent pd_completed_total(), never ahead of it;
+ *	lets a submitter check the in-flight limit without summing.
+ * @limit: the in-flight limit (padata_set_max_inflight()).
+ * @pinst: the instance this is embedded in.
+ * @wq: the workqueue running the instance's work items.
+ * @nr: nr_cpu_ids at allocation; the length of the per-CPU arrays.
+ * @pw: weight of the usable parallel mask.
+ * @pcpu_list: the CPUs of the usable parallel mask, @pw of them.
+ * @cb_usable: the usable serial mask, written with relaxed atomic words
+ *	while drained, read by submitters without a lock.
+ * @ring: the reorder ring, indexed by seq & @ring_mask; a job's slot holds
+ *	it (or RING_SKIP) from padata_do_serial() until the releaser takes it.
+ * @ring_mask: ring size - 1 (a power of two, at least @limit).
+ * @pq: per-CPU parallel queues, @nr of them.
+ * @sq: per-CPU serial queues, @nr of them.
+ * @skipped: cancelled sequence numbers, counted as completed by the
+ *	releaser.
+ * @completed_base: offset of the completion count, moved by
+ *	padata_test_set_seq().
+ * @waiters: threads in pd_drain_wait() (stop, free, mask and limit
+ *	changes); @ctl keeps one CTL_WAITING bit for all of them.
+ * @reorder_busy: the releaser token (1 while a thread runs pd_reorder()).
+ * @reorder_next: the next sequence number to release; written by the
+ *	token holder, read by padata_do_serial() to defer a release.
+ * @chain_top: scratch of the token holder: per-CPU chains of released
+ *	jobs (newest first), pushed onto the serial queues together.
+ * @chain_bottom: the oldest job of each chain.
+ * @touched: the CPUs with a non-empty chain, @ntouched of them.
+ * @ntouched: see @touched.
+ *
+ * The fields from @pinst to @sq are read-mostly: rewritten only while
+ * drained (CTL_CHANGING set, or stopped in pd_while_stopped()).
+ */
 struct parallel_data {
 	/* Submission side: one line, one CAS per job (plus the reference drop). */
-	uint64_t state padata__aligned;
-	uint32_t done_cache;             /* a recent completed_total(), never ahead */
+	uint64_t ctl padata__aligned;
+	uint32_t completed_cache;
 	unsigned int limit;
 
-	/* Read-mostly; rewritten only while drained (state CHANGING). */
+	/* Read-mostly. */
 	struct padata_instance *pinst padata__aligned;
 	struct workqueue_struct *wq;
-	unsigned int nr;                 /* nr_cpu_ids */
-	unsigned int pw;                 /* weight of the usable parallel mask */
-	int *pcpu_list;                  /* its CPUs, pw of them */
-	struct cpumask cb_usable;        /* usable serial mask, atomic words */
+	unsigned int nr;
+	unsigned int pw;
+	int *pcpu_list;
+	struct cpumask cb_usable;
 	struct padata_priv **ring;
 	uint32_t ring_mask;
 	struct pqueue *pq;
 	struct squeue *sq;
 
-	/* Completion count offsets: cancelled sequence numbers (released by
-	 * the releaser), and the base that padata_test_set_seq() moves. */
+	/* Completion offsets and waiters. */
 	uint32_t skipped padata__aligned;
-	uint32_t done_base;
-	/* Threads in drain_wait(): stop, free, mask and limit changes. */
+	uint32_t completed_base;
 	uint32_t waiters;
 
 	/* Reorder side. */
-	uint32_t reorder_busy padata__aligned; /* the releaser token */
-	uint32_t reorder_next padata__aligned; /* next seq to release; token holder writes */
-	/* Scratch of the token holder: per-CPU chains of released jobs. */
+	uint32_t reorder_busy padata__aligned;
+	uint32_t reorder_next padata__aligned;
 	struct padata_priv **chain_top;
 	struct padata_priv **chain_bottom;
 	int *touched;
 	int ntouched;
 };
 
+/**
+ * struct padata_instance - what padata_alloc() returns (opaque to users).
+ * @pd: the running state; its address never changes.
+ * @lock: serializes mask changes (through their notifier chain),
+ *	pd_while_stopped() and padata_free().
+ * @user_pcpu: the parallel mask the user asked for.
+ * @user_cbcpu: the serial mask the user asked for.
+ * @nb_lock: guards @chain; held while the chain runs (pd_notify()).
+ * @mask_lock: guards @usable, for padata_get_cpumask() readers.
+ * @usable: the user masks and cpu_active_mask, as last applied.
+ * @chain: the cpumask notifiers, by descending priority.
+ * @next_inst: next in the list of instances (for hotplug), under the
+ *	hotplug write lock.
+ * @change_valid: the new usable masks are not empty; under @lock, from
+ *	pd_update_usable() to pd_finish_change().
+ * @hp_changed: pd_hotplug(): the masks that changed, under @lock.
+ * @hp_next: pd_hotplug(): the next instance whose masks changed.
+ */
 struct padata_instance {
 	struct parallel_data pd;
-	pthread_mutex_t lock;            /* serializes mask changes (through their
-					  * notifier chain), while_stopped and free */
+	pthread_mutex_t lock;
 	struct cpumask user_pcpu, user_cbcpu;
-	pthread_mutex_t nb_lock;         /* notifier chain; held while notifying */
-	pthread_mutex_t mask_lock;       /* usable masks, for readers */
+	pthread_mutex_t nb_lock;
+	pthread_mutex_t mask_lock;
 	struct padata_cpumask usable;
 	struct notifier_block *chain;
 	struct padata_instance *next_inst;
-	/* Under pinst->lock, between update_usable() and finish_change(). */
-	bool change_valid;               /* the new usable masks are not empty */
-	unsigned long hp_changed;        /* hotplug(): masks changed */
-	struct padata_instance *hp_next; /* hotplug(): next changed instance */
+	bool change_valid;
+	unsigned long hp_changed;
+	struct padata_instance *hp_next;
 };
 
 /* Instances, for hotplug. Guarded by the hotplug lock (write side). */
@@ -177,9 +270,9 @@ static struct padata_instance *instances;
 static __thread struct parallel_data *tls_parallel_pd __attribute__((tls_model("initial-exec")));
 static __thread bool tls_release_deferred __attribute__((tls_model("initial-exec")));
 
-static void reorder(struct parallel_data *pd);
+static void pd_reorder(struct parallel_data *pd);
 
-static inline bool in_worker_of(const struct parallel_data *pd)
+static inline bool pd_in_worker_of(const struct parallel_data *pd)
 {
 	return padata__self.wq == pd->wq;
 }
@@ -191,28 +284,28 @@ static inline bool in_worker_of(const struct parallel_data *pd)
  * drains the instance whose callback we are in, or holds the lock while it
  * runs our notifier), so they refuse.
  */
-static inline bool in_padata_context(void)
+static inline bool pd_in_padata_context(void)
 {
 	return padata__self.wq || padata__self.in_notifier;
 }
 
 /* The instance's mutexes are of the default type: lock and unlock fail only
  * when the library is broken (a destroyed or corrupted mutex). */
-static void mutex_lock(pthread_mutex_t *m)
+static void pd_mutex_lock(pthread_mutex_t *m)
 {
 	int err = pthread_mutex_lock(m);
 	if (err)
 		padata__lock_failed("pthread_mutex_lock", err);
 }
 
-static void mutex_unlock(pthread_mutex_t *m)
+static void pd_mutex_unlock(pthread_mutex_t *m)
 {
 	int err = pthread_mutex_unlock(m);
 	if (err)
 		padata__lock_failed("pthread_mutex_unlock", err);
 }
 
-static void mutex_destroy(pthread_mutex_t *m)
+static void pd_mutex_destroy(pthread_mutex_t *m)
 {
 	int err = pthread_mutex_destroy(m);
 	if (err)
@@ -222,51 +315,51 @@ static void mutex_destroy(pthread_mutex_t *m)
 /* ---- waiting for the counts ------------------------------------------- */
 
 /* Jobs whose serial() returned (or that were cancelled), mod 2^32. */
-static uint32_t completed_total(const struct parallel_data *pd)
+static uint32_t pd_completed_total(const struct parallel_data *pd)
 {
-	/* Acquire: pairs with the release stores of sq->done in serial_work(),
-	 * of skipped in reorder() and of done_base in apply_seq(); seq_cst:
+	/* Acquire: pairs with the release stores of sq->serialized in pd_serial_work(),
+	 * of skipped in pd_reorder() and of completed_base in pd_apply_seq(); seq_cst:
 	 * Dekker with those writers' padata__wq_signal() for waiters. */
-	uint32_t t = __atomic_load_n(&pd->done_base, __ATOMIC_SEQ_CST) +
+	uint32_t t = __atomic_load_n(&pd->completed_base, __ATOMIC_SEQ_CST) +
 		     __atomic_load_n(&pd->skipped, __ATOMIC_SEQ_CST);
 	for (unsigned int c = 0; c < pd->nr; c++)
-		t += __atomic_load_n(&pd->sq[c].done, __ATOMIC_SEQ_CST);
+		t += __atomic_load_n(&pd->sq[c].serialized, __ATOMIC_SEQ_CST);
 	return t;
 }
 
 /*
- * Completions first, then the state word: completions only grow and never
+ * Completions first, then the control word: completions only grow and never
  * pass the sequence number, so "all accepted by the second read were
  * completed by the first" is a true drain. Read the other way round, a job
  * accepted earlier could complete in between and a reference taken in
  * between (a foreign padata_do_serial still releasing) would be missed.
  */
-static bool jobs_drained(void *arg)
+static bool pd_jobs_drained(void *arg)
 {
 	struct parallel_data *pd = arg;
-	uint32_t done = completed_total(pd);
-	/* Acquire: pairs with the release RMWs of the state word (drops:
+	uint32_t completed = pd_completed_total(pd);
+	/* Acquire: pairs with the release RMWs of the control word (drops:
 	 * everything the dropper did happens before the drain); seq_cst:
-	 * Dekker with state_drop()'s signal, via padata__wq_wait(). */
-	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
-	return (uint32_t)s == done;
+	 * Dekker with pd_ctl_drop()'s signal, via padata__wq_wait(). */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_SEQ_CST);
+	return (uint32_t)s == completed;
 }
 
-static bool fully_drained(void *arg)
+static bool pd_fully_drained(void *arg)
 {
 	struct parallel_data *pd = arg;
-	uint32_t done = completed_total(pd);
-	/* As in jobs_drained(). */
-	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_SEQ_CST);
-	return !(s & ST_REFS) && (uint32_t)s == done;
+	uint32_t completed = pd_completed_total(pd);
+	/* As in pd_jobs_drained(). */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_SEQ_CST);
+	return !(s & CTL_REFS) && (uint32_t)s == completed;
 }
 
 /*
- * Wait for @done(@pd) as a registered waiter: reference drops that see
- * ST_WAITING in the state word wake waiters through the workqueue
- * (state_drop). Any thread may wait (padata_stop has no lock), so the
- * waiters are counted in pd->waiters and the state word keeps one bit: a
- * count there overflowed into the flags (256 stoppers set ST_STARTED).
+ * Wait for @drained(@pd) as a registered waiter: reference drops that see
+ * CTL_WAITING in the control word wake waiters through the workqueue
+ * (pd_ctl_drop). Any thread may wait (padata_stop has no lock), so the
+ * waiters are counted in pd->waiters and the control word keeps one bit: a
+ * count there overflowed into the flags (256 stoppers set CTL_STARTED).
  *
  * Every waiter sets the bit on entry; the last to leave clears it. A clear
  * can land after a newcomer's set (leaver: sub, ...; newcomer: add, set;
@@ -277,22 +370,29 @@ static bool fully_drained(void *arg)
  * later check, which follows the new set) makes the newcomer see it. All
  * seq_cst, one total order: a newcomer whose add precedes the leaver's
  * re-read is seen by it; one whose add follows it sets the bit after the
- * clear. Against a drop, the set and the drop's CAS are RMWs of the state
+ * clear. Against a drop, the set and the drop's CAS are RMWs of the control
  * word: either the drop comes first and the waiter's check after the set
  * sees it, or the drop sees the bit and signals.
  */
-static void drain_wait(struct parallel_data *pd, bool (*done)(void *))
+static void pd_drain_wait(struct parallel_data *pd, bool (*drained)(void *))
 {
+	/* Pairs with the last leaver's re-read of waiters below (one total
+	 * order of the seq_cst operations on waiters and ctl). */
 	__atomic_fetch_add(&pd->waiters, 1, __ATOMIC_SEQ_CST);
-	__atomic_fetch_or(&pd->state, ST_WAITING, __ATOMIC_SEQ_CST);
-	padata__wq_wait(pd->wq, done, pd);
+	/* Pairs with the CAS or fetch_sub of pd_ctl_drop() by RMW atomicity,
+	 * and with a leaver's clear below by the total order. */
+	__atomic_fetch_or(&pd->ctl, CTL_WAITING, __ATOMIC_SEQ_CST);
+	padata__wq_wait(pd->wq, drained, pd);
+	/* Pairs with a newcomer's fetch_add above. */
 	if (__atomic_sub_fetch(&pd->waiters, 1, __ATOMIC_SEQ_CST) == 0) {
 		void (*hook)(void) = __atomic_load_n(&padata_test_hooks.drain_leave, __ATOMIC_RELAXED);
 		if (padata__unlikely(hook != NULL))
 			hook();
-		__atomic_fetch_and(&pd->state, ~ST_WAITING, __ATOMIC_SEQ_CST);
+		/* The clear, then the re-read of waiters: the Dekker pair with a
+		 * newcomer's fetch_add of waiters, then its set of CTL_WAITING. */
+		__atomic_fetch_and(&pd->ctl, ~CTL_WAITING, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&pd->waiters, __ATOMIC_SEQ_CST)) {
-			__atomic_fetch_or(&pd->state, ST_WAITING, __ATOMIC_SEQ_CST);
+			__atomic_fetch_or(&pd->ctl, CTL_WAITING, __ATOMIC_SEQ_CST);
 			padata__wq_signal(pd->wq);
 		}
 	}
@@ -306,34 +406,34 @@ static void drain_wait(struct parallel_data *pd, bool (*done)(void *))
  * (padata__wq_hold, which destroy_workqueue() waits for) across the drop
  * and the wake-up. @wq is read before the drop.
  */
-static inline void state_drop(struct parallel_data *pd, uint64_t delta,
-			      struct workqueue_struct *wq)
+static inline void pd_ctl_drop(struct parallel_data *pd, uint64_t delta,
+			       struct workqueue_struct *wq)
 {
 	/* Relaxed: only a guess for the CAS, which re-reads. */
-	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
 	for (;;) {
-		if (s & ST_WAITING) {
+		if (s & CTL_WAITING) {
 			padata__wq_hold(wq);
 			/* Release: pairs with the drain checks' acquire loads (our use
 			 * of the instance happens before it changes or is freed);
 			 * seq_cst: Dekker with padata__wq_wait() via the signal. */
-			__atomic_fetch_sub(&pd->state, delta, __ATOMIC_SEQ_CST);
+			__atomic_fetch_sub(&pd->ctl, delta, __ATOMIC_SEQ_CST);
 			padata__wq_signal(wq);
 			padata__wq_unhold(wq);
 			return;
 		}
-		/* Fails if drain_wait() set ST_WAITING meanwhile (RMW atomicity:
+		/* Fails if pd_drain_wait() set CTL_WAITING meanwhile (RMW atomicity:
 		 * either the drop precedes the set and the waiter's check sees
 		 * it, or we see the bit). Release: pairs with the drain checks'
 		 * acquire loads, as above. Failure relaxed: we retry. */
-		if (__atomic_compare_exchange_n(&pd->state, &s, s - delta, true, __ATOMIC_SEQ_CST,
+		if (__atomic_compare_exchange_n(&pd->ctl, &s, s - delta, true, __ATOMIC_SEQ_CST,
 						__ATOMIC_RELAXED))
 			return;
 	}
 }
 
 /* Wait until every work item of @pd has returned. Not from its workers. */
-static void flush_all_work(struct parallel_data *pd)
+static void pd_flush_all_work(struct parallel_data *pd)
 {
 	for (unsigned int c = 0; c < pd->nr; c++) {
 		flush_work(&pd->pq[c].work);
@@ -343,7 +443,7 @@ static void flush_all_work(struct parallel_data *pd)
 
 /* ---- parallel side ---------------------------------------------------- */
 
-static struct padata_priv *reverse_jobs(struct padata_priv *j)
+static struct padata_priv *pd_reverse_jobs(struct padata_priv *j)
 {
 	struct padata_priv *prev = NULL;
 	while (j) {
@@ -361,7 +461,7 @@ static struct padata_priv *reverse_jobs(struct padata_priv *j)
  * must not hold those back), then its queue. Every take is an exchange, so
  * each job ends up with exactly one worker. Returns a FIFO list.
  */
-static struct padata_priv *steal(struct parallel_data *pd, int self)
+static struct padata_priv *pd_steal(struct parallel_data *pd, int self)
 {
 	for (unsigned int i = 0; i < pd->pw; i++) {
 		int v = pd->pcpu_list[i];
@@ -370,7 +470,7 @@ static struct padata_priv *steal(struct parallel_data *pd, int self)
 			continue;
 		/* Relaxed peeks: hints; the exchanges decide. */
 		if (__atomic_load_n(&vq->taken, __ATOMIC_RELAXED)) {
-			/* Acquire: pairs with the release store in run_batch(). */
+			/* Acquire: pairs with the release store in pd_run_batch(). */
 			struct padata_priv *list = __atomic_exchange_n(&vq->taken, NULL, __ATOMIC_ACQUIRE);
 			if (list)
 				return list;
@@ -379,20 +479,20 @@ static struct padata_priv *steal(struct parallel_data *pd, int self)
 			/* Acquire: pairs with the push CAS in padata_do_parallel(). */
 			struct padata_priv *list = __atomic_exchange_n(&vq->head, NULL, __ATOMIC_ACQUIRE);
 			if (list)
-				return reverse_jobs(list);
+				return pd_reverse_jobs(list);
 		}
 	}
 	return NULL;
 }
 
 /* Run a FIFO list of jobs, leaving the not yet started ones takeable. */
-static void run_batch(struct pqueue *pq, struct padata_priv *list)
+static void pd_run_batch(struct pqueue *pq, struct padata_priv *list)
 {
 	while (list) {
 		struct padata_priv *job = list;
 		/* parallel() may finish the job: read the link first. */
 		struct padata_priv *rest = job->next;
-		/* Release: pairs with the acquire exchange in steal(). */
+		/* Release: pairs with the acquire exchange in pd_steal(). */
 		if (rest)
 			__atomic_store_n(&pq->taken, rest, __ATOMIC_RELEASE);
 		job->parallel(job);
@@ -403,7 +503,7 @@ static void run_batch(struct pqueue *pq, struct padata_priv *list)
 	}
 }
 
-static void parallel_work(struct work_struct *w)
+static void pd_parallel_work(struct work_struct *w)
 {
 	struct pqueue *pq = container_of(w, struct pqueue, work);
 	struct parallel_data *pd = pq->pd;
@@ -416,15 +516,15 @@ static void parallel_work(struct work_struct *w)
 		struct padata_priv *list = __atomic_exchange_n(&pq->head, NULL, __ATOMIC_ACQUIRE);
 		bool own = list != NULL;
 		if (own)
-			list = reverse_jobs(list);
+			list = pd_reverse_jobs(list);
 		else
-			list = steal(pd, pq->cpu);
+			list = pd_steal(pd, pq->cpu);
 		if (!list)
 			break;
-		run_batch(pq, list);
+		pd_run_batch(pq, list);
 		if (tls_release_deferred) {
 			tls_release_deferred = false;
-			reorder(pd);
+			pd_reorder(pd);
 		}
 		/*
 		 * Serial work of this CPU waits behind this item: let it run. Jobs
@@ -433,7 +533,7 @@ static void parallel_work(struct work_struct *w)
 		 * while submitters keep the queue full, and the pipeline then
 		 * stalls on completions.
 		 */
-		/* Relaxed: a scheduling hint; serial_work() takes the queue. */
+		/* Relaxed: a scheduling hint; pd_serial_work() takes the queue. */
 		if (own && __atomic_load_n(&pd->sq[pq->cpu].head, __ATOMIC_RELAXED))
 			break;
 	}
@@ -441,9 +541,78 @@ static void parallel_work(struct work_struct *w)
 	padata__self.in_callback = saved;
 }
 
-static inline int pick_cpu(const struct parallel_data *pd, uint32_t seq)
+static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq)
 {
 	return pd->pcpu_list[seq % pd->pw];
+}
+
+/*
+ * pd_admit - take a sequence number and a reference in one CAS, having
+ * checked the flags and the in-flight limit against the same value of the
+ * control word. Any thread; the caller owns the job (JOB_QUEUED) and puts
+ * it back to JOB_IDLE when this fails.
+ *
+ * The reference covers the caller until it has queued the drain: the job
+ * may be taken, finished and serialized by other threads before that, and
+ * the instance must not change or go away meanwhile. Pairs with the
+ * fetch_or(CHANGING) + drain wait of a mask change.
+ *
+ * Every value of the control word this loop acts on is read with acquire
+ * (the load, the reload, the CAS's failure order): limit, ring size and
+ * completed_base may have been changed by a stop, a set_max_inflight or a
+ * test_set_seq and a start since the caller's first load, and are only ours
+ * to read after the acquire of the control word that follows that start
+ * (see the top of the file). A relaxed failure order let the loop check a
+ * new control word against a stale limit and overrun a smaller ring on
+ * weakly ordered CPUs.
+ *
+ * Return: 0 with *@seqp set and a reference held (drop it with
+ * pd_ctl_drop()); -EINVAL when the instance is not started or has no
+ * usable CPUs; -EBUSY during a mask change or pd_while_stopped(), or when
+ * @limit jobs are in flight.
+ */
+static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
+{
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	for (;;) {
+		uint32_t seq = (uint32_t)s;
+		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
+			return -EINVAL;
+		if (s & CTL_CHANGING)
+			return -EBUSY;
+		/* Relaxed: written while stopped, published by the control
+		 * word (acquired above). */
+		uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
+		/* Acquire: pairs with the release store below by another
+		 * submitter, which read the completions with acquire: the
+		 * serial() calls it counts (and the ring clears before them)
+		 * happen before the job we accept on its strength. */
+		uint32_t completed = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
+		if ((uint32_t)(seq - completed) >= limit || !(seq & COMPLETED_CACHE_REFRESH)) {
+			completed = pd_completed_total(pd);
+			/* Release: pairs with the acquire load above. */
+			__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
+			if ((int32_t)(seq - completed) < 0) {
+				/* Our copy of the control word is older than the
+				 * completions (other submitters moved on): read it
+				 * again. Acquire, as above (seq_cst not needed). */
+				s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+				continue;
+			}
+			if ((uint32_t)(seq - completed) >= limit)
+				return -EBUSY;
+		}
+		uint64_t ns = (s & ~CTL_SEQ) + CTL_REF_ONE + (uint32_t)(seq + 1);
+		/* Acquire (success and failure): as the loads above. Release: our
+		 * reads of the instance before the later drop are already ordered
+		 * by that drop; the flags and seq here act by RMW atomicity against
+		 * a mask change's fetch_or(CHANGING). seq_cst is more than needed. */
+		if (__atomic_compare_exchange_n(&pd->ctl, &s, ns, true, __ATOMIC_SEQ_CST,
+						__ATOMIC_ACQUIRE)) {
+			*seqp = seq;
+			return 0;
+		}
+	}
 }
 
 int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu)
@@ -455,14 +624,14 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	if (!pinst || !padata || !padata->parallel || !padata->serial)
 		return -EINVAL;
 	pd = &pinst->pd;
-	/* Acquire: pairs with the release RMWs of the state word (padata_start,
+	/* Acquire: pairs with the release RMWs of the control word (padata_start,
 	 * the end of a mask change): the masks read next are that change's. */
-	s = __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE);
-	if ((s & (ST_STARTED | ST_INVALID)) != ST_STARTED)
+	s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
 		return -EINVAL;
 	if (!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))
 		return -EINVAL;
-	/* Acquire: pairs with the release stores of JOB_IDLE (serial_work, and
+	/* Acquire: pairs with the release stores of JOB_IDLE (pd_serial_work, and
 	 * the refusals below): the library's last reads of the job happen
 	 * before we reuse it. Nothing to release: the fields written below are
 	 * published by the push CAS. Failure relaxed: we only report it. */
@@ -470,69 +639,12 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return -EINVAL; /* still in flight: leave it alone */
 
-	/*
-	 * Take a sequence number and a reference in one CAS, having checked
-	 * the flags and the limit against the same value. The reference covers
-	 * this thread until it has queued the drain below: the job may be
-	 * taken, finished and serialized by other threads before that, and the
-	 * instance must not change or go away under us meanwhile.
-	 * Pairs with the fetch_or(CHANGING) + drain wait of a mask change.
-	 *
-	 * Every value of the state word this loop acts on is read with
-	 * acquire (this load, the reload, the CAS's failure order): limit,
-	 * ring size and done_base may have been changed by a stop, a
-	 * set_max_inflight or a test_set_seq and a start since the first
-	 * load, and are only ours to read after the acquire of the state that
-	 * follows that start (see the top of the file). A relaxed failure order
-	 * let the loop check a new state against a stale limit and overrun a
-	 * smaller ring on weakly ordered CPUs.
-	 */
-	s = __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE);
 	uint32_t seq;
-	for (;;) {
-		int err = 0;
-		seq = (uint32_t)s;
-		if ((s & (ST_STARTED | ST_INVALID)) != ST_STARTED) {
-			err = -EINVAL;
-		} else if (s & ST_CHANGING) {
-			err = -EBUSY;
-		} else {
-			/* Relaxed: written while stopped, published by the
-			 * state word (acquired above). */
-			uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
-			/* Acquire: pairs with the release store below by another
-			 * submitter, which read the completions with acquire: the
-			 * serial() calls it counts (and the ring clears before
-			 * them) happen before the job we accept on its strength. */
-			uint32_t done = __atomic_load_n(&pd->done_cache, __ATOMIC_ACQUIRE);
-			if ((uint32_t)(seq - done) >= limit || !(seq & DONE_CACHE_REFRESH)) {
-				done = completed_total(pd);
-				/* Release: pairs with the acquire load above. */
-				__atomic_store_n(&pd->done_cache, done, __ATOMIC_RELEASE);
-				if ((int32_t)(seq - done) < 0) {
-					/* Our copy of the state is older than the completions
-					 * (other submitters moved on): read it again.
-					 * Acquire, as above (seq_cst not needed). */
-					s = __atomic_load_n(&pd->state, __ATOMIC_ACQUIRE);
-					continue;
-				}
-				if ((uint32_t)(seq - done) >= limit)
-					err = -EBUSY;
-			}
-		}
-		if (padata__unlikely(err)) {
-			/* Release: pairs with the acquire CAS on the job above. */
-			__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
-			return err;
-		}
-		uint64_t ns = (s & ~ST_SEQ) + ST_REF_ONE + (uint32_t)(seq + 1);
-		/* Acquire (success and failure): as the loads above. Release: our
-		 * reads of the instance before the later drop are already ordered
-		 * by that drop; the flags and seq here act by RMW atomicity against
-		 * a mask change's fetch_or(CHANGING). seq_cst is more than needed. */
-		if (__atomic_compare_exchange_n(&pd->state, &s, ns, true, __ATOMIC_SEQ_CST,
-						__ATOMIC_ACQUIRE))
-			break;
+	int err = pd_admit(pd, &seq);
+	if (padata__unlikely(err)) {
+		/* Release: pairs with the acquire CAS on the job above. */
+		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
+		return err;
 	}
 
 	/* The reference is held: masks, ring and queues are stable now.
@@ -543,8 +655,8 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
 		/* As the ring store in padata_do_serial(). */
 		__atomic_store_n(&pd->ring[seq & pd->ring_mask], RING_SKIP, __ATOMIC_SEQ_CST);
-		reorder(pd);
-		state_drop(pd, ST_REF_ONE, pd->wq);
+		pd_reorder(pd);
+		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
 		return -EINVAL;
 	}
 
@@ -552,10 +664,10 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	padata->seq_nr = seq;
 	padata->cb_cpu = cb_cpu;
 
-	int cpu = pick_cpu(pd, seq);
+	int cpu = pd_pick_cpu(pd, seq);
 	struct pqueue *pq = &pd->pq[cpu];
-	/* Release: pairs with the acquire exchanges in parallel_work() and
-	 * steal(). Relaxed loads of head: only to link the job. */
+	/* Release: pairs with the acquire exchanges in pd_parallel_work() and
+	 * pd_steal(). Relaxed loads of head: only to link the job. */
 	struct padata_priv *head = __atomic_load_n(&pq->head, __ATOMIC_RELAXED);
 	do {
 		padata->next = head;
@@ -565,7 +677,7 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	struct workqueue_struct *wq = pd->wq;
 	if (!head)
 		queue_work_on(cpu, wq, &pq->work);
-	state_drop(pd, ST_REF_ONE, wq);
+	pd_ctl_drop(pd, CTL_REF_ONE, wq);
 	return 0;
 }
 
@@ -577,7 +689,7 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
  * releaser must keep the instance alive, since the serial worker may
  * already be running and finish the pushed jobs, the last ones in flight.
  * A thread outside the instance's callbacks holds a reference already. A
- * worker running a callback of @pd holds none: flush_all_work() waits for
+ * worker running a callback of @pd holds none: pd_flush_all_work() waits for
  * its own work item, but may have flushed the serial item before, which
  * the late queue_work_on() would then re-arm in freed memory. So it takes
  * one, before the first push onto an empty queue (then no drain can have
@@ -585,7 +697,7 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
  * after the last queue_work_on(). A push onto a non-empty queue needs
  * none: nothing touches the queue after it.
  */
-static void chains_flush(struct parallel_data *pd)
+static void pd_chains_flush(struct parallel_data *pd)
 {
 	bool need_ref = padata__self.in_callback == pd, ref = false;
 	struct workqueue_struct *wq = pd->wq;
@@ -594,13 +706,13 @@ static void chains_flush(struct parallel_data *pd)
 		int c = pd->touched[i];
 		struct squeue *sq = &pd->sq[c];
 		struct padata_priv *top = pd->chain_top[c], *bottom = pd->chain_bottom[c];
-		/* Release: pairs with the acquire exchange in serial_work(). */
+		/* Release: pairs with the acquire exchange in pd_serial_work(). */
 		struct padata_priv *head = __atomic_load_n(&sq->head, __ATOMIC_RELAXED);
 		pd->chain_top[c] = NULL;
 		do {
 			if (!head && need_ref && !ref) {
-				/* Pairs with the seq_cst loads of fully_drained(). */
-				__atomic_fetch_add(&pd->state, ST_REF_ONE, __ATOMIC_SEQ_CST);
+				/* Pairs with the seq_cst loads of pd_fully_drained(). */
+				__atomic_fetch_add(&pd->ctl, CTL_REF_ONE, __ATOMIC_SEQ_CST);
 				ref = true;
 			}
 			bottom->next = head;
@@ -613,7 +725,7 @@ static void chains_flush(struct parallel_data *pd)
 	/* Our work item is still running: padata_free() flushes it before it
 	 * frees, so the caller may touch @pd after the drop. */
 	if (ref)
-		state_drop(pd, ST_REF_ONE, wq);
+		pd_ctl_drop(pd, CTL_REF_ONE, wq);
 }
 
 /*
@@ -622,7 +734,7 @@ static void chains_flush(struct parallel_data *pd)
  * the token back, so a job stored while the token was held is never
  * stranded (the lost wake-up of old kernels) and nothing waits on a timer.
  */
-static void reorder(struct parallel_data *pd)
+static void pd_reorder(struct parallel_data *pd)
 {
 	for (;;) {
 		uint32_t zero = 0;
@@ -653,7 +765,7 @@ static void reorder(struct parallel_data *pd)
 			next++;
 			if (padata__unlikely(job == RING_SKIP)) {
 				/* A cancelled submission: count it as completed. Release:
-				 * pairs with completed_total()'s acquire loads; seq_cst:
+				 * pairs with pd_completed_total()'s acquire loads; seq_cst:
 				 * Dekker with waiters via the signal. */
 				__atomic_fetch_add(&pd->skipped, 1, __ATOMIC_SEQ_CST);
 				padata__wq_signal(pd->wq);
@@ -672,7 +784,7 @@ static void reorder(struct parallel_data *pd)
 				/* Relaxed: an early hint for padata_do_serial()'s
 				 * deferral; the seq_cst store below settles it. */
 				__atomic_store_n(&pd->reorder_next, next, __ATOMIC_RELAXED);
-				chains_flush(pd);
+				pd_chains_flush(pd);
 				n = 0;
 			}
 		}
@@ -683,9 +795,9 @@ static void reorder(struct parallel_data *pd)
 		 * defer it and we would not see it, delaying it to the end of that
 		 * worker's batch. */
 		__atomic_store_n(&pd->reorder_next, next, __ATOMIC_SEQ_CST);
-		chains_flush(pd);
+		pd_chains_flush(pd);
 		/* Release: pairs with the next holder's token CAS; seq_cst: Dekker
-		 * with reorder()'s entry (slot store, then busy load). */
+		 * with pd_reorder()'s entry (slot store, then busy load). */
 		__atomic_store_n(&pd->reorder_busy, 0, __ATOMIC_SEQ_CST);
 		/* seq_cst: the re-check of both Dekker pairs above. */
 		if (!__atomic_load_n(&pd->ring[next & pd->ring_mask], __ATOMIC_SEQ_CST))
@@ -705,14 +817,14 @@ void padata_do_serial(struct padata_priv *padata)
 	 * Relaxed: the CAS only decides that the job is finished once. The
 	 * job's fields reach this thread through parallel() (the same thread,
 	 * or the caller's hand-off to another, which the contract requires),
-	 * and JOB_DONE is read by nobody but a second, erroneous call.
+	 * and JOB_REORDERING is read by nobody but a second, erroneous call.
 	 */
-	if (!__atomic_compare_exchange_n(&padata->state, &expect, JOB_DONE, false,
+	if (!__atomic_compare_exchange_n(&padata->state, &expect, JOB_REORDERING, false,
 					 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 		fprintf(stderr,
 			"libpadata: padata_do_serial(%p): job is not in flight (%s); ignored\n",
 			(void *)padata,
-			expect == JOB_DONE ? "padata_do_serial() already called" : "never submitted");
+			expect == JOB_REORDERING ? "padata_do_serial() already called" : "never submitted");
 		return;
 	}
 	struct parallel_data *pd = padata->pd;
@@ -728,28 +840,28 @@ void padata_do_serial(struct padata_priv *padata)
 	 * acquires; the job is still in flight until then. seq_cst is more
 	 * than needed. */
 	if (!covered)
-		__atomic_fetch_add(&pd->state, ST_REF_ONE, __ATOMIC_SEQ_CST);
-	/* Release: pairs with the acquire slot load in reorder(); seq_cst:
+		__atomic_fetch_add(&pd->ctl, CTL_REF_ONE, __ATOMIC_SEQ_CST);
+	/* Release: pairs with the acquire slot load in pd_reorder(); seq_cst:
 	 * Dekker with the token release + re-check there, and with the store
 	 * of reorder_next + re-check (the load below). */
 	__atomic_store_n(&pd->ring[seq & pd->ring_mask], padata, __ATOMIC_SEQ_CST);
-	/* seq_cst: the deferral Dekker with reorder()'s final store of
+	/* seq_cst: the deferral Dekker with pd_reorder()'s final store of
 	 * reorder_next (a relaxed load could read an old value while the
 	 * releaser misses our slot, delaying the job to the batch end). */
 	if (covered && tls_parallel_pd == pd &&
 	    seq != __atomic_load_n(&pd->reorder_next, __ATOMIC_SEQ_CST)) {
-		/* Not the next in line: release once per batch, in parallel_work(). */
+		/* Not the next in line: release once per batch, in pd_parallel_work(). */
 		tls_release_deferred = true;
 		return;
 	}
-	reorder(pd);
+	pd_reorder(pd);
 	if (!covered)
-		state_drop(pd, ST_REF_ONE, wq);
+		pd_ctl_drop(pd, CTL_REF_ONE, wq);
 }
 
 /* ---- serial side ------------------------------------------------------ */
 
-static void serial_work(struct work_struct *w)
+static void pd_serial_work(struct work_struct *w)
 {
 	struct squeue *sq = container_of(w, struct squeue, work);
 	struct parallel_data *pd = sq->pd;
@@ -757,11 +869,11 @@ static void serial_work(struct work_struct *w)
 
 	padata__self.in_callback = pd;
 	for (;;) {
-		/* Acquire: pairs with the release push CAS in chains_flush(). */
+		/* Acquire: pairs with the release push CAS in pd_chains_flush(). */
 		struct padata_priv *list = __atomic_exchange_n(&sq->head, NULL, __ATOMIC_ACQUIRE);
 		if (!list)
 			break;
-		list = reverse_jobs(list);
+		list = pd_reverse_jobs(list);
 		while (list) {
 			struct padata_priv *job = list;
 			void (*fn)(struct padata_priv *) = job->serial;
@@ -772,11 +884,11 @@ static void serial_work(struct work_struct *w)
 			fn(job);
 			/* In flight means "serial() not yet returned": count per job,
 			 * on this CPU's own line. Release: pairs with the acquire
-			 * loads in completed_total() (serial() and the ring clear
+			 * loads in pd_completed_total() (serial() and the ring clear
 			 * happen before a submission counted on it); seq_cst: a
 			 * Dekker pair with the waiter registration in
 			 * padata__wq_wait(). */
-			__atomic_store_n(&sq->done, sq->done + 1, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&sq->serialized, sq->serialized + 1, __ATOMIC_SEQ_CST);
 		}
 		/* Whatever a waiter waits for completes at the end of some batch:
 		 * one wake-up per batch, not one per job of a draining pipeline. */
@@ -787,18 +899,18 @@ static void serial_work(struct work_struct *w)
 
 /* ---- masks ------------------------------------------------------------ */
 
-static bool mask_has_active(const struct cpumask *m)
+static bool pd_mask_has_active(const struct cpumask *m)
 {
 	struct cpumask active, tmp;
 	padata_cpu_active_snapshot(&active);
 	return cpumask_and(&tmp, m, &active);
 }
 
-static void notify(struct padata_instance *pinst, unsigned long changed)
+static void pd_notify(struct padata_instance *pinst, unsigned long changed)
 {
 	struct padata_cpumask now;
 	padata_get_cpumask(pinst, &now);
-	mutex_lock(&pinst->nb_lock);
+	pd_mutex_lock(&pinst->nb_lock);
 	void *saved = padata__self.in_notifier;
 	padata__self.in_notifier = pinst;
 	for (struct notifier_block *nb = pinst->chain; nb; nb = nb->next) {
@@ -807,7 +919,7 @@ static void notify(struct padata_instance *pinst, unsigned long changed)
 			break;
 	}
 	padata__self.in_notifier = saved;
-	mutex_unlock(&pinst->nb_lock);
+	pd_mutex_unlock(&pinst->nb_lock);
 }
 
 /*
@@ -815,10 +927,10 @@ static void notify(struct padata_instance *pinst, unsigned long changed)
  * drain and switch when they change. Caller holds pinst->lock and the
  * hotplug lock (either side) and is not a worker of the queue. Returns the
  * changed masks; when any did, CHANGING stays set (submissions get -EBUSY)
- * and the caller must call finish_change() with pinst->lock still held,
+ * and the caller must call pd_finish_change() with pinst->lock still held,
  * after dropping the hotplug lock.
  */
-static unsigned long update_usable(struct padata_instance *pinst)
+static unsigned long pd_update_usable(struct padata_instance *pinst)
 {
 	struct parallel_data *pd = &pinst->pd;
 	struct cpumask active, np, ncb;
@@ -835,22 +947,22 @@ static unsigned long update_usable(struct padata_instance *pinst)
 		return 0;
 
 	/* Refuse new jobs, then wait for every accepted one (async ones too).
-	 * Acts on submitters by RMW atomicity (their CAS fails or precedes
-	 * it); seq_cst, though relaxed would do: the drain check after it
-	 * reads the state word with acquire. */
-	__atomic_fetch_or(&pd->state, ST_CHANGING, __ATOMIC_SEQ_CST);
-	drain_wait(pd, fully_drained);
-	flush_all_work(pd);
+	 * Pairs with the CAS of pd_admit() by RMW atomicity (it fails or
+	 * precedes this); seq_cst, though relaxed would do: the drain check after it
+	 * reads the control word with acquire. */
+	__atomic_fetch_or(&pd->ctl, CTL_CHANGING, __ATOMIC_SEQ_CST);
+	pd_drain_wait(pd, pd_fully_drained);
+	pd_flush_all_work(pd);
 
 	unsigned int pw = 0, c;
 	for_each_cpu(c, &np)
 		pd->pcpu_list[pw++] = (int)c;
 	pd->pw = pw;
 	padata__mask_store_atomic(&pd->cb_usable, &ncb);
-	mutex_lock(&pinst->mask_lock);
+	pd_mutex_lock(&pinst->mask_lock);
 	cpumask_copy(pinst->usable.pcpu, &np);
 	cpumask_copy(pinst->usable.cbcpu, &ncb);
-	mutex_unlock(&pinst->mask_lock);
+	pd_mutex_unlock(&pinst->mask_lock);
 
 	/* An instance without usable CPUs is invalid: no division by pw == 0,
 	 * no job queued. It runs again (if started) once CPUs come back. */
@@ -859,48 +971,48 @@ static unsigned long update_usable(struct padata_instance *pinst)
 }
 
 /*
- * Second half of a change that update_usable() reported: run the notifier
+ * Second half of a change that pd_update_usable() reported: run the notifier
  * chain while submissions still get -EBUSY (as 2.6.36 keeps its reset flag
  * across the chain), then accept jobs again. Caller holds pinst->lock,
  * which keeps other changes and padata_free() of this instance out until
  * the chain has run, and no hotplug lock: a notifier may wait for a thread
  * that allocates or frees another instance.
  */
-static void finish_change(struct padata_instance *pinst, unsigned long changed)
+static void pd_finish_change(struct padata_instance *pinst, unsigned long changed)
 {
 	struct parallel_data *pd = &pinst->pd;
 
 	if (!changed)
 		return;
-	notify(pinst, changed);
+	pd_notify(pinst, changed);
 	/* The CAS below is the release that publishes the new masks: pairs
-	 * with the acquire reads of the state word in padata_do_parallel().
-	 * Relaxed load and failure order: a guess the CAS re-checks. */
-	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED), ns;
+	 * with the acquire reads of the control word in padata_do_parallel()
+	 * and pd_admit(). Relaxed load and failure order: a guess the CAS re-checks. */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED), ns;
 	do {
-		ns = (s & ~(ST_CHANGING | ST_INVALID)) | (pinst->change_valid ? 0 : ST_INVALID);
-	} while (!__atomic_compare_exchange_n(&pd->state, &s, ns, true, __ATOMIC_SEQ_CST,
+		ns = (s & ~(CTL_CHANGING | CTL_INVALID)) | (pinst->change_valid ? 0 : CTL_INVALID);
+	} while (!__atomic_compare_exchange_n(&pd->ctl, &s, ns, true, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
 }
 
 /* Common entry of the mask-changing calls. */
-static int begin_change(struct padata_instance *pinst)
+static int pd_begin_change(struct padata_instance *pinst)
 {
-	if (in_worker_of(&pinst->pd) || in_padata_context())
+	if (pd_in_worker_of(&pinst->pd) || pd_in_padata_context())
 		return -EDEADLK;
 	int err = padata__hotplug_read_lock();
 	if (err)
 		return -err;
-	mutex_lock(&pinst->lock);
+	pd_mutex_lock(&pinst->lock);
 	return 0;
 }
 
-static void end_change(struct padata_instance *pinst)
+static void pd_end_change(struct padata_instance *pinst)
 {
-	unsigned long changed = update_usable(pinst);
+	unsigned long changed = pd_update_usable(pinst);
 	padata__hotplug_read_unlock();
-	finish_change(pinst, changed);
-	mutex_unlock(&pinst->lock);
+	pd_finish_change(pinst, changed);
+	pd_mutex_unlock(&pinst->lock);
 }
 
 int padata_set_cpumasks(struct padata_instance *pinst, struct cpumask *pcpumask,
@@ -908,12 +1020,12 @@ int padata_set_cpumasks(struct padata_instance *pinst, struct cpumask *pcpumask,
 {
 	if (!pinst || !pcpumask || !cbcpumask)
 		return -EINVAL;
-	int err = begin_change(pinst);
+	int err = pd_begin_change(pinst);
 	if (err)
 		return err;
 	cpumask_copy(&pinst->user_pcpu, pcpumask);
 	cpumask_copy(&pinst->user_cbcpu, cbcpumask);
-	end_change(pinst);
+	pd_end_change(pinst);
 	return 0;
 }
 
@@ -922,21 +1034,21 @@ int padata_set_cpumask(struct padata_instance *pinst, int cpumask_type, struct c
 	if (!pinst || !cpumask ||
 	    (cpumask_type != PADATA_CPU_PARALLEL && cpumask_type != PADATA_CPU_SERIAL))
 		return -EINVAL;
-	int err = begin_change(pinst);
+	int err = pd_begin_change(pinst);
 	if (err)
 		return err;
 	cpumask_copy(cpumask_type == PADATA_CPU_PARALLEL ? &pinst->user_pcpu : &pinst->user_cbcpu,
 		     cpumask);
-	end_change(pinst);
+	pd_end_change(pinst);
 	return 0;
 }
 
-static int change_cpu(struct padata_instance *pinst, int cpu, int mask, bool add)
+static int pd_change_cpu(struct padata_instance *pinst, int cpu, int mask, bool add)
 {
 	if (!pinst || cpu < 0 || (unsigned int)cpu >= nr_cpu_ids || mask == 0 ||
 	    (mask & ~(PADATA_CPU_SERIAL | PADATA_CPU_PARALLEL)))
 		return -EINVAL;
-	int err = begin_change(pinst);
+	int err = pd_begin_change(pinst);
 	if (err)
 		return err;
 	if (mask & PADATA_CPU_PARALLEL) {
@@ -951,23 +1063,23 @@ static int change_cpu(struct padata_instance *pinst, int cpu, int mask, bool add
 		else
 			cpumask_clear_cpu(cpu, &pinst->user_cbcpu);
 	}
-	end_change(pinst);
+	pd_end_change(pinst);
 	return 0;
 }
 
 int padata_add_cpu(struct padata_instance *pinst, int cpu, int mask)
 {
-	return change_cpu(pinst, cpu, mask, true);
+	return pd_change_cpu(pinst, cpu, mask, true);
 }
 
 int padata_remove_cpu(struct padata_instance *pinst, int cpu, int mask)
 {
-	return change_cpu(pinst, cpu, mask, false);
+	return pd_change_cpu(pinst, cpu, mask, false);
 }
 
-static int hotplug(unsigned int cpu, bool up)
+static int pd_hotplug(unsigned int cpu, bool up)
 {
-	if (in_padata_context())
+	if (pd_in_padata_context())
 		return -EDEADLK;
 	if (cpu >= nr_cpu_ids || !padata__cpu_was_active(cpu))
 		return -EINVAL;
@@ -986,15 +1098,15 @@ static int hotplug(unsigned int cpu, bool up)
 	}
 	padata__active_set(cpu, up);
 	/* Instances whose masks changed stay locked until their notifiers have
-	 * run, after the hotplug lock is dropped (see finish_change()). Only
+	 * run, after the hotplug lock is dropped (see pd_finish_change()). Only
 	 * this thread, holding the write lock, takes more than one instance
 	 * lock; a later hotplug waits for each of them in list order. */
 	struct padata_instance *changed = NULL, **tail = &changed;
 	for (struct padata_instance *p = instances; p; p = p->next_inst) {
-		mutex_lock(&p->lock);
-		p->hp_changed = update_usable(p);
+		pd_mutex_lock(&p->lock);
+		p->hp_changed = pd_update_usable(p);
 		if (!p->hp_changed) {
-			mutex_unlock(&p->lock);
+			pd_mutex_unlock(&p->lock);
 			continue;
 		}
 		p->hp_next = NULL;
@@ -1005,25 +1117,25 @@ static int hotplug(unsigned int cpu, bool up)
 	while (changed) {
 		struct padata_instance *p = changed;
 		changed = p->hp_next;
-		finish_change(p, p->hp_changed);
-		mutex_unlock(&p->lock);
+		pd_finish_change(p, p->hp_changed);
+		pd_mutex_unlock(&p->lock);
 	}
 	return 0;
 }
 
 int padata_cpu_down(unsigned int cpu)
 {
-	return hotplug(cpu, false);
+	return pd_hotplug(cpu, false);
 }
 
 int padata_cpu_up(unsigned int cpu)
 {
-	return hotplug(cpu, true);
+	return pd_hotplug(cpu, true);
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
 
-static unsigned int ring_size_for(unsigned int limit)
+static unsigned int pd_ring_size_for(unsigned int limit)
 {
 	unsigned int n = 1;
 	while (n < limit)
@@ -1031,7 +1143,7 @@ static unsigned int ring_size_for(unsigned int limit)
 	return n;
 }
 
-static void free_pd(struct parallel_data *pd)
+static void pd_free(struct parallel_data *pd)
 {
 	free(pd->pq);
 	free(pd->sq);
@@ -1049,26 +1161,26 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	struct parallel_data *pd;
 	unsigned int nr = nr_cpu_ids;
 
-	if (!wq || !pcpumask || !cbcpumask || !mask_has_active(pcpumask) ||
-	    !mask_has_active(cbcpumask)) {
+	if (!wq || !pcpumask || !cbcpumask || !pd_mask_has_active(pcpumask) ||
+	    !pd_mask_has_active(cbcpumask)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (in_padata_context()) {
+	if (pd_in_padata_context()) {
 		errno = EDEADLK;
 		return NULL;
 	}
 	int err = ENOMEM;
 	if (posix_memalign((void **)&pinst, PADATA_CACHELINE, sizeof(*pinst)))
 		goto err_out;
-	/* Zeroed first: free_pd() frees the arrays allocated so far, NULL the rest. */
+	/* Zeroed first: pd_free() frees the arrays allocated so far, NULL the rest. */
 	memset(pinst, 0, sizeof(*pinst));
 	pd = &pinst->pd;
 	pd->pinst = pinst;
 	pd->wq = wq;
 	pd->nr = nr;
 	pd->limit = MAX_OBJ_NUM;
-	pd->ring_mask = ring_size_for(MAX_OBJ_NUM) - 1;
+	pd->ring_mask = pd_ring_size_for(MAX_OBJ_NUM) - 1;
 	if (posix_memalign((void **)&pd->pq, PADATA_CACHELINE, sizeof(*pd->pq) * nr) ||
 	    posix_memalign((void **)&pd->sq, PADATA_CACHELINE, sizeof(*pd->sq) * nr))
 		goto err_free_instance;
@@ -1082,10 +1194,10 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	if (!pd->ring || !pd->pcpu_list || !pd->chain_top || !pd->chain_bottom || !pd->touched)
 		goto err_free_instance;
 	for (unsigned int c = 0; c < nr; c++) {
-		INIT_WORK(&pd->pq[c].work, parallel_work);
+		INIT_WORK(&pd->pq[c].work, pd_parallel_work);
 		pd->pq[c].pd = pd;
 		pd->pq[c].cpu = (int)c;
-		INIT_WORK(&pd->sq[c].work, serial_work);
+		INIT_WORK(&pd->sq[c].work, pd_serial_work);
 		pd->sq[c].pd = pd;
 		pd->sq[c].cpu = (int)c;
 	}
@@ -1104,10 +1216,10 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	if (err)
 		goto err_destroy_mask_lock;
 	/* Start from "no usable CPU", so the first update computes them all.
-	 * No notifier is registered yet: finish_change() only clears CHANGING. */
-	pd->state = ST_INVALID;
-	finish_change(pinst, update_usable(pinst));
-	if (__atomic_load_n(&pd->state, __ATOMIC_RELAXED) & ST_INVALID) {
+	 * No notifier is registered yet: pd_finish_change() only clears CHANGING. */
+	pd->ctl = CTL_INVALID;
+	pd_finish_change(pinst, pd_update_usable(pinst));
+	if (__atomic_load_n(&pd->ctl, __ATOMIC_RELAXED) & CTL_INVALID) {
 		err = EINVAL; /* a CPU went down since the check above */
 		goto err_unlock_hotplug;
 	}
@@ -1120,13 +1232,13 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 err_unlock_hotplug:
 	padata__hotplug_write_unlock();
 err_destroy_mask_lock:
-	mutex_destroy(&pinst->mask_lock);
+	pd_mutex_destroy(&pinst->mask_lock);
 err_destroy_nb_lock:
-	mutex_destroy(&pinst->nb_lock);
+	pd_mutex_destroy(&pinst->nb_lock);
 err_destroy_lock:
-	mutex_destroy(&pinst->lock);
+	pd_mutex_destroy(&pinst->lock);
 err_free_instance:
-	free_pd(pd);
+	pd_free(pd);
 	free(pinst);
 err_out:
 	errno = err; /* last: the unwinding above may clobber errno */
@@ -1144,13 +1256,13 @@ int padata_start(struct padata_instance *pinst)
 		return -EINVAL;
 	struct parallel_data *pd = &pinst->pd;
 	/* The CAS releases what was set up while stopped (limit, ring,
-	 * sequence): pairs with the acquire reads of the state word in
-	 * padata_do_parallel(). Relaxed guesses: the CAS re-checks. */
-	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	 * sequence): pairs with the acquire reads of the control word in
+	 * pd_admit(). Relaxed guesses: the CAS re-checks. */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
 	do {
-		if (s & ST_INVALID)
+		if (s & CTL_INVALID)
 			return -EINVAL;
-	} while (!__atomic_compare_exchange_n(&pd->state, &s, s | ST_STARTED, true, __ATOMIC_SEQ_CST,
+	} while (!__atomic_compare_exchange_n(&pd->ctl, &s, s | CTL_STARTED, true, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
 	return 0;
 }
@@ -1160,12 +1272,14 @@ void padata_stop(struct padata_instance *pinst)
 	if (!pinst)
 		return;
 	struct parallel_data *pd = &pinst->pd;
-	/* Acts on submitters by RMW atomicity; the drain check reads the
-	 * state word with acquire (seq_cst more than needed). */
-	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
-	if (in_worker_of(pd))
+	/* Pairs with the CAS of pd_admit() by RMW atomicity (a submission
+	 * precedes it and is drained, or sees the flag clear); the drain
+	 * check reads the control word with acquire (seq_cst more than
+	 * needed). */
+	__atomic_fetch_and(&pd->ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
+	if (pd_in_worker_of(pd))
 		return; /* waiting here would wait for ourselves */
-	drain_wait(pd, jobs_drained);
+	pd_drain_wait(pd, pd_jobs_drained);
 }
 
 void padata_free(struct padata_instance *pinst)
@@ -1173,10 +1287,10 @@ void padata_free(struct padata_instance *pinst)
 	if (!pinst)
 		return;
 	struct parallel_data *pd = &pinst->pd;
-	if (in_worker_of(pd) || in_padata_context()) {
+	if (pd_in_worker_of(pd) || pd_in_padata_context()) {
 		/* Its own callbacks would wait for themselves; any other worker or
 		 * notifier could wait for a hotplug or mask change that waits for
-		 * it (see in_padata_context()). */
+		 * it (see pd_in_padata_context()). */
 		fprintf(stderr,
 			"libpadata: padata_free(%p) from inside a workqueue worker (a callback) "
 			"or a notifier could wait for itself; ignored\n", (void *)pinst);
@@ -1196,18 +1310,18 @@ void padata_free(struct padata_instance *pinst)
 	}
 	padata__hotplug_write_unlock();
 
-	mutex_lock(&pinst->lock);
+	pd_mutex_lock(&pinst->lock);
 	/* As in padata_stop(). */
-	__atomic_fetch_and(&pd->state, ~ST_STARTED, __ATOMIC_SEQ_CST);
-	drain_wait(pd, fully_drained);
-	flush_all_work(pd);
-	mutex_unlock(&pinst->lock);
+	__atomic_fetch_and(&pd->ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
+	pd_drain_wait(pd, pd_fully_drained);
+	pd_flush_all_work(pd);
+	pd_mutex_unlock(&pinst->lock);
 
 	padata__wq_put(pd->wq);
-	mutex_destroy(&pinst->lock);
-	mutex_destroy(&pinst->nb_lock);
-	mutex_destroy(&pinst->mask_lock);
-	free_pd(pd);
+	pd_mutex_destroy(&pinst->lock);
+	pd_mutex_destroy(&pinst->nb_lock);
+	pd_mutex_destroy(&pinst->mask_lock);
+	pd_free(pd);
 	free(pinst);
 }
 
@@ -1219,11 +1333,11 @@ int padata_register_cpumask_notifier(struct padata_instance *pinst, struct notif
 		return -EINVAL;
 	if (padata__self.in_notifier)
 		return -EDEADLK;
-	mutex_lock(&pinst->nb_lock);
+	pd_mutex_lock(&pinst->nb_lock);
 	struct notifier_block **pp = &pinst->chain;
 	for (struct notifier_block *nb = pinst->chain; nb; nb = nb->next) {
 		if (nb == nblock) {
-			mutex_unlock(&pinst->nb_lock);
+			pd_mutex_unlock(&pinst->nb_lock);
 			return -EEXIST;
 		}
 	}
@@ -1231,7 +1345,7 @@ int padata_register_cpumask_notifier(struct padata_instance *pinst, struct notif
 		pp = &(*pp)->next;
 	nblock->next = *pp;
 	*pp = nblock;
-	mutex_unlock(&pinst->nb_lock);
+	pd_mutex_unlock(&pinst->nb_lock);
 	return 0;
 }
 
@@ -1242,16 +1356,16 @@ int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
 		return -EINVAL;
 	if (padata__self.in_notifier)
 		return -EDEADLK;
-	mutex_lock(&pinst->nb_lock);
+	pd_mutex_lock(&pinst->nb_lock);
 	for (struct notifier_block **pp = &pinst->chain; *pp; pp = &(*pp)->next) {
 		if (*pp == nblock) {
 			*pp = nblock->next;
 			nblock->next = NULL;
-			mutex_unlock(&pinst->nb_lock);
+			pd_mutex_unlock(&pinst->nb_lock);
 			return 0;
 		}
 	}
-	mutex_unlock(&pinst->nb_lock);
+	pd_mutex_unlock(&pinst->nb_lock);
 	return -ENOENT;
 }
 
@@ -1262,47 +1376,52 @@ int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
  * "stopped" is checked and CHANGING set in one CAS: a padata_start() after
  * it succeeds, but submissions get -EBUSY until @fn has run, and none can
  * reach the ring or the queues @fn rewrites. Other workers and notifiers
- * are refused like mask changes: hotplug() may hold pinst->lock while it
+ * are refused like mask changes: pd_hotplug() may hold pinst->lock while it
  * drains the instance whose callback would wait for it here.
  */
-static int while_stopped(struct padata_instance *pinst, void (*fn)(struct parallel_data *, void *),
-			 void *arg)
+static int pd_while_stopped(struct padata_instance *pinst,
+			    void (*fn)(struct parallel_data *, void *), void *arg)
 {
 	struct parallel_data *pd = &pinst->pd;
-	if (in_worker_of(pd) || in_padata_context())
+	if (pd_in_worker_of(pd) || pd_in_padata_context())
 		return -EDEADLK;
-	mutex_lock(&pinst->lock);
-	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	pd_mutex_lock(&pinst->lock);
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
 	do {
-		if (s & ST_STARTED) {
-			mutex_unlock(&pinst->lock);
+		if (s & CTL_STARTED) {
+			pd_mutex_unlock(&pinst->lock);
 			return -EBUSY;
 		}
-		/* Pairs with the CAS of padata_start() and with the state CAS in
-		 * padata_do_parallel(), as the fetch_or of a mask change does. */
-	} while (!__atomic_compare_exchange_n(&pd->state, &s, s | ST_CHANGING, true,
+		/* Pairs with the CAS of padata_start() and with the control word
+		 * CAS in pd_admit(), as the fetch_or of a mask change does. */
+	} while (!__atomic_compare_exchange_n(&pd->ctl, &s, s | CTL_CHANGING, true,
 					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	drain_wait(pd, fully_drained);
-	flush_all_work(pd);
+	pd_drain_wait(pd, pd_fully_drained);
+	pd_flush_all_work(pd);
 	fn(pd, arg);
 	/* Release: publishes what @fn rewrote; pairs with the acquire reads
-	 * of the state word in padata_do_parallel(). */
-	__atomic_fetch_and(&pd->state, ~ST_CHANGING, __ATOMIC_SEQ_CST);
-	mutex_unlock(&pinst->lock);
+	 * of the control word in pd_admit(). */
+	__atomic_fetch_and(&pd->ctl, ~CTL_CHANGING, __ATOMIC_SEQ_CST);
+	pd_mutex_unlock(&pinst->lock);
 	return 0;
 }
 
+/**
+ * struct ring_change - the argument of pd_apply_ring().
+ * @ring: the new, zeroed reorder ring (pd_ring_size_for(@limit) slots).
+ * @limit: the new in-flight limit.
+ */
 struct ring_change {
 	struct padata_priv **ring;
 	unsigned int limit;
 };
 
-static void apply_ring(struct parallel_data *pd, void *arg)
+static void pd_apply_ring(struct parallel_data *pd, void *arg)
 {
 	struct ring_change *rc = arg;
 	free(pd->ring);
 	pd->ring = rc->ring;
-	pd->ring_mask = ring_size_for(rc->limit) - 1;
+	pd->ring_mask = pd_ring_size_for(rc->limit) - 1;
 	__atomic_store_n(&pd->limit, rc->limit, __ATOMIC_RELAXED);
 }
 
@@ -1310,10 +1429,10 @@ int padata_set_max_inflight(struct padata_instance *pinst, unsigned int limit)
 {
 	if (!pinst || limit < 1 || limit > PADATA_MAX_INFLIGHT_LIMIT)
 		return -EINVAL;
-	struct ring_change rc = { calloc(ring_size_for(limit), sizeof(struct padata_priv *)), limit };
+	struct ring_change rc = { calloc(pd_ring_size_for(limit), sizeof(struct padata_priv *)), limit };
 	if (!rc.ring)
 		return -ENOMEM;
-	int err = while_stopped(pinst, apply_ring, &rc);
+	int err = pd_while_stopped(pinst, pd_apply_ring, &rc);
 	if (err)
 		free(rc.ring);
 	return err;
@@ -1328,24 +1447,24 @@ int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out
 {
 	if (!pinst || !out)
 		return -EINVAL;
-	mutex_lock(&pinst->mask_lock);
+	pd_mutex_lock(&pinst->mask_lock);
 	cpumask_copy(out->pcpu, pinst->usable.pcpu);
 	cpumask_copy(out->cbcpu, pinst->usable.cbcpu);
-	mutex_unlock(&pinst->mask_lock);
+	pd_mutex_unlock(&pinst->mask_lock);
 	return 0;
 }
 
-static void apply_seq(struct parallel_data *pd, void *arg)
+static void pd_apply_seq(struct parallel_data *pd, void *arg)
 {
 	unsigned int seq = *(unsigned int *)arg;
-	uint64_t s = __atomic_load_n(&pd->state, __ATOMIC_RELAXED);
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
 	/* Drained: completed == accepted; move both to @seq. Stopped and
-	 * drained, so the plain-looking orders suffice: the state CAS below
-	 * and padata_start()'s release them to submitters. (done_base's
-	 * seq_cst pairs with completed_total() like the other counts.) */
-	__atomic_store_n(&pd->done_base, pd->done_base + (seq - (uint32_t)s), __ATOMIC_SEQ_CST);
-	__atomic_store_n(&pd->done_cache, seq, __ATOMIC_RELAXED);
-	while (!__atomic_compare_exchange_n(&pd->state, &s, (s & ~ST_SEQ) | seq, true,
+	 * drained, so the plain-looking orders suffice: the control word CAS below
+	 * and padata_start()'s release them to submitters. (completed_base's
+	 * seq_cst pairs with pd_completed_total() like the other counts.) */
+	__atomic_store_n(&pd->completed_base, pd->completed_base + (seq - (uint32_t)s), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pd->completed_cache, seq, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&pd->ctl, &s, (s & ~CTL_SEQ) | seq, true,
 					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 		;
 	__atomic_store_n(&pd->reorder_next, seq, __ATOMIC_RELAXED);
@@ -1355,7 +1474,7 @@ int padata_test_set_seq(struct padata_instance *pinst, unsigned int seq)
 {
 	if (!pinst)
 		return -EINVAL;
-	return while_stopped(pinst, apply_seq, &seq);
+	return pd_while_stopped(pinst, pd_apply_seq, &seq);
 }
 
 int padata_test_add_refs(struct padata_instance *pinst, int32_t delta)
@@ -1363,9 +1482,11 @@ int padata_test_add_refs(struct padata_instance *pinst, int32_t delta)
 	if (!pinst)
 		return -EINVAL;
 	struct parallel_data *pd = &pinst->pd;
+	/* As a submitter's reference: pairs with the seq_cst (acquire) loads
+	 * of the drain predicates, which must see it. */
 	if (delta >= 0)
-		__atomic_fetch_add(&pd->state, (uint64_t)delta * ST_REF_ONE, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&pd->ctl, (uint64_t)delta * CTL_REF_ONE, __ATOMIC_SEQ_CST);
 	else
-		state_drop(pd, (uint64_t)-(int64_t)delta * ST_REF_ONE, pd->wq);
+		pd_ctl_drop(pd, (uint64_t)-(int64_t)delta * CTL_REF_ONE, pd->wq);
 	return 0;
 }

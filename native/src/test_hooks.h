@@ -33,8 +33,8 @@ struct padata_test_hooks {
 	 */
 	void (*wait_sleep)(struct workqueue_struct *wq);
 	/*
-	 * padata's drain_wait(): called by the last waiter to leave, after it
-	 * has left the waiter count and before it clears the state word's
+	 * padata.c's pd_drain_wait(): called by the last waiter to leave, after it
+	 * has left the waiter count and before it clears the control word's
 	 * waiting flag.
 	 */
 	void (*drain_leave)(void);
@@ -51,6 +51,25 @@ PADATA_API extern struct padata_test_hooks padata_test_hooks;
  * Return: 0, or -EINVAL for NULL.
  */
 PADATA_API int padata_test_add_refs(struct padata_instance *pinst, int32_t delta);
+
+/*
+ * The topology's sysfs reader, on a file the test made: parses the CPU
+ * list in @path into @m (left alone on failure).
+ * Return: 0; the negative errno of fopen() (-ENOENT: no such file);
+ * -EINVAL for NULL, a malformed or an empty list; -ERANGE for a CPU
+ * >= NR_CPUS.
+ */
+PADATA_API int padata_test_read_cpulist_file(const char *path, struct cpumask *m);
+
+/*
+ * What the library does at load with /sys/devices/system/cpu, on @dir:
+ * @possible from @dir/possible (else sysconf(_SC_NPROCESSORS_CONF) CPUs,
+ * clamped to 1..NR_CPUS), @online from @dir/online (else @possible),
+ * limited to @possible. Touches no global state.
+ * Return: 0, or -EINVAL for NULL.
+ */
+PADATA_API int padata_test_read_sysfs_topology(const char *dir, struct cpumask *possible,
+					       struct cpumask *online);
 
 PADATA_END_DECLS
 

@@ -22,6 +22,10 @@
  * relaxed one says why nothing needs to pair. "Dekker" marks a
  * store-buffering pair (each side writes, then reads what the other
  * writes): both sides must be seq_cst, acquire/release is not enough.
+ *
+ * Naming: the public calls are padata_*, helpers shared with padata.c
+ * padata__wq_*, and every static function here is wq_* (wq_park,
+ * wq_run_list, ...), so a stack trace names its module.
  */
 #include <errno.h>
 #include <limits.h>
@@ -47,7 +51,7 @@ struct wq_cpu {
 	uint32_t sleeping;              /* 1 while the worker is (about to be) parked */
 	uint64_t queued;                /* items pushed, for flush_workqueue() */
 	/* consumer side: written by the worker only */
-	uint64_t done padata__aligned;  /* items run to completion */
+	uint64_t completed padata__aligned; /* items run to completion */
 	struct workqueue_struct *wq;
 	pthread_t thread;
 	int cpu;
@@ -81,7 +85,7 @@ static __thread struct work_struct *current_work __attribute__((tls_model("initi
  */
 static long spin_ns = 1000L * 1000;
 
-__attribute__((constructor)) static void spin_ctor(void)
+__attribute__((constructor)) static void wq_spin_ctor(void)
 {
 	const char *e = getenv("PADATA_SPIN_US");
 	if (e && *e) {
@@ -94,7 +98,7 @@ __attribute__((constructor)) static void spin_ctor(void)
 	}
 }
 
-static inline long now_ns(void)
+static inline long wq_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -102,11 +106,11 @@ static inline long now_ns(void)
 }
 
 /* Poll for work for up to spin_ns; true when some arrived. */
-static bool spin_for_work(struct wq_cpu *wc)
+static bool wq_spin_for_work(struct wq_cpu *wc)
 {
 	if (spin_ns <= 0)
 		return false;
-	long deadline = now_ns() + spin_ns;
+	long deadline = wq_now_ns() + spin_ns;
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
 			/* Relaxed: a hint; the worker takes the queue with an acquire exchange. */
@@ -114,8 +118,8 @@ static bool spin_for_work(struct wq_cpu *wc)
 				return true;
 			padata__cpu_relax();
 		}
-		/* Relaxed: only ends the spin; worker_main() decides with acquire. */
-		if (__atomic_load_n(&wc->wq->stopping, __ATOMIC_RELAXED) || now_ns() > deadline)
+		/* Relaxed: only ends the spin; wq_worker_main() decides with acquire. */
+		if (__atomic_load_n(&wc->wq->stopping, __ATOMIC_RELAXED) || wq_now_ns() > deadline)
 			return false;
 		sched_yield();
 	}
@@ -123,15 +127,9 @@ static bool spin_for_work(struct wq_cpu *wc)
 
 /* ---- futex ------------------------------------------------------------ */
 
-void padata__futex_wait(uint32_t *addr, uint32_t expected, long timeout_ns)
+void padata__futex_wait(uint32_t *addr, uint32_t expected)
 {
-	struct timespec ts, *tsp = NULL;
-	if (timeout_ns >= 0) {
-		ts.tv_sec = timeout_ns / 1000000000L;
-		ts.tv_nsec = timeout_ns % 1000000000L;
-		tsp = &ts;
-	}
-	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
 }
 
 void padata__futex_wake(uint32_t *addr, int nr)
@@ -143,7 +141,7 @@ void padata__futex_wake(uint32_t *addr, int nr)
 
 /*
  * The signaller has just made a waiter's condition true with a seq_cst
- * write (a done count, a reference drop...); the waiter registers in
+ * write (a completion count, a reference drop...); the waiter registers in
  * ev_waiters (seq_cst), then reads ev_seq and its condition (seq_cst).
  * Dekker: either the waiter's condition read sees the write, or this load
  * sees the waiter and the ev_seq bump below makes its futex_wait return.
@@ -160,7 +158,7 @@ void padata__wq_signal(struct workqueue_struct *wq)
 	}
 }
 
-void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void *arg)
+void padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *arg), void *arg)
 {
 	/* Dekker with the ev_waiters load in padata__wq_signal(). */
 	__atomic_fetch_add(&wq->ev_waiters, 1, __ATOMIC_SEQ_CST);
@@ -168,13 +166,13 @@ void padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *arg), void 
 		/* Acquire (seq_cst, for the Dekker): pairs with the ev_seq bump in
 		 * padata__wq_signal(). */
 		uint32_t seq = __atomic_load_n(&wq->ev_seq, __ATOMIC_SEQ_CST);
-		if (done(arg))
+		if (cond(arg))
 			break;
 		void (*hook)(struct workqueue_struct *) =
 			__atomic_load_n(&padata_test_hooks.wait_sleep, __ATOMIC_RELAXED);
 		if (padata__unlikely(hook != NULL))
 			hook(wq);
-		padata__futex_wait(&wq->ev_seq, seq, -1);
+		padata__futex_wait(&wq->ev_seq, seq);
 	}
 	/* Relaxed: a signaller that still sees us only wakes nobody. */
 	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_RELAXED);
@@ -184,7 +182,7 @@ void padata__wq_hold(struct workqueue_struct *wq)
 {
 	/*
 	 * Relaxed: the caller's next step is the drop a waiter waits for, a
-	 * release RMW of the instance's state word; the waiter (padata_free)
+	 * release RMW of the instance's control word; the waiter (padata_free)
 	 * reads it with acquire, so this increment happens before its return
 	 * and hence before the holders load in destroy_workqueue(), which
 	 * therefore cannot miss it.
@@ -213,7 +211,7 @@ void padata__wq_put(struct workqueue_struct *wq)
 
 /* ---- worker ----------------------------------------------------------- */
 
-static struct work_struct *reverse(struct work_struct *w)
+static struct work_struct *wq_reverse_list(struct work_struct *w)
 {
 	struct work_struct *prev = NULL;
 	while (w) {
@@ -226,10 +224,10 @@ static struct work_struct *reverse(struct work_struct *w)
 }
 
 /* Park until woken (or at once when work or a stop request is pending). */
-static void park(struct wq_cpu *wc)
+static void wq_park(struct wq_cpu *wc)
 {
 	/* Dekker with queue_work_on() (push, then read sleeping) and with
-	 * stop_workers() (store stopping, then store sleeping = 0): store
+	 * wq_stop_workers() (store stopping, then store sleeping = 0): store
 	 * sleeping, then re-read head and stopping. */
 	__atomic_store_n(&wc->sleeping, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&wc->head, __ATOMIC_SEQ_CST) ||
@@ -238,12 +236,12 @@ static void park(struct wq_cpu *wc)
 		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 		return;
 	}
-	padata__futex_wait(&wc->sleeping, 1, -1);
-	/* Relaxed: the caller re-reads head with acquire (worker_main). */
+	padata__futex_wait(&wc->sleeping, 1);
+	/* Relaxed: the caller re-reads head with acquire (wq_worker_main). */
 	__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 }
 
-static void run_list(struct wq_cpu *wc, struct work_struct *list)
+static void wq_run_list(struct wq_cpu *wc, struct work_struct *list)
 {
 	while (list) {
 		struct work_struct *w = list;
@@ -258,18 +256,19 @@ static void run_list(struct wq_cpu *wc, struct work_struct *list)
 		w->func(w);
 		current_work = NULL;
 		/* Last touch of @w: flush_work() may free it once it reads 0.
-		 * Release: pairs with the load in work_idle() (and with the
+		 * Release: pairs with the load in wq_work_idle() (and with the
 		 * acquire fetch_or of a later queue_work_on()); seq_cst: Dekker
 		 * with padata__wq_wait()'s registration, via the signal below. */
 		__atomic_fetch_sub(&w->data, WORK_RUNNING, __ATOMIC_SEQ_CST);
-		/* Release: pairs with the loads of done in wq_flushed(); seq_cst:
-		 * the same Dekker. Only this worker writes done. */
-		__atomic_store_n(&wc->done, wc->done + 1, __ATOMIC_SEQ_CST);
+		/* Release: pairs with the loads of completed in wq_all_flushed() and
+		 * wq_cpu_flushed(); seq_cst: the same Dekker. Only this worker
+		 * writes completed. */
+		__atomic_store_n(&wc->completed, wc->completed + 1, __ATOMIC_SEQ_CST);
 		padata__wq_signal(wc->wq);
 	}
 }
 
-static void *worker_main(void *arg)
+static void *wq_worker_main(void *arg)
 {
 	struct wq_cpu *wc = arg;
 	struct workqueue_struct *wq = wc->wq;
@@ -295,34 +294,34 @@ static void *worker_main(void *arg)
 		/* Acquire: pairs with the push CAS in queue_work_on(). */
 		struct work_struct *list = __atomic_exchange_n(&wc->head, NULL, __ATOMIC_ACQUIRE);
 		if (list) {
-			run_list(wc, reverse(list));
+			wq_run_list(wc, wq_reverse_list(list));
 			continue;
 		}
-		if (wq->spin && spin_for_work(wc))
+		if (wq->spin && wq_spin_for_work(wc))
 			continue;
-		/* Acquire: pairs with the store in stop_workers(), so every push
+		/* Acquire: pairs with the store in wq_stop_workers(), so every push
 		 * made before destroy_workqueue() is seen by the head load
 		 * (relaxed: a non-NULL head is taken by the exchange above). */
 		if (__atomic_load_n(&wq->stopping, __ATOMIC_ACQUIRE) &&
 		    !__atomic_load_n(&wc->head, __ATOMIC_RELAXED))
 			break;
-		park(wc);
+		wq_park(wc);
 	}
 	return NULL;
 }
 
 /* ---- public API ------------------------------------------------------- */
 
-static void stop_workers(struct workqueue_struct *wq)
+static void wq_stop_workers(struct workqueue_struct *wq)
 {
-	/* Release: pairs with the acquire load in worker_main(); seq_cst:
-	 * Dekker with park() (with the store of sleeping below). */
+	/* Release: pairs with the acquire load in wq_worker_main(); seq_cst:
+	 * Dekker with wq_park() (with the store of sleeping below). */
 	__atomic_store_n(&wq->stopping, 1, __ATOMIC_SEQ_CST);
 	for (unsigned int c = 0; c < wq->nr; c++) {
 		struct wq_cpu *wc = &wq->cpus[c];
 		if (!wc->started)
 			continue;
-		/* seq_cst: the other half of the Dekker with park(). */
+		/* seq_cst: the other half of the Dekker with wq_park(). */
 		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_SEQ_CST);
 		padata__futex_wake(&wc->sleeping, 1);
 	}
@@ -360,7 +359,7 @@ struct workqueue_struct *padata_alloc_workqueue(const char *name, unsigned int f
 		struct wq_cpu *wc = &wq->cpus[c];
 		wc->wq = wq;
 		wc->cpu = (int)c;
-		rc = pthread_create(&wc->thread, NULL, worker_main, wc);
+		rc = pthread_create(&wc->thread, NULL, wq_worker_main, wc);
 		if (rc)
 			break;
 		wc->started = true;
@@ -376,7 +375,7 @@ struct workqueue_struct *padata_alloc_workqueue(const char *name, unsigned int f
 	return wq;
 
 err_stop_workers:
-	stop_workers(wq);   /* joins the workers started so far */
+	wq_stop_workers(wq);   /* joins the workers started so far */
 	free(wq->cpus);
 err_free_wq:
 	free(wq);
@@ -406,7 +405,7 @@ void padata_destroy_workqueue(struct workqueue_struct *wq)
 			"padata_free() them first\n", (void *)wq, users);
 		return;
 	}
-	stop_workers(wq);
+	wq_stop_workers(wq);
 	/* A thread that dropped an instance's last reference may still be
 	 * signalling; it is done within a few instructions. Acquire: pairs
 	 * with the release in padata__wq_unhold(). */
@@ -416,7 +415,7 @@ void padata_destroy_workqueue(struct workqueue_struct *wq)
 	free(wq);
 }
 
-static int current_cpu(unsigned int nr)
+static int wq_current_cpu(unsigned int nr)
 {
 	if (padata__self.wq)
 		return padata__self.cpu;
@@ -431,13 +430,13 @@ bool padata_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_stru
 		return false;
 	}
 	if (cpu == WORK_CPU_UNBOUND)
-		cpu = current_cpu(wq->nr);
+		cpu = wq_current_cpu(wq->nr);
 	if (cpu < 0 || (unsigned int)cpu >= wq->nr) {
 		errno = EINVAL;
 		return false;
 	}
 	/* One queueing per run. Acquire: pairs with the release fetch_add
-	 * (pending -> running) and fetch_sub (end of run) in run_list(): the
+	 * (pending -> running) and fetch_sub (end of run) in wq_run_list(): the
 	 * worker is done reading entry_next before we rewrite it. (What we
 	 * write is published by the push below; no release is needed here.) */
 	if (__atomic_fetch_or(&work->data, WORK_PENDING, __ATOMIC_ACQUIRE) & WORK_PENDING)
@@ -457,15 +456,15 @@ bool padata_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_stru
 		__atomic_load_n(&padata_test_hooks.queue_between, __ATOMIC_RELAXED);
 	if (padata__unlikely(hook != NULL))
 		hook(work);
-	/* Release: pairs with the acquire exchange in worker_main(); seq_cst:
-	 * Dekker with park() (this push, then the read of sleeping below).
+	/* Release: pairs with the acquire exchange in wq_worker_main(); seq_cst:
+	 * Dekker with wq_park() (this push, then the read of sleeping below).
 	 * Relaxed loads of head: only to link the item. */
 	struct work_struct *head = __atomic_load_n(&wc->head, __ATOMIC_RELAXED);
 	do {
 		work->entry_next = head;
 	} while (!__atomic_compare_exchange_n(&wc->head, &head, work, true, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
-	/* Dekker with park(): the push above, then this read of sleeping.
+	/* Dekker with wq_park(): the push above, then this read of sleeping.
 	 * The exchange only picks one waker (relaxed: the futex re-checks
 	 * the word itself). */
 	if (__atomic_load_n(&wc->sleeping, __ATOMIC_SEQ_CST) &&
@@ -479,10 +478,10 @@ bool padata_queue_work(struct workqueue_struct *wq, struct work_struct *work)
 	return queue_work_on(WORK_CPU_UNBOUND, wq, work);
 }
 
-static bool work_idle(void *arg)
+static bool wq_work_idle(void *arg)
 {
 	struct work_struct *w = arg;
-	/* Acquire: pairs with the end-of-run fetch_sub in run_list(); seq_cst:
+	/* Acquire: pairs with the end-of-run fetch_sub in wq_run_list(); seq_cst:
 	 * Dekker with it (padata__wq_wait registration). */
 	return __atomic_load_n(&w->data, __ATOMIC_SEQ_CST) == 0;
 }
@@ -493,9 +492,9 @@ bool padata_flush_work(struct work_struct *work)
 		return false;
 	/* Acquire: pairs with the release store in queue_work_on(). */
 	struct workqueue_struct *wq = __atomic_load_n(&work->wq, __ATOMIC_ACQUIRE);
-	if (!wq || work_idle(work))
+	if (!wq || wq_work_idle(work))
 		return false;
-	padata__wq_wait(wq, work_idle, work);
+	padata__wq_wait(wq, wq_work_idle, work);
 	return true;
 }
 
@@ -504,14 +503,14 @@ struct flush_target {
 	uint64_t *want;
 };
 
-static bool wq_flushed(void *arg)
+static bool wq_all_flushed(void *arg)
 {
 	struct flush_target *t = arg;
-	/* Acquire: pairs with the store of done in run_list(), so the items'
+	/* Acquire: pairs with the store of completed in wq_run_list(), so the items'
 	 * effects happen before flush_workqueue() returns; seq_cst: Dekker
 	 * with it (padata__wq_wait registration). */
 	for (unsigned int c = 0; c < t->wq->nr; c++)
-		if (__atomic_load_n(&t->wq->cpus[c].done, __ATOMIC_SEQ_CST) < t->want[c])
+		if (__atomic_load_n(&t->wq->cpus[c].completed, __ATOMIC_SEQ_CST) < t->want[c])
 			return false;
 	return true;
 }
@@ -521,22 +520,22 @@ struct flush_cpu_target {
 	uint64_t want;
 };
 
-static bool cpu_flushed(void *arg)
+static bool wq_cpu_flushed(void *arg)
 {
 	struct flush_cpu_target *t = arg;
-	/* As in wq_flushed(): acquire pairs with the store of done in
-	 * run_list(); seq_cst for the Dekker with padata__wq_wait(). */
-	return __atomic_load_n(&t->wc->done, __ATOMIC_SEQ_CST) >= t->want;
+	/* As in wq_all_flushed(): acquire pairs with the store of completed in
+	 * wq_run_list(); seq_cst for the Dekker with padata__wq_wait(). */
+	return __atomic_load_n(&t->wc->completed, __ATOMIC_SEQ_CST) >= t->want;
 }
 
 /*
- * Waits until, on every CPU, done has reached the queued total read at the
+ * Waits until, on every CPU, completed has reached the queued total read at the
  * call. That covers every item P whose queue_work_on() returned before the
  * call: a worker runs its CPU's items in push order, and every item pushed
  * before P was counted before its push (sequenced before that seq_cst CAS,
  * a release that P's push CAS reads through the RMW chain on head, an
  * acquire), so its count happens before our read, as P's does. The items
- * run before P are thus among those counted, and done stays below the
+ * run before P are thus among those counted, and completed stays below the
  * snapshot until P has run. (Counting after the push let an uncounted item
  * ahead of P stand in for P.) Items queued concurrently with the call may
  * or may not be waited for.
@@ -559,7 +558,7 @@ void padata_flush_workqueue(struct workqueue_struct *wq)
 				/* Relaxed, as the snapshot below. */
 				&wq->cpus[c], __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_RELAXED)
 			};
-			padata__wq_wait(wq, cpu_flushed, &one);
+			padata__wq_wait(wq, wq_cpu_flushed, &one);
 		}
 		return;
 	}
@@ -567,7 +566,7 @@ void padata_flush_workqueue(struct workqueue_struct *wq)
 	for (unsigned int c = 0; c < wq->nr; c++)
 		want[c] = __atomic_load_n(&wq->cpus[c].queued, __ATOMIC_RELAXED);
 	struct flush_target t = { wq, want };
-	padata__wq_wait(wq, wq_flushed, &t);
+	padata__wq_wait(wq, wq_all_flushed, &t);
 	free(want);
 }
 

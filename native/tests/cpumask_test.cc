@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cpumask_test.cc - struct cpumask operations, the cpulist text form and the
- * process topology (nr_cpu_ids, possible/online/active, PADATA_NR_CPUS).
+ * process topology (nr_cpu_ids, possible/online/active, PADATA_NR_CPUS),
+ * and the topology's sysfs reader on fake files in a temporary directory.
  *
  * Registered three times: on the real topology and with PADATA_NR_CPUS=8
  * and 64; the topology tests read the variable themselves to know what to
@@ -9,9 +10,14 @@
  */
 #include "test_util.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <set>
+#include <string>
 #include <type_traits>
 
 using namespace padata_test;
@@ -580,4 +586,186 @@ TEST_F(Topology, ActiveSnapshotFollowsCpuDownAndUp)
 	ASSERT_EQ(cpu_up(last), 0);
 	m = active_snapshot();
 	EXPECT_TRUE(cpumask_test_cpu(static_cast<int>(last), &m));
+}
+
+/* ---- the topology's sysfs reader, on fake files ------------------------- */
+
+/*
+ * A temporary directory laid out like /sys/devices/system/cpu, read with
+ * the library's own reader (padata_test_read_cpulist_file and
+ * padata_test_read_sysfs_topology, test_hooks.h).
+ */
+class SysfsTopology : public ::testing::Test {
+protected:
+	std::string dir;
+
+	void SetUp() override
+	{
+		char tmpl[] = "/tmp/padata_sysfs_XXXXXX";
+		ASSERT_NE(mkdtemp(tmpl), nullptr) << std::strerror(errno);
+		dir = tmpl;
+	}
+	void TearDown() override
+	{
+		for (const char *name : {"possible", "online", "list"})
+			unlink(path(name).c_str());
+		rmdir(dir.c_str());
+	}
+	std::string path(const char *name) const { return dir + "/" + name; }
+	void write(const char *name, const char *text) const
+	{
+		FILE *f = std::fopen(path(name).c_str(), "w");
+		ASSERT_NE(f, nullptr) << std::strerror(errno);
+		std::fputs(text, f);
+		std::fclose(f);
+	}
+	/* What the reader falls back to without a usable possible list. */
+	static struct cpumask sysconf_mask()
+	{
+		long n = sysconf(_SC_NPROCESSORS_CONF);
+		n = std::max(1L, std::min(n, static_cast<long>(NR_CPUS)));
+		struct cpumask m;
+		cpumask_clear(&m);
+		for (long c = 0; c < n; c++)
+			cpumask_set_cpu(static_cast<unsigned int>(c), &m);
+		return m;
+	}
+	void read_topology(struct cpumask *possible, struct cpumask *online) const
+	{
+		*possible = mask_of({NR_CPUS - 1});
+		*online = mask_of({NR_CPUS - 1});
+		ASSERT_EQ(padata_test_read_sysfs_topology(dir.c_str(), possible, online), 0);
+	}
+};
+
+TEST_F(SysfsTopology, ListFileWithARangeIsRead)
+{
+	write("list", "0-3\n");
+	struct cpumask m = mask_of({NR_CPUS - 1});
+	ASSERT_EQ(padata_test_read_cpulist_file(path("list").c_str(), &m), 0);
+	struct cpumask want = mask_of({0, 1, 2, 3});
+	EXPECT_TRUE(cpumask_equal(&m, &want));
+}
+
+TEST_F(SysfsTopology, ListFileWithACpuAndARangeIsRead)
+{
+	write("list", "0,2-5\n");
+	struct cpumask m = mask_of({NR_CPUS - 1});
+	ASSERT_EQ(padata_test_read_cpulist_file(path("list").c_str(), &m), 0);
+	struct cpumask want = mask_of({0, 2, 3, 4, 5});
+	EXPECT_TRUE(cpumask_equal(&m, &want));
+}
+
+TEST_F(SysfsTopology, EmptyListFileIsEinvalAndLeavesTheMaskAlone)
+{
+	for (const char *text : {"", "\n", "  \n"}) {
+		write("list", text);
+		struct cpumask m = mask_of({7});
+		EXPECT_EQ(padata_test_read_cpulist_file(path("list").c_str(), &m), -EINVAL)
+			<< "'" << text << "'";
+		struct cpumask want = mask_of({7});
+		EXPECT_TRUE(cpumask_equal(&m, &want)) << "'" << text << "'";
+	}
+}
+
+TEST_F(SysfsTopology, MalformedListFileIsEinvalAndLeavesTheMaskAlone)
+{
+	for (const char *text : {"0-", "x", "3-1\n", "0,,1", "0,", "1 2", "-1"}) {
+		write("list", text);
+		struct cpumask m = mask_of({7});
+		EXPECT_EQ(padata_test_read_cpulist_file(path("list").c_str(), &m), -EINVAL)
+			<< "'" << text << "'";
+		struct cpumask want = mask_of({7});
+		EXPECT_TRUE(cpumask_equal(&m, &want)) << "'" << text << "'";
+	}
+}
+
+TEST_F(SysfsTopology, ListFileBeyondNrCpusIsErange)
+{
+	std::string text = "0-" + std::to_string(NR_CPUS) + "\n";
+	write("list", text.c_str());
+	struct cpumask m = mask_of({7});
+	EXPECT_EQ(padata_test_read_cpulist_file(path("list").c_str(), &m), -ERANGE);
+	struct cpumask want = mask_of({7});
+	EXPECT_TRUE(cpumask_equal(&m, &want));
+}
+
+TEST_F(SysfsTopology, MissingListFileIsEnoent)
+{
+	struct cpumask m = mask_of({7});
+	EXPECT_EQ(padata_test_read_cpulist_file(path("list").c_str(), &m), -ENOENT);
+	struct cpumask want = mask_of({7});
+	EXPECT_TRUE(cpumask_equal(&m, &want));
+}
+
+TEST_F(SysfsTopology, NullArgumentsAreEinval)
+{
+	struct cpumask m, n;
+	write("list", "0\n");
+	EXPECT_EQ(padata_test_read_cpulist_file(nullptr, &m), -EINVAL);
+	EXPECT_EQ(padata_test_read_cpulist_file(path("list").c_str(), nullptr), -EINVAL);
+	EXPECT_EQ(padata_test_read_sysfs_topology(nullptr, &m, &n), -EINVAL);
+	EXPECT_EQ(padata_test_read_sysfs_topology(dir.c_str(), nullptr, &n), -EINVAL);
+	EXPECT_EQ(padata_test_read_sysfs_topology(dir.c_str(), &m, nullptr), -EINVAL);
+}
+
+TEST_F(SysfsTopology, PossibleAndOnlineAreReadFromTheDirectory)
+{
+	write("possible", "0-7\n");
+	write("online", "0,2-5\n");
+	struct cpumask possible, online;
+	read_topology(&possible, &online);
+	struct cpumask want_possible = mask_of({0, 1, 2, 3, 4, 5, 6, 7});
+	struct cpumask want_online = mask_of({0, 2, 3, 4, 5});
+	EXPECT_TRUE(cpumask_equal(&possible, &want_possible));
+	EXPECT_TRUE(cpumask_equal(&online, &want_online));
+}
+
+TEST_F(SysfsTopology, OnlineIsLimitedToPossible)
+{
+	write("possible", "0-3\n");
+	write("online", "2-5\n");
+	struct cpumask possible, online;
+	read_topology(&possible, &online);
+	struct cpumask want_online = mask_of({2, 3});
+	EXPECT_TRUE(cpumask_equal(&online, &want_online));
+}
+
+TEST_F(SysfsTopology, MissingEmptyOrMalformedOnlineFallsBackToPossible)
+{
+	write("possible", "0,2-5\n");
+	struct cpumask want = mask_of({0, 2, 3, 4, 5});
+	for (const char *text : {static_cast<const char *>(nullptr), "", "0-"}) {
+		if (text)
+			write("online", text);
+		struct cpumask possible, online;
+		read_topology(&possible, &online);
+		EXPECT_TRUE(cpumask_equal(&possible, &want)) << (text ? text : "(missing)");
+		EXPECT_TRUE(cpumask_equal(&online, &want)) << (text ? text : "(missing)");
+	}
+}
+
+TEST_F(SysfsTopology, MissingEmptyOrMalformedPossibleFallsBackToSysconf)
+{
+	struct cpumask want = sysconf_mask();
+	for (const char *text : {static_cast<const char *>(nullptr), "", "x"}) {
+		if (text)
+			write("possible", text);
+		struct cpumask possible, online;
+		read_topology(&possible, &online);
+		EXPECT_TRUE(cpumask_equal(&possible, &want)) << (text ? text : "(missing)");
+		EXPECT_TRUE(cpumask_equal(&online, &want)) << (text ? text : "(missing)");
+	}
+}
+
+TEST_F(SysfsTopology, OnlineIsReadBesideTheSysconfFallback)
+{
+	write("possible", "garbage");
+	write("online", "0\n");
+	struct cpumask possible, online;
+	read_topology(&possible, &online);
+	struct cpumask want_possible = sysconf_mask();
+	struct cpumask want_online = mask_of({0});
+	EXPECT_TRUE(cpumask_equal(&possible, &want_possible));
+	EXPECT_TRUE(cpumask_equal(&online, &want_online));
 }

@@ -320,7 +320,7 @@ void count_sleeping_threads(struct workqueue_struct *)
 } /* namespace */
 
 /*
- * Issue 8 #6: the state word counted drain waiters in 8 bits, right below
+ * Issue 8 #6: the control word (then "state word") counted drain waiters in 8 bits, right below
  * STARTED, so the 256th thread in padata_stop() set STARTED again and the
  * stopped instance accepted a job. A held job keeps every stopper waiting.
  */
@@ -438,8 +438,8 @@ void note_changer_sleep(struct workqueue_struct *)
 } /* namespace */
 
 /*
- * The one-bit waiter flag of the state word is handed between waiters
- * without a lock (drain_wait): the last to leave clears it, and must
+ * The one-bit waiter flag of the control word is handed between waiters
+ * without a lock (pd_drain_wait): the last to leave clears it, and must
  * re-set it (and signal) when a waiter arrived after it left the count,
  * or a reference drop in between does not wake that waiter. A stopper is
  * stalled (test hook) between leaving the count and clearing the flag; a

@@ -35,10 +35,10 @@ using namespace padata_test;
 extern "C" {
 bool __real_padata_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work);
 bool __real_padata_flush_work(struct work_struct *work);
-void __real_padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *), void *arg);
+void __real_padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *), void *arg);
 bool __wrap_padata_queue_work_on(int cpu, struct workqueue_struct *wq, struct work_struct *work);
 bool __wrap_padata_flush_work(struct work_struct *work);
-void __wrap_padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *), void *arg);
+void __wrap_padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *), void *arg);
 }
 
 namespace {
@@ -111,12 +111,12 @@ bool __wrap_padata_flush_work(struct work_struct *work)
 	return r;
 }
 
-void __wrap_padata__wq_wait(struct workqueue_struct *wq, bool (*done)(void *), void *arg)
+void __wrap_padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *), void *arg)
 {
 	run_hook_once();
-	if (g_free_armed.load() && !done(arg))
+	if (g_free_armed.load() && !cond(arg))
 		g_free_blocked.store(true);
-	__real_padata__wq_wait(wq, done, arg);
+	__real_padata__wq_wait(wq, cond, arg);
 }
 
 namespace {

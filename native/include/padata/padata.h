@@ -81,7 +81,7 @@ struct padata_priv {
 	unsigned int seq_nr;        /* private: acceptance order (wraps) */
 	int cb_cpu;                 /* private: serial CPU, set on submission */
 	int info;
-	unsigned int state;         /* private: idle, queued, done */
+	unsigned int state;         /* private: idle, queued, reordering */
 	void (*parallel)(struct padata_priv *padata);
 	void (*serial)(struct padata_priv *padata);
 };

@@ -54,10 +54,6 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     private Dispatcher() {
     }
 
-    static void init() {
-        // Class initialization installs the targets; this just triggers it.
-    }
-
     static int register(java.util.function.IntFunction<JobPool> factory) {
         synchronized (POOLS_LOCK) {
             JobPool[] p = pools;

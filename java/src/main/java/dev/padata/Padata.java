@@ -99,7 +99,6 @@ public final class Padata implements AutoCloseable {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
-        Dispatcher.init();
     }
 
     private final Workqueue wq;
