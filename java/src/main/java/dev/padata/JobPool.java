@@ -55,6 +55,8 @@ final class JobPool {
     /** Upcalls whose tag did not match a live job of this pool (see {@link Dispatcher}). */
     private final AtomicLong staleUpcalls = new AtomicLong();
     private final MemorySegment[] nodes;
+    /** The nodes' addresses as zero-length segments of the global scope: see {@link #handle}. */
+    private final MemorySegment[] handles;
     private final PadataJob[] jobs;
     private final int[] gens;
     private final int[] next;
@@ -67,6 +69,7 @@ final class JobPool {
         this.capacity = capacity;
         MemorySegment block = arena.allocate(PadataNative.JOB_NODE_STRIDE * capacity, PadataNative.JOB_NODE_STRIDE);
         nodes = new MemorySegment[capacity];
+        handles = new MemorySegment[capacity];
         jobs = new PadataJob[capacity];
         gens = new int[capacity];
         next = new int[capacity];
@@ -75,10 +78,24 @@ final class JobPool {
         for (int i = 0; i < capacity; i++) {
             nodes[i] = block.asSlice(i * PadataNative.JOB_NODE_STRIDE, PadataNative.JOB_NODE.byteSize());
             PadataNative.initJobNode(nodes[i], owner, Upcalls.PARALLEL_STUB, Upcalls.SERIAL_STUB);
+            handles[i] = MemorySegment.ofAddress(nodes[i].address());
             next[i] = i + 2 < capacity + 1 ? i + 2 : 0; // slot+1 links; 0 ends the list
         }
         next[capacity - 1] = 0;
         head = 1; // slot 0, stamp 0
+    }
+
+    /**
+     * The node of {@code slot} for {@code padata_do_serial}: its address only, in the global scope.
+     * A downcall with an arena's segment keeps that arena acquired until the call returns, so a
+     * foreign thread still in the last instructions of padata_do_serial (after libpadata let go
+     * of the job, so padata_free has returned) made {@link #close()} fail with "Session is
+     * acquired"; libpadata's own contract (padata_free waits for every releaser) is what keeps
+     * the memory alive, and it holds. Also spares each doSerial an acquire and release of the
+     * shared arena's counter, a line every completing thread would write.
+     */
+    MemorySegment handle(int slot) {
+        return handles[slot];
     }
 
     /** A free slot, or -1 when none. Any thread. */

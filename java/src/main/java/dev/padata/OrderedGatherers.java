@@ -12,8 +12,10 @@ import java.util.stream.Gatherer;
  * Stream gatherers that run a function on padata's CPU-pinned workers and keep encounter order.
  *
  * <pre>{@code
+ * List<Path> paths = List.of(Path.of("a.txt"), Path.of("b.txt"));
+ * Function<Path, String> summarize = p -> p.getFileName() + ": " + p.toString().length();
  * List<String> lines = paths.stream()
- *         .gather(OrderedGatherers.mapOrdered(p -> summarize(p)))   // on every CPU, results in order
+ *         .gather(OrderedGatherers.mapOrdered(summarize))   // on every CPU, results in order
  *         .toList();
  * }</pre>
  *

@@ -18,9 +18,16 @@ import java.util.function.Function;
  *
  * <pre>{@code
  * SubmissionPublisher<Path> paths = new SubmissionPublisher<>();
- * OrderedProcessor<Path, Summary> summarize = OrderedProcessor.create(p -> summarize(p));
- * paths.subscribe(summarize);
- * summarize.subscribe(subscriber);          // receives summaries in the order of the paths
+ * OrderedProcessor<Path, Integer> lengths = OrderedProcessor.create(p -> p.toString().length());
+ * paths.subscribe(lengths);
+ * lengths.subscribe(new Flow.Subscriber<Integer>() {   // receives the lengths in path order
+ *     public void onSubscribe(Flow.Subscription s) { s.request(Long.MAX_VALUE); }
+ *     public void onNext(Integer length) { System.out.println(length); }
+ *     public void onError(Throwable t) { t.printStackTrace(); }
+ *     public void onComplete() { }
+ * });
+ * paths.submit(Path.of("a.txt"));
+ * paths.close();
  * }</pre>
  *
  * <p>Behaviour, as the Reactive Streams rules want it (checked by the TCK's

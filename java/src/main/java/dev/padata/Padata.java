@@ -403,7 +403,7 @@ public final class Padata implements AutoCloseable {
                 throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
             }
             MemorySegment node = p.bind(slot, job);
-            job.node = node;
+            job.node = p.handle(slot);
             job.setInFlight();
             int rc = PadataNative.doParallel(pinst, node, cbCpu);
             if (rc != 0) {

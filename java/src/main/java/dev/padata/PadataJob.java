@@ -68,8 +68,9 @@ public abstract class PadataJob {
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
     /**
-     * The native node of the current submission; written before state becomes IN_FLIGHT
-     * (release), read only after a CAS out of IN_FLIGHT (acquire).
+     * The native node of the current submission, as an address outside any arena (see
+     * {@link JobPool#handle}); written before state becomes IN_FLIGHT (release), read only after
+     * a CAS out of IN_FLIGHT (acquire).
      */
     MemorySegment node;
     /** The exception parallel() threw in the current submission; read by the serial trampoline. */

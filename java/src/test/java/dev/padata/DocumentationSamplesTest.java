@@ -195,7 +195,21 @@ class DocumentationSamplesTest {
     @Test
     void everyJavaSampleOfTheReadmeCompiles() throws IOException {
         List<Sample> samples = readmeSamples();
-        assertTrue(samples.size() >= 1, "no ```java block found in README.md");
+        assertTrue(samples.size() >= 5, "expected the README's Java samples, found " + samples.size());
         compileEach(samples);
+    }
+
+    /** The README's Java section starts from the common case: the one-line gatherer, then the pipeline. */
+    @Test
+    void theReadmesJavaSectionStartsFromTheOneLineGatherer() throws IOException {
+        List<String> lines = Files.readAllLines(basedir().resolve("../README.md").normalize());
+        int javaSection = lines.indexOf(lines.stream().filter(l -> l.startsWith("## Java")).findFirst()
+                .orElseThrow(() -> new AssertionError("README.md has no \"## Java\" section")));
+        List<String> java = readmeSamples().stream()
+                .filter(x -> Integer.parseInt(x.where().substring("README.md line ".length())) > javaSection)
+                .map(Sample::code).toList();
+        assertTrue(java.get(0).contains("OrderedGatherers.mapOrdered"), java.get(0));
+        assertTrue(java.get(1).contains("OrderedPipeline"), java.get(1));
+        assertTrue(java.stream().anyMatch(b -> b.contains("OrderedProcessor")), "no Flow sample");
     }
 }
