@@ -88,7 +88,11 @@ final class PadataOrderedMapOperator<T, R> extends AbstractUdfStreamOperator<R, 
     }
 
     PadataOrderedMapOperator(StreamOperatorParameters<R> parameters, MapFunction<T, R> fn, int capacity) {
-        super(parameters, fn);
+        // The function-only constructor plus setup(), as AsyncWaitOperator does: the constructor
+        // taking the parameters skips setup(), so a RichMapFunction would get no runtime context.
+        super(fn);
+        this.processingTimeService = parameters.getProcessingTimeService();
+        setup(parameters.getContainingTask(), parameters.getStreamConfig(), parameters.getOutput());
         this.capacity = capacity;
         this.mailbox = parameters.getMailboxExecutor();
     }

@@ -106,6 +106,40 @@ class OrderTest {
         }
     }
 
+    static final AtomicLong CLOSED = new AtomicLong();
+
+    /** Answers with the subtask index its runtime context gave it in open(). */
+    static final class SubtaskOf extends RichMapFunction<Long, Integer> {
+        private transient int subtask = -1;
+
+        @Override
+        public void open(OpenContext ctx) {
+            subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        }
+
+        @Override
+        public Integer map(Long v) {
+            return subtask;
+        }
+
+        @Override
+        public void close() {
+            CLOSED.incrementAndGet();
+        }
+    }
+
+    @Test
+    void richFunctionIsOpenedWithItsRuntimeContextAndClosed() throws Exception {
+        CLOSED.set(0);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        List<Integer> got = PadataStreams.orderedMap(env.fromSequence(0, 999), new SubtaskOf(), Types.INT, 8)
+                .executeAndCollect("rich", 2_000);
+        assertEquals(1_000, got.size());
+        assertEquals(java.util.Set.of(0, 1), new java.util.HashSet<>(got));
+        assertEquals(2, CLOSED.get(), "close() once per subtask");
+    }
+
     static final AtomicLong LATE = new AtomicLong();
     static final AtomicLong SEEN = new AtomicLong();
 
