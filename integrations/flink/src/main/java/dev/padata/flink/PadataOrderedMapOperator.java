@@ -165,6 +165,8 @@ final class PadataOrderedMapOperator<T, R> extends AbstractUdfStreamOperator<R, 
                 mailbox.execute(this::drain, "padata orderedMap results");
             } catch (RejectedExecutionException closing) {
                 // The task is shutting down; what was in flight is in the last checkpoint.
+            } catch (RuntimeException e) {
+                LOG.warn("padata orderedMap: cannot hand results to the task thread", e);
             }
         }
     }
