@@ -24,7 +24,7 @@ import java.util.Objects;
  * its per-key order end to end.
  *
  * <p>Use it when the work per element is CPU-bound and clearly larger than the hand-off cost of
- * a few microseconds per element (see the README of this module for a measured figure), and
+ * a few microseconds per element (the README's Flink section has a rough measured figure), and
  * when adding Flink parallelism is not the better answer (more subtasks also means more
  * network channels, state and checkpoint size; padata adds CPUs inside one subtask). For cheap
  * functions a plain {@code map} with more parallelism is faster.

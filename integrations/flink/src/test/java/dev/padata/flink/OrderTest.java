@@ -46,10 +46,15 @@ class OrderTest {
         }
     }
 
+    static final java.util.Set<String> FN_THREADS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    static final AtomicLong EMITTED_ON_WORKER = new AtomicLong();
+
     @ParameterizedTest(name = "parallelism {0}")
     @ValueSource(ints = {2, 4})
     void resultsLeaveEachSubtaskInInputOrder(int parallelism) throws Exception {
         final long n = 20_000;
+        FN_THREADS.clear();
+        EMITTED_ON_WORKER.set(0);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(parallelism);
         DataStream<Tuple3<Integer, Long, Long>> tagged = env.fromSequence(0, n - 1)
@@ -57,11 +62,18 @@ class OrderTest {
         // Every 7th element takes ~30 us, the rest almost nothing: completions come out of order.
         DataStream<Tuple3<Integer, Long, Long>> mapped = PadataStreams.orderedMap(tagged,
                 t -> {
+                    FN_THREADS.add(Thread.currentThread().getName().replaceAll("/.*", ""));
                     if (t.f2 % 7 == 0)
                         Flink.spin(30_000);
                     return Tuple3.of(t.f0, t.f1, t.f2 * 3);
                 },
-                Types.TUPLE(Types.INT, Types.LONG, Types.LONG), 64);
+                Types.TUPLE(Types.INT, Types.LONG, Types.LONG), 64)
+                .map(t -> {
+                    // chained: runs on the thread that emitted the result
+                    if (Thread.currentThread().getName().startsWith("padata-"))
+                        EMITTED_ON_WORKER.incrementAndGet();
+                    return t;
+                }).returns(Types.TUPLE(Types.INT, Types.LONG, Types.LONG));
 
         // The collect sink has one input channel per subtask, each FIFO: per-subtask order survives.
         Map<Integer, Long> next = new HashMap<>();
@@ -78,6 +90,8 @@ class OrderTest {
         }
         assertEquals(n, count);
         assertEquals(parallelism, next.size(), "every subtask saw elements: " + next);
+        assertEquals(0, EMITTED_ON_WORKER.get(), "results emitted from a padata worker instead of the task thread");
+        assertTrue(FN_THREADS.stream().allMatch(name -> name.startsWith("padata-flink")), "fn ran on " + FN_THREADS);
     }
 
     @Test
