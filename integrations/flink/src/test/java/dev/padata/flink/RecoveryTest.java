@@ -81,12 +81,13 @@ class RecoveryTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(20);
-        // 20 elements per checkpoint in all (10 per subtask): the source stays well inside the
-        // operator's capacity while FAIL_AT holds the head, so barriers keep flowing.
+        // 20 elements per checkpoint in all (10 per subtask): while FAIL_AT holds the head for a
+        // checkpoint or two, some 30 elements queue behind it, well inside the capacity of 128, so
+        // the task thread never parks in processElement and barriers keep flowing.
         DataGeneratorSource<Long> source = new DataGeneratorSource<>(i -> i, N,
                 RateLimiterStrategy.perCheckpoint(20), Types.LONG);
         DataStream<Long> in = env.fromSource(source, WatermarkStrategy.noWatermarks(), "numbers");
-        PadataStreams.orderedMap(in, new FailOnceAfterCheckpoint(), Types.LONG, 64)
+        PadataStreams.orderedMap(in, new FailOnceAfterCheckpoint(), Types.LONG, 128)
                 .transform("two-phase sink", Types.VOID, new CommittingSink());
         env.execute("exactly once across a failure");
 
