@@ -206,7 +206,10 @@ final class PadataOrderedMapOperator<T, R> extends AbstractUdfStreamOperator<R, 
 
     /** On the task thread (a mail, or inside yield): emits every done entry at the head, in order. */
     private void drain() throws Exception {
+        // Pairs with the compareAndSet in completed(): cleared before the done flags are read.
         drainPosted.set(false);
+        if (pipeline == null)
+            return; // a mail left over after close() (cancellation): nothing may be emitted now
         Entry<T, R> head;
         while ((head = queue.peek()) != null && head.done) {
             queue.poll();
