@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // test_work.cc - workload() (native/testsupport) against the shared test vectors
-// (SPEC.md section 5), and the bench_cb serial-stage checks.
+// (docs/contract.md section 5), and the bench_cb serial-stage checks.
 //
 // The vectors are read at run time from $PADATA_WORK_VECTORS, else from
 // <repo root>/../shared/work-vectors.txt; the test is skipped, naming the

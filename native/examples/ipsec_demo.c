@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ipsec_demo.c - "encrypt packets in parallel, emit them in order", the job
- * padata was written for, in the style of the seed document.
+ * padata was written for, in the style of the seed document (docs/seed.md).
  *
  * Each packet is a struct esp_request with its struct padata_priv embedded;
  * the callbacks get back to the request with container_of(). Packets belong

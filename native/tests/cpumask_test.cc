@@ -138,12 +138,12 @@ TEST(CpumaskBits, SetAndClearTakeUnsignedCpusTestAndNextTakeInt)
 {
 	static_assert(std::is_same<decltype(&cpumask_set_cpu),
 				   void (*)(unsigned int, struct cpumask *)>::value,
-		      "cpumask_set_cpu(unsigned int, struct cpumask *), pinned by the SPEC");
+		      "cpumask_set_cpu(unsigned int, struct cpumask *), pinned by the contract (docs/contract.md)");
 	static_assert(std::is_same<decltype(&cpumask_clear_cpu), decltype(&cpumask_set_cpu)>::value,
 		      "cpumask_clear_cpu takes the CPU type of cpumask_set_cpu");
 	static_assert(std::is_same<decltype(&cpumask_test_cpu),
 				   bool (*)(int, const struct cpumask *)>::value,
-		      "cpumask_test_cpu(int, const struct cpumask *), pinned by the SPEC");
+		      "cpumask_test_cpu(int, const struct cpumask *), pinned by the contract (docs/contract.md)");
 	static_assert(std::is_same<decltype(&cpumask_next),
 				   unsigned int (*)(int, const struct cpumask *)>::value,
 		      "cpumask_next starts from an int (-1 for the first CPU)");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * padata_api_test.cc - every row of SPEC.md section 2, one test per rejected
+ * padata_api_test.cc - every row of docs/contract.md section 2, one test per rejected
  * argument with the exact errno, the order in which padata_do_parallel()
  * checks its conditions, start/stop/free semantics, cpumask notifiers and
  * the extensions (max in-flight, get_cpumask, test_set_seq, abi_query).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * padata_defects_test.cc - one test per kernel padata defect that SPEC.md
+ * padata_defects_test.cc - one test per kernel padata defect that docs/contract.md
  * section 2 says this project must not have:
  *
  *   1. a job finished on another thread queued on the reorder list of the

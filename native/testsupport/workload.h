@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * workload.h - the benchmark workload of SPEC.md section 5, the one C copy,
+ * workload.h - the benchmark workload of docs/contract.md section 5, the one C copy,
  * linked by the benchmarks (bench/c) and the stress and reliability suites
  * (native/stress) as the static library padata_workload; identical to Java's
  * bench/jmh .../Work.java. Test and benchmark support only: not part of

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** submit(T, Duration), awaitIdle(Duration) and close(Duration) (SPEC.md section 10). */
+/** submit(T, Duration), awaitIdle(Duration) and close(Duration) (docs/contract.md section 10). */
 class OrderedPipelineDeadlineTest {
     /** A function that does not return until the test lets it. */
     private static Integer stuckUntil(CountDownLatch release, Integer x) {

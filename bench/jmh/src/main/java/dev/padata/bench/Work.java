@@ -2,7 +2,7 @@
 package dev.padata.bench;
 
 /**
- * The benchmark workload of SPEC.md section 5, identical to {@code native/testsupport/workload.c}.
+ * The benchmark workload of docs/contract.md section 5, identical to {@code native/testsupport/workload.c}.
  *
  * <p>{@code work(seed, w)}: a table {@code T} of 65536 bytes with {@code T[i] = (byte)(i*31 + 7)};
  * {@code h = 0xcbf29ce484222325 ^ seed}; {@code p = seed & 0x7fff}; for {@code i} in

@@ -3,7 +3,7 @@ package dev.padata.flink.examples;
 
 import org.apache.flink.api.common.functions.MapFunction;
 
-/** The project's benchmark workload (SPEC.md section 5) as a Flink map: about 1.2 ns per unit of w. */
+/** The project's benchmark workload (docs/contract.md section 5) as a Flink map: about 1.2 ns per unit of w. */
 public final class Work implements MapFunction<Long, Long> {
     private static final long serialVersionUID = 1L;
     private static final byte[] T = new byte[65536];
