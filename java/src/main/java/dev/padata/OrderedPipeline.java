@@ -375,9 +375,9 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     }
 
     /**
-     * {@link #send} with a deadline: retries a busy padata until {@code deadline}
-     * ({@code System.nanoTime()}), then gives the task back. Kept apart from {@link #send} so the
-     * untimed path stays as it was.
+     * Submits a filled task; while padata is busy retries with back-off until {@code deadline}
+     * ({@code System.nanoTime()}; {@link #NO_DEADLINE} waits as long as it takes), then gives the
+     * task back and returns false.
      */
     private boolean sendBy(Task t, long deadline) throws InterruptedException {
         outstanding.incrementAndGet();
@@ -387,7 +387,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                 padata.doParallel(t, callbackCpu);
                 return true;
             } catch (PadataBusyException busy) {
-                long left = deadline - System.nanoTime();
+                long left = deadline == NO_DEADLINE ? Long.MAX_VALUE : deadline - System.nanoTime();
                 if (left <= 0) {
                     unsend(t);
                     return false;
@@ -404,6 +404,9 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             }
         }
     }
+
+    /** The deadline of {@link #sendBy} that never passes. */
+    private static final long NO_DEADLINE = Long.MIN_VALUE;
 
     /** {@code System.nanoTime()} after {@code timeout}, saturated (a huge timeout means "no deadline"). */
     private static long deadlineOf(Duration timeout) {
@@ -438,30 +441,9 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         return f;
     }
 
-    /** Submits a filled task; on busy padata waits (with back-off) or gives the task back. */
+    /** Submits a filled task; on busy padata waits (with back-off), or gives the task back at once. */
     private boolean send(Task t, boolean wait) throws InterruptedException {
-        outstanding.incrementAndGet();
-        long backoff = 1_000;
-        for (;;) {
-            try {
-                padata.doParallel(t, callbackCpu);
-                return true;
-            } catch (PadataBusyException busy) {
-                if (!wait) {
-                    unsend(t);
-                    return false;
-                }
-                if (Thread.interrupted()) {
-                    unsend(t);
-                    throw new InterruptedException("interrupted while padata was busy; " + t + " was not submitted");
-                }
-                LockSupport.parkNanos(backoff);
-                backoff = Math.min(backoff * 2, 1_000_000);
-            } catch (RuntimeException e) {
-                unsend(t);
-                throw e;
-            }
-        }
+        return sendBy(t, wait ? NO_DEADLINE : System.nanoTime());
     }
 
     private void unsend(Task t) {

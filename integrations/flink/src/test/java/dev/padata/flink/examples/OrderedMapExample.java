@@ -26,7 +26,8 @@ public final class OrderedMapExample {
     /** The job: hash every number with {@code w} units of work, in order, 256 in flight per subtask. */
     public static DataStream<Long> build(StreamExecutionEnvironment env, long n, int w) {
         DataStream<Long> numbers = env.fromSequence(0, n - 1);
-        return PadataStreams.orderedMap(numbers, new Work(w), Types.LONG, 256);
+        DataStream<Long> hashed = PadataStreams.orderedMap(numbers, new Work(w), Types.LONG, 256); // 256 in flight per subtask
+        return hashed;
     }
 
     public static void main(String[] args) throws Exception {
