@@ -490,13 +490,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      * @throws InterruptedException  when interrupted
      */
     public void awaitIdle() throws InterruptedException {
-        if (Dispatcher.onWorkerOf(padata.workqueue()))
-            throw new IllegalStateException("awaitIdle()/close() called from a padata worker of this pipeline"
-                    + " (" + Thread.currentThread().getName() + "): it would wait for itself");
-        synchronized (idle) {
-            while (outstanding.get() != 0)
-                idle.wait();
-        }
+        awaitIdleUntil(NO_DEADLINE);
     }
 
     /**
@@ -510,12 +504,18 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      * @throws InterruptedException  when interrupted
      */
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
-        long deadline = deadlineOf(timeout);
-        if (Dispatcher.onWorkerOf(padata.workqueue()))
-            throw new IllegalStateException("awaitIdle()/close() called from a padata worker of this pipeline"
-                    + " (" + Thread.currentThread().getName() + "): it would wait for itself");
+        return awaitIdleUntil(deadlineOf(timeout));
+    }
+
+    /** Both awaitIdle methods: waits until idle or {@code deadline} ({@link #NO_DEADLINE}: never). */
+    private boolean awaitIdleUntil(long deadline) throws InterruptedException {
+        refuseOnOwnWorker("awaitIdle()/close()");
         synchronized (idle) {
             while (outstanding.get() != 0) {
+                if (deadline == NO_DEADLINE) {
+                    idle.wait();
+                    continue;
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0)
                     return false;
@@ -523,6 +523,13 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** A wait for the pipeline's own results from one of its workers would wait for itself. */
+    private void refuseOnOwnWorker(String call) {
+        if (Dispatcher.onWorkerOf(padata.workqueue()))
+            throw new IllegalStateException(call + " called from a padata worker of this pipeline"
+                    + " (" + Thread.currentThread().getName() + "): it would wait for itself");
     }
 
     /**
@@ -541,13 +548,11 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public boolean close(Duration timeout) {
         long deadline = deadlineOf(timeout);
-        if (Dispatcher.onWorkerOf(padata.workqueue()))   // refused before it closes anything
-            throw new IllegalStateException("close(Duration) called from a padata worker of this pipeline"
-                    + " (" + Thread.currentThread().getName() + "): it would wait for itself");
+        refuseOnOwnWorker("close(Duration)"); // before it closes anything
         closed = true;
         boolean idleInTime;
         try {
-            idleInTime = awaitIdle(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            idleInTime = awaitIdleUntil(deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             idleInTime = outstanding.get() == 0;
