@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,26 @@ struct mt_helper {
 /* Spreads the helpers of successive jobs over the parallel CPUs. Relaxed:
  * a hint, any value is correct. */
 static unsigned int mt_rotor;
+
+/*
+ * Where in @view->pcpu_list the helpers start: just after the parallel CPU
+ * the caller is running on (its host CPU, under a virtual topology the
+ * first CPU on it), so that the caller's own CPU, which it keeps busy with
+ * its chunks, gets a helper last (never, as there are fewer helpers than
+ * CPUs); else (the caller runs off the mask) rotating, to spread the
+ * helpers of concurrent jobs.
+ */
+static unsigned int mt_first_helper_slot(const struct padata__mt_view *view)
+{
+	int here = sched_getcpu();
+	if (here >= 0) {
+		for (unsigned int i = 0; i < view->pw; i++)
+			if (padata_cpu_to_host((unsigned int)view->pcpu_list[i]) == here)
+				return i + 1;
+	}
+	/* Relaxed: see mt_rotor. */
+	return __atomic_fetch_add(&mt_rotor, 1, __ATOMIC_RELAXED);
+}
 
 /* Claim and run chunks until none is left. Any thread. */
 static void mt_run_chunks(struct mt_state *st)
@@ -166,8 +187,7 @@ int padata_do_multithreaded(struct padata_instance *pinst, struct padata_mt_job 
 			nhelpers = MT_INLINE_HELPERS;
 		}
 	}
-	/* Relaxed: see mt_rotor. */
-	unsigned int base = __atomic_fetch_add(&mt_rotor, 1, __ATOMIC_RELAXED);
+	unsigned int base = mt_first_helper_slot(&view);
 	for (unsigned long i = 0; i < nhelpers; i++) {
 		INIT_WORK(&helpers[i].work, mt_helper_work);
 		helpers[i].st = &st;

@@ -237,6 +237,39 @@ TEST_F(PadataMt, HelpersRunOnCpusOfTheUsableParallelMask)
 	}
 }
 
+TEST_F(PadataMt, TheHelperOfATwoThreadJobRunsOffTheCallersCpu)
+{
+	std::vector<int> cpus = affinity_cpus();
+	if (padata_topology_is_virtual() || cpus.size() < 2 || nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two real CPUs";
+	started();
+	cpu_set_t one, saved;
+	ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved), 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpus[0], &one);
+	ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(one), &one), 0);
+	const pthread_t caller = pthread_self();
+	for (int round = 0; round < 20; round++) {
+		Gate helper_ran;
+		Log log;
+		/* The caller's chunks wait until a helper ran one, so one surely does. */
+		log.body = [&](unsigned long, unsigned long) {
+			if (pthread_equal(pthread_self(), caller))
+				helper_ran.wait();
+			else
+				helper_ran.open();
+		};
+		struct padata_mt_job job = make_job(&log, 0, 1 << 12, 1, 1, 2);
+		ASSERT_EQ(padata_do_multithreaded(pinst_, &job), 0);
+		for (auto &c : log.sorted()) {
+			if (!pthread_equal(c.thread, caller)) {
+				EXPECT_NE(host_cpu_of(c.cpu), cpus[0]) << "the helper shared the caller's CPU";
+			}
+		}
+	}
+	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+}
+
 TEST_F(PadataMt, SizeZeroReturnsAtOnceWithoutCallingThreadFn)
 {
 	Log log;

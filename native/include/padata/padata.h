@@ -301,8 +301,9 @@ struct padata_mt_job {
  * to a multiple of align. Each chunk runs exactly once. The threads are
  * the caller and up to min(max_threads, weight of the usable parallel
  * mask, size / min_chunk) - 1 helpers, work items queued on the workers of
- * distinct CPUs of the usable parallel mask; every thread takes chunks
- * until none is left. A helper shares its worker with the instance's
+ * distinct CPUs of the usable parallel mask, starting after the CPU the
+ * caller runs on (so it gets none when it is in the mask); every thread
+ * takes chunks until none is left. A helper shares its worker with the instance's
  * parallel() and serial() calls (they wait while it runs chunks, and it
  * waits behind them), and the call returns once every helper has returned,
  * so a long callback on a helper's CPU delays the return.
