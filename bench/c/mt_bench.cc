@@ -107,8 +107,18 @@ int main(int argc, char **argv)
 			quiet = true;
 			continue;
 		}
-		if (a == "-h" || a == "--help")
-			usage("multithreaded-job benchmark");
+		if (a == "-h" || a == "--help") {
+			std::printf("usage: mt_bench [--n ELEMENTS] [--seconds S] [--min-rounds R] [--min-chunk C] "
+				    "[--quiet]\n  c-mt-single, c-mt-padata%s: a checksum of ELEMENTS (default 4 Mi) "
+				    "longs, alternating rounds for S seconds (default 3), at least R (5) each\n",
+#ifdef MT_BENCH_TBB
+				    ", c-mt-tbb"
+#else
+				    ""
+#endif
+			);
+			return 0;
+		}
 		if (i + 1 >= argc)
 			usage(("option " + a + " needs a value").c_str());
 		const char *v = argv[++i];
