@@ -161,6 +161,48 @@ PADATA_API int padata_do_parallel(struct padata_instance *pinst,
 				  struct padata_priv *padata, int cb_cpu);
 
 /**
+ * padata_do_parallel_wait - submit @padata, sleeping while the instance is
+ * busy instead of answering -EBUSY.
+ * @pinst: the instance.
+ * @padata: the job (as for padata_do_parallel()).
+ * @cb_cpu: the CPU whose worker runs its serial().
+ * @timeout_ms: how long to wait at most, in milliseconds; < 0 waits without
+ *	limit; 0 is exactly padata_do_parallel() (-EBUSY included).
+ *
+ * Makes the checks of padata_do_parallel(), with its -EINVAL answers. Where
+ * that would answer -EBUSY (the jobs in flight reached the limit, or a
+ * cpumask change, padata_set_max_inflight() or padata_test_set_seq() is in
+ * progress) the caller sleeps on a futex, costing no CPU, until the job is
+ * accepted. Waiters are admitted in the order they began to wait (a caller
+ * that finds others waiting queues behind them), and woken when room is
+ * back at a low-water mark (the jobs in flight fell to half the limit or
+ * below), not once per completed job. While nobody waits this costs the
+ * pipeline nothing but one load per serial batch.
+ *
+ * Any thread but the instance's own workers and notifiers. May be called
+ * while other threads stop, change or free the instance: a waiter then
+ * returns -EINVAL, and padata_free() waits until every waiter has left.
+ *
+ * Return: 0 when accepted (the job now belongs to padata until its
+ * serial());
+ *   -EINVAL: @pinst or @padata NULL, a callback NULL, @padata still in
+ *            flight, the instance not started or invalid, or @cb_cpu not in
+ *            the usable serial mask, whether at the call or while waiting
+ *            (padata_stop(), padata_free(), a mask change that removed
+ *            @cb_cpu or left no usable CPU);
+ *   -EDEADLK: @timeout_ms != 0 and called on a worker of @pinst's workqueue
+ *            (its parallel(), serial() or any work item there) or inside a
+ *            cpumask notifier (any instance's: hotplug runs them while
+ *            other instances' changes are still in progress), where waiting
+ *            could wait for itself; checked after the NULL checks;
+ *   -ETIMEDOUT: @timeout_ms > 0 passed without acceptance;
+ *   -EBUSY: only with @timeout_ms == 0, as padata_do_parallel().
+ * On every error nothing was queued: the caller still owns the job.
+ */
+PADATA_API int padata_do_parallel_wait(struct padata_instance *pinst,
+				       struct padata_priv *padata, int cb_cpu, int timeout_ms);
+
+/**
  * padata_do_serial - hand the finished @padata to the reorder stage.
  *
  * Any thread, exactly once per accepted job; do not touch the job after it.
