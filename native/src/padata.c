@@ -154,16 +154,17 @@ struct pqueue {
  * @work: the work item that runs serial() (pd_serial_work()).
  * @pd: the instance's parallel data.
  * @cpu: the CPU whose queue this is.
- * @serialized: serial() calls returned on this CPU, mod 2^32; written
- *	only by this CPU's worker, on its own cache line, summed by
- *	pd_completed_total().
+ * @serialized: serial() calls returned on this CPU; written only by this
+ *	CPU's worker, on its own cache line, summed mod 2^32 by
+ *	pd_completed_total() and in full by padata_get_stats() (64 bits: the
+ *	statistic costs the job path nothing, a 64-bit store is one store).
  */
 struct squeue {
 	struct padata_priv *head padata__aligned;
 	struct work_struct work;
 	struct parallel_data *pd;
 	int cpu;
-	uint32_t serialized padata__aligned;
+	uint64_t serialized padata__aligned;
 } padata__aligned;
 
 /**
@@ -189,6 +190,8 @@ struct pd_sub_waiter {
  * @completed_cache: a recent pd_completed_total(), never ahead of it;
  *	lets a submitter check the in-flight limit without summing.
  * @limit: the in-flight limit (padata_set_max_inflight()).
+ * @stat_busy: -EBUSY answers of pd_admit() (padata_get_stats()); on the
+ *	line an -EBUSY answer reads anyway, added to only on that path.
  * @pinst: the instance this is embedded in.
  * @wq: the workqueue running the instance's work items.
  * @nr: nr_cpu_ids at allocation; the length of the per-CPU arrays.
@@ -207,6 +210,8 @@ struct pd_sub_waiter {
  *	padata_test_set_seq().
  * @waiters: threads in pd_drain_wait() (stop, free, mask and limit
  *	changes); @ctl keeps one CTL_WAITING bit for all of them.
+ * @stat_depth_max: the highest reorder depth seen (padata_get_stats());
+ *	read once per release run, written only when it grows.
  * @reorder_busy: the releaser token (1 while a thread runs pd_reorder()).
  * @reorder_next: the next sequence number to release; written by the
  *	token holder, read by padata_do_serial() to defer a release.
@@ -231,6 +236,7 @@ struct parallel_data {
 	uint64_t ctl padata__aligned;
 	uint32_t completed_cache;
 	unsigned int limit;
+	uint64_t stat_busy;
 
 	/* Read-mostly. */
 	struct padata_instance *pinst padata__aligned;
@@ -248,6 +254,7 @@ struct parallel_data {
 	uint32_t skipped padata__aligned;
 	uint32_t completed_base;
 	uint32_t waiters;
+	uint32_t stat_depth_max;
 
 	/* Reorder side. */
 	uint32_t reorder_busy padata__aligned;
@@ -357,7 +364,7 @@ static uint32_t pd_completed_total(const struct parallel_data *pd)
 	uint32_t t = __atomic_load_n(&pd->completed_base, __ATOMIC_SEQ_CST) +
 		     __atomic_load_n(&pd->skipped, __ATOMIC_SEQ_CST);
 	for (unsigned int c = 0; c < pd->nr; c++)
-		t += __atomic_load_n(&pd->sq[c].serialized, __ATOMIC_SEQ_CST);
+		t += (uint32_t)__atomic_load_n(&pd->sq[c].serialized, __ATOMIC_SEQ_CST);
 	return t;
 }
 
@@ -612,8 +619,11 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		uint32_t seq = (uint32_t)s;
 		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
 			return -EINVAL;
-		if (s & CTL_CHANGING)
+		if (s & CTL_CHANGING) {
+			/* Relaxed: a statistic (rare: a change in progress). */
+			__atomic_fetch_add(&pd->stat_busy, 1, __ATOMIC_RELAXED);
 			return -EBUSY;
+		}
 		/* Relaxed: written while stopped, published by the control
 		 * word (acquired above). */
 		uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
@@ -633,8 +643,12 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 				s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
 				continue;
 			}
-			if ((uint32_t)(seq - completed) >= limit)
+			if ((uint32_t)(seq - completed) >= limit) {
+				/* Relaxed: a statistic; this path has just read and
+				 * written this line (completed_cache). */
+				__atomic_fetch_add(&pd->stat_busy, 1, __ATOMIC_RELAXED);
 				return -EBUSY;
+			}
 		}
 		uint64_t ns = (s & ~CTL_SEQ) + CTL_REF_ONE + (uint32_t)(seq + 1);
 		/* Acquire (success and failure): as the loads above. Release: our
@@ -1046,6 +1060,22 @@ static void pd_chains_flush(struct parallel_data *pd)
 }
 
 /*
+ * The reorder stage held @depth finished jobs at once: keep the highest
+ * such count. Called once per release run (and by padata_get_stats()), a
+ * read and a compare; a write only when it grows.
+ */
+static inline void pd_stat_depth(struct parallel_data *pd, uint32_t depth)
+{
+	/* Relaxed: a statistic; the CAS keeps the maximum. */
+	uint32_t max = __atomic_load_n(&pd->stat_depth_max, __ATOMIC_RELAXED);
+	while (padata__unlikely(depth > max)) {
+		if (__atomic_compare_exchange_n(&pd->stat_depth_max, &max, depth, true,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
+}
+
+/*
  * Release every consecutive finished job. Lock-free: whoever wins the token
  * releases; a loser leaves, and the winner re-checks the ring after giving
  * the token back, so a job stored while the token was held is never
@@ -1115,6 +1145,11 @@ static void pd_reorder(struct parallel_data *pd)
 		 * defer it and we would not see it, delaying it to the end of that
 		 * worker's batch. */
 		__atomic_store_n(&pd->reorder_next, next, __ATOMIC_SEQ_CST);
+		/* Statistics: all but the first of the jobs released together
+		 * (since the last flush, at most REORDER_BATCH) sat finished
+		 * behind another; once per run, not per job. */
+		if (n > 1)
+			pd_stat_depth(pd, n - 1);
 		pd_chains_flush(pd);
 		/* Release: pairs with the next holder's token CAS; seq_cst: Dekker
 		 * with pd_reorder()'s entry (slot store, then busy load). */
@@ -1786,6 +1821,65 @@ int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out
 	cpumask_copy(out->pcpu, pinst->usable.pcpu);
 	cpumask_copy(out->cbcpu, pinst->usable.cbcpu);
 	pd_mutex_unlock(&pinst->mask_lock);
+	return 0;
+}
+
+int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st)
+{
+	if (!pinst || !st)
+		return -EINVAL;
+	struct parallel_data *pd = &pinst->pd;
+	uint64_t completed = 0;
+
+	memset(st, 0, sizeof(*st));
+	/* Relaxed: statistics; a snapshot, exact when nothing runs (a drain,
+	 * padata_stop() for instance, orders the workers' stores before us). */
+	for (unsigned int c = 0; c < pd->nr; c++)
+		completed += __atomic_load_n(&pd->sq[c].serialized, __ATOMIC_RELAXED);
+	/* In flight as the core counts it: completions (with cancelled
+	 * numbers) first, then the control word, as pd_jobs_drained(). */
+	uint32_t done = pd_completed_total(pd);
+	/* Acquire: the ring and its size read below are those published by
+	 * the control word's last release RMW (see the top of the file). */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	uint32_t in_flight = (uint32_t)s - done;
+	if ((int32_t)in_flight < 0)
+		in_flight = 0; /* completions counted after our read of them */
+	st->completed = completed;
+	st->accepted = completed + in_flight;
+	st->in_flight = in_flight;
+	st->busy = __atomic_load_n(&pd->stat_busy, __ATOMIC_RELAXED);
+	st->reorder_depth_max = __atomic_load_n(&pd->stat_depth_max, __ATOMIC_RELAXED);
+	st->limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
+	st->waiting_submitters = __atomic_load_n(&pd->sub_waiters, __ATOMIC_RELAXED);
+
+	/*
+	 * The current depth: finished jobs in the ring behind the next to
+	 * release. The ring may be replaced while stopped (pd_while_stopped),
+	 * so scan it holding a reference, as a submitter does; during a change
+	 * (everything is draining) report 0.
+	 */
+	while (!(s & CTL_CHANGING)) {
+		/* Acquire on success and failure, as pd_admit(). */
+		if (!__atomic_compare_exchange_n(&pd->ctl, &s, s + CTL_REF_ONE, true, __ATOMIC_SEQ_CST,
+						 __ATOMIC_ACQUIRE))
+			continue;
+		/* Relaxed: statistics; the slots are pointers, read atomically. */
+		uint32_t next = __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED);
+		uint32_t end = (uint32_t)s, depth = 0;
+		if (end - next > pd->ring_mask + 1)
+			end = next + pd->ring_mask + 1;
+		for (uint32_t q = next; q != end; q++) {
+			struct padata_priv *j = __atomic_load_n(&pd->ring[q & pd->ring_mask], __ATOMIC_RELAXED);
+			depth += j != NULL && j != RING_SKIP;
+		}
+		st->reorder_depth = depth;
+		pd_stat_depth(pd, depth);
+		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+		break;
+	}
+	if (st->reorder_depth_max < st->reorder_depth)
+		st->reorder_depth_max = st->reorder_depth;
 	return 0;
 }
 

@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "export.h"
 #include "cpumask.h"
 #include "notifier.h"
@@ -302,6 +303,48 @@ PADATA_API unsigned int padata_get_max_inflight(const struct padata_instance *pi
  * Return: 0; -EINVAL for NULL arguments.
  */
 PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out);
+
+/**
+ * struct padata_stats - what padata_get_stats() reports about an instance.
+ * @accepted: jobs accepted since padata_alloc() (completed + in flight).
+ * @completed: jobs whose serial() returned.
+ * @busy: -EBUSY answers: padata_do_parallel() refusals for the in-flight
+ *	limit or a mask change in progress, including the tries of
+ *	padata_do_parallel_wait() that had to wait.
+ * @reorder_depth: finished jobs (padata_do_serial() called) held in the
+ *	reorder stage now, waiting for an earlier job.
+ * @reorder_depth_max: the highest reorder depth seen: observed once per
+ *	release (the jobs released together, less the one that let them go,
+ *	all sat finished behind another job) and at each padata_get_stats()
+ *	call, so never below any @reorder_depth reported.
+ * @in_flight: jobs accepted whose serial() has not returned.
+ * @limit: the in-flight limit (padata_set_max_inflight()).
+ * @waiting_submitters: threads sleeping in padata_do_parallel_wait().
+ *
+ * The counts are kept where the core writes anyway (per CPU, by the CPU's
+ * own worker) and summed by the call, so they cost the job path nothing; a
+ * call while jobs run gives a snapshot whose fields may be off from one
+ * another by the jobs finishing meanwhile. After padata_stop() returned
+ * (nothing running) they are exact: accepted == completed.
+ */
+struct padata_stats {
+	uint64_t accepted;
+	uint64_t completed;
+	uint64_t busy;
+	uint32_t reorder_depth;
+	uint32_t reorder_depth_max;
+	uint32_t in_flight;
+	uint32_t limit;
+	uint32_t waiting_submitters;
+};
+
+/**
+ * padata_get_stats - fill @st with the statistics of @pinst.
+ *
+ * Any thread, callbacks and notifiers included; lock-free, never blocks.
+ * Return: 0; -EINVAL when @pinst or @st is NULL.
+ */
+PADATA_API int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st);
 
 /**
  * padata_test_set_seq - test hook: make the next accepted job take sequence
