@@ -455,10 +455,11 @@ TEST_F(PadataMt, ANotifierGetsEdeadlk)
 	ASSERT_EQ(padata_unregister_cpumask_notifier(pinst_, &nb), 0);
 }
 
-TEST_F(PadataMt, EveryChunkGetsEdeadlkForNestedJobsAndMaskChanges)
+TEST_F(PadataMt, EveryChunkGetsEdeadlkForNestedJobsMaskChangesAndWaitingSubmissions)
 {
 	started();
 	std::atomic<int> nested_ok{0}, nested_other{0}, change_ok{0}, change_other{0};
+	std::atomic<int> wait_ok{0}, wait_other{0};
 	std::atomic<int> on_caller{0};
 	pthread_t caller{}; /* the thread run_bounded() calls from */
 	Log log;
@@ -480,6 +481,12 @@ TEST_F(PadataMt, EveryChunkGetsEdeadlkForNestedJobsAndMaskChanges)
 		(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &p) == -EDEADLK ? change_ok
 										  : change_other)
 			.fetch_add(1);
+		/* Could wait for such a mask change. */
+		Job j;
+		int rc = padata_do_parallel_wait(pinst_, &j.priv, 0, 1000);
+		if (rc == 0)
+			wait_until([&] { return j.done(); }); /* accepted by mistake: let it finish */
+		(rc == -EDEADLK ? wait_ok : wait_other).fetch_add(1);
 	};
 	struct padata_mt_job job = make_job(&log, 0, 64, 1, 1, 8);
 	run_bounded("a job whose chunks nest", [&] {
@@ -488,6 +495,7 @@ TEST_F(PadataMt, EveryChunkGetsEdeadlkForNestedJobsAndMaskChanges)
 	});
 	EXPECT_EQ(nested_other.load(), 0);
 	EXPECT_EQ(change_other.load(), 0);
+	EXPECT_EQ(wait_other.load(), 0) << "padata_do_parallel_wait() from a chunk";
 	EXPECT_EQ(nested_ok.load(), static_cast<int>(log.chunks.size()));
 	EXPECT_GT(on_caller.load(), 0);
 	/* The caller's thread is itself again afterwards. */
