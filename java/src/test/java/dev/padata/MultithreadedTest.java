@@ -203,6 +203,40 @@ class MultithreadedTest {
     }
 
     @Test
+    void aCpumaskChangeWaitsForTheRunningChunks() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger started = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        AtomicInteger doneWhenChanged = new AtomicInteger(-1);
+        Thread runner = Thread.ofPlatform().start(() -> padata.doMultithreaded(0, 1000, 1, 4, (from, to) -> {
+            started.incrementAndGet();
+            entered.countDown();
+            try {
+                assertTrue(release.await(30, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            done.incrementAndGet();
+        }));
+        assertTrue(entered.await(30, TimeUnit.SECONDS));
+        CpuMask one = CpuMask.of(CpuMask.active().first());
+        Thread changer = Thread.ofPlatform().start(() -> {
+            padata.setCpumask(CpuMaskType.PARALLEL, one);
+            doneWhenChanged.set(done.get());
+        });
+        // Not a timing assumption: whenever the change returns, every chunk must have finished.
+        changer.join(50);
+        assertEquals(-1, doneWhenChanged.get(), "the cpumask change returned while a chunk was running");
+        release.countDown();
+        runner.join(30_000);
+        changer.join(30_000);
+        assertEquals(started.get(), done.get());
+        assertEquals(done.get(), doneWhenChanged.get(), "the change returned before every chunk finished");
+        assertEquals(one, padata.cpumask(CpuMaskType.PARALLEL));
+    }
+
+    @Test
     void insideAJobsParallelItIsAnIllegalState() throws Exception {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         CountDownLatch done = new CountDownLatch(1);
