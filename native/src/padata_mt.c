@@ -200,9 +200,10 @@ int padata_do_multithreaded(struct padata_instance *pinst, struct padata_mt_job 
 	/*
 	 * The caller's chunks: mark this thread as pd_in_padata_context()
 	 * checks (the notifier slot; padata.c reads it only to refuse), so that
-	 * a chunk's mask change, cpu_down, padata_free(), padata_alloc() or
-	 * nested padata_do_multithreaded() answers -EDEADLK (or is refused)
-	 * instead of waiting for the reference this call holds, as on a worker.
+	 * a chunk's mask change, cpu_down, padata_free(), padata_alloc(),
+	 * padata_do_parallel_wait() or nested padata_do_multithreaded() answers
+	 * -EDEADLK (or is refused) instead of waiting for the reference this
+	 * call holds, as on a worker.
 	 */
 	void *saved = padata__self.in_notifier;
 	padata__self.in_notifier = pinst;

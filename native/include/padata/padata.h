@@ -373,7 +373,8 @@ struct padata_mt_job {
  *            serial(), a work item, a chunk of another job) or in a
  *            notifier, or from a chunk of a multithreaded job;
  *   -EINVAL: the instance is not started or invalid.
- * On an error no chunk has run.
+ * On an error no chunk has run. @job is only read (unlike the kernel's,
+ * which consumes start and size), so it may be run again as it is.
  */
 PADATA_API int padata_do_multithreaded(struct padata_instance *pinst, struct padata_mt_job *job);
 
