@@ -155,7 +155,9 @@ TEST_F(PadataMt, EveryIndexRunsExactlyOnceInAlignedChunks)
 		};
 		struct padata_mt_job job = make_job(&log, c.start, c.size, c.align, c.min_chunk,
 						    c.max_threads);
+		const struct padata_mt_job before = job;
 		ASSERT_EQ(padata_do_multithreaded(pinst_, &job), 0);
+		EXPECT_EQ(std::memcmp(&before, &job, sizeof(job)), 0) << "the job was modified";
 		for (unsigned long i = 0; i < n; i++)
 			ASSERT_EQ(hits[i].load(), i >= c.start ? 1 : 0) << "index " << i;
 		expect_tiling(log, job);
