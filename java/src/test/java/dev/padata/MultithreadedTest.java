@@ -203,6 +203,37 @@ class MultithreadedTest {
     }
 
     @Test
+    void concurrentCallsFromManyThreadsEachSeeOnlyTheirOwnChunks() throws Exception {
+        int threads = 12; // more than the slot table's first size
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long base = t * 1_000_000L;
+            ts.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int round = 0; round < 30; round++) {
+                        java.util.concurrent.atomic.AtomicLong sum = new java.util.concurrent.atomic.AtomicLong();
+                        AtomicInteger foreign = new AtomicInteger();
+                        padata.doMultithreaded(base, 1000, 10, 4, (from, to) -> {
+                            if (from < base || to > base + 1000)
+                                foreign.incrementAndGet();
+                            for (long i = from; i < to; i++)
+                                sum.addAndGet(i - base);
+                        });
+                        assertEquals(0, foreign.get(), "a chunk of another call");
+                        assertEquals(999L * 1000 / 2, sum.get());
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        for (Thread t : ts)
+            t.join(60_000);
+        assertEquals(List.of(), failures);
+    }
+
+    @Test
     void aCpumaskChangeWaitsForTheRunningChunks() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
