@@ -158,6 +158,10 @@ struct pqueue {
  *	CPU's worker, on its own cache line, summed mod 2^32 by
  *	pd_completed_total() and in full by padata_get_stats() (64 bits: the
  *	statistic costs the job path nothing, a 64-bit store is one store).
+ * @busy: -EBUSY answers given to submitters running on this CPU (by
+ *	sched_getcpu(), modulo nr_cpu_ids), for padata_get_stats(): counted
+ *	on a line of the submitter's own CPU, so a submitter retrying at the
+ *	limit writes no line shared with other CPUs.
  */
 struct squeue {
 	struct padata_priv *head padata__aligned;
@@ -165,6 +169,7 @@ struct squeue {
 	struct parallel_data *pd;
 	int cpu;
 	uint64_t serialized padata__aligned;
+	uint64_t busy;
 } padata__aligned;
 
 /**
@@ -190,8 +195,6 @@ struct pd_sub_waiter {
  * @completed_cache: a recent pd_completed_total(), never ahead of it;
  *	lets a submitter check the in-flight limit without summing.
  * @limit: the in-flight limit (padata_set_max_inflight()).
- * @stat_busy: -EBUSY answers of pd_admit() (padata_get_stats()); on the
- *	line an -EBUSY answer reads anyway, added to only on that path.
  * @pinst: the instance this is embedded in.
  * @wq: the workqueue running the instance's work items.
  * @nr: nr_cpu_ids at allocation; the length of the per-CPU arrays.
@@ -237,7 +240,6 @@ struct parallel_data {
 	uint64_t ctl padata__aligned;
 	uint32_t completed_cache;
 	unsigned int limit;
-	uint64_t stat_busy;
 
 	/* Read-mostly. */
 	struct padata_instance *pinst padata__aligned;
@@ -594,6 +596,16 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq)
 	return pd->pcpu_list[(uint32_t)(((unsigned __int128)low * pd->pw) >> 64)];
 }
 
+/* An -EBUSY answer, for padata_get_stats(); off the accepting path. */
+static void pd_count_busy(struct parallel_data *pd)
+{
+	int c = sched_getcpu();
+	if (c < 0)
+		c = 0;
+	/* Relaxed: a statistic; several threads may share the CPU. */
+	__atomic_fetch_add(&pd->sq[(unsigned int)c % pd->nr].busy, 1, __ATOMIC_RELAXED);
+}
+
 /*
  * pd_admit - take a sequence number and a reference in one CAS, having
  * checked the flags and the in-flight limit against the same value of the
@@ -627,8 +639,7 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
 			return -EINVAL;
 		if (s & CTL_CHANGING) {
-			/* Relaxed: a statistic (rare: a change in progress). */
-			__atomic_fetch_add(&pd->stat_busy, 1, __ATOMIC_RELAXED);
+			pd_count_busy(pd);
 			return -EBUSY;
 		}
 		/* Relaxed: written while stopped, published by the control
@@ -638,11 +649,16 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		 * submitter, which read the completions with acquire: the
 		 * serial() calls it counts (and the ring clears before them)
 		 * happen before the job we accept on its strength. */
-		uint32_t completed = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
+		uint32_t cached = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
+		uint32_t completed = cached;
 		if ((uint32_t)(seq - completed) >= limit || !(seq & COMPLETED_CACHE_REFRESH)) {
 			completed = pd_completed_total(pd);
-			/* Release: pairs with the acquire load above. */
-			__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
+			/* Release: pairs with the acquire load above. Only when it
+			 * moved: submitters retrying -EBUSY at the limit then only
+			 * read this line (it stays shared in their caches) instead
+			 * of each rewriting it with the same value. */
+			if (completed != cached)
+				__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
 			if ((int32_t)(seq - completed) < 0) {
 				/* Our copy of the control word is older than the
 				 * completions (other submitters moved on): read it
@@ -651,9 +667,7 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 				continue;
 			}
 			if ((uint32_t)(seq - completed) >= limit) {
-				/* Relaxed: a statistic; this path has just read and
-				 * written this line (completed_cache). */
-				__atomic_fetch_add(&pd->stat_busy, 1, __ATOMIC_RELAXED);
+				pd_count_busy(pd);
 				return -EBUSY;
 			}
 		}
@@ -1867,7 +1881,8 @@ int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st)
 	st->completed = completed;
 	st->accepted = completed + in_flight;
 	st->in_flight = in_flight;
-	st->busy = __atomic_load_n(&pd->stat_busy, __ATOMIC_RELAXED);
+	for (unsigned int c = 0; c < pd->nr; c++)
+		st->busy += __atomic_load_n(&pd->sq[c].busy, __ATOMIC_RELAXED);
 	st->reorder_depth_max = __atomic_load_n(&pd->stat_depth_max, __ATOMIC_RELAXED);
 	st->limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
 	st->waiting_submitters = __atomic_load_n(&pd->sub_waiters, __ATOMIC_RELAXED);
