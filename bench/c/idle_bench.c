@@ -71,7 +71,7 @@ struct run {
 	struct job *ring;
 	struct sink sink;
 	uint64_t submitted;
-	double cpu_pct, wall, jobs_per_s;
+	double cpu_pct, wall, jobs_per_s, vcsw_per_job;
 	uint64_t jobs_measured;
 };
 
@@ -80,6 +80,14 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Voluntary context switches of the process (every thread): parks and waits. */
+static long vcsw(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_nvcsw;
 }
 
 static double cpu_seconds(void)
@@ -328,6 +336,7 @@ static int drive(struct run *r, int (*submit)(void *, struct job *), void *ctx,
 	uint64_t t_end = t_meas + (uint64_t)(secs * 1e9), next = t0;
 	uint64_t first_measured = UINT64_MAX;
 	double cpu0 = 0, w0 = 0;
+	long cs0 = 0;
 	bool measuring = false;
 
 	for (uint64_t seq = 0;; seq++) {
@@ -342,6 +351,7 @@ static int drive(struct run *r, int (*submit)(void *, struct job *), void *ctx,
 			measuring = true;
 			first_measured = seq;
 			cpu0 = cpu_seconds();
+			cs0 = vcsw();
 			w0 = (double)t / 1e9;
 		}
 		if (t >= t_end) {
@@ -349,6 +359,7 @@ static int drive(struct run *r, int (*submit)(void *, struct job *), void *ctx,
 			r->wall = (double)t / 1e9 - w0;
 			r->jobs_measured = seq - first_measured;
 			r->jobs_per_s = (double)r->jobs_measured / r->wall;
+			r->vcsw_per_job = r->jobs_measured ? (double)(vcsw() - cs0) / (double)r->jobs_measured : 0;
 			r->submitted = seq;
 			break;
 		}
@@ -369,7 +380,7 @@ static int drive(struct run *r, int (*submit)(void *, struct job *), void *ctx,
 }
 
 struct acc {
-	double cpu[64], rate[64];
+	double cpu[64], rate[64], cs[64];
 	int n;
 	struct bench_lat lat;
 	uint64_t jobs;
@@ -441,6 +452,7 @@ static int run_one(const char *contender, uint64_t period_us, double warm_s, dou
 	} else if (a->n < 64) {
 		a->cpu[a->n] = r.cpu_pct;
 		a->rate[a->n] = r.jobs_per_s;
+		a->cs[a->n] = r.vcsw_per_job;
 		a->n++;
 		a->jobs += r.jobs_measured;
 		if (r.sink.lat.n)
@@ -576,15 +588,15 @@ int main(int argc, char **argv)
 				cmin = a->cpu[i] < cmin ? a->cpu[i] : cmin;
 				cmax = a->cpu[i] > cmax ? a->cpu[i] : cmax;
 			}
-			double cpu = median(a->cpu, a->n), rate = median(a->rate, a->n);
+			double cpu = median(a->cpu, a->n), rate = median(a->rate, a->n), cs = median(a->cs, a->n);
 			uint64_t p50 = bench_lat_percentile(&a->lat, 50), p99 = bench_lat_percentile(&a->lat, 99),
 				 p999 = bench_lat_percentile(&a->lat, 99.9);
 			printf("\"jobs\":%" PRIu64 ",\"jobs_per_s\":%.1f,\"cpu_pct\":%.1f,\"cpu_pct_min\":%.1f,"
-			       "\"cpu_pct_max\":%.1f,\"lat_samples\":%zu,\"lat_p50_ns\":%" PRIu64
+			       "\"cpu_pct_max\":%.1f,\"vcsw_per_job\":%.3f,\"lat_samples\":%zu,\"lat_p50_ns\":%" PRIu64
 			       ",\"lat_p99_ns\":%" PRIu64 ",\"lat_p999_ns\":%" PRIu64 ",\"check\":\"ok\"}\n",
-			       a->jobs, rate, cpu, cmin, cmax, a->lat.n, p50, p99, p999);
-			fprintf(stderr, "IDLE %-8s %-18s cpu %6.1f%% (%.1f..%.1f) %10.0f jobs/s  lat p50 %7.1f µs"
-				"  p99 %7.1f µs  p99.9 %7.1f µs\n", cont[c], label, cpu, cmin, cmax, rate,
+			       a->jobs, rate, cpu, cmin, cmax, cs, a->lat.n, p50, p99, p999);
+			fprintf(stderr, "IDLE %-8s %-18s cpu %6.1f%% (%.1f..%.1f) %10.0f jobs/s %6.3f cs/job  lat p50 %7.1f µs"
+				"  p99 %7.1f µs  p99.9 %7.1f µs\n", cont[c], label, cpu, cmin, cmax, rate, cs,
 				p50 / 1e3, p99 / 1e3, p999 / 1e3);
 			bench_lat_free(&a->lat);
 		}
