@@ -652,6 +652,33 @@ TEST_F(Workqueue, IdleWorkersParkInsteadOfSpinning)
 }
 
 /*
+ * Issue 10: a worker polled its queue for 1 ms after every item, so one item
+ * every 2 ms kept about half a CPU busy. Now a worker whose waits are long
+ * parks at once: the trickle costs a wake-up per item. (A loaded machine
+ * gives a polling worker less CPU, so this can miss the old defect there;
+ * it cannot fail a parking worker.)
+ */
+TEST_F(Workqueue, ATrickleOfItemsCostsNoPollingBetweenThem)
+{
+	Wq wq("trickle");
+	Probe p;
+	const int n = 60;
+	double cpu0 = process_cpu_seconds();
+	auto t0 = std::chrono::steady_clock::now();
+	for (int i = 0; i < n; i++) {
+		ASSERT_TRUE(queue_work_on(0, wq.get(), &p.work));
+		flush_work(&p.work);
+		std::this_thread::sleep_for(milliseconds(2));
+	}
+	double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+	double used = process_cpu_seconds() - cpu0;
+	EXPECT_EQ(p.runs.load(), n);
+	EXPECT_LT(used, 0.2 * wall) << n << " items 2 ms apart used " << used << " s of CPU in " << wall
+				    << " s (workers may spin: "
+				    << (!padata_topology_is_virtual() || nr_cpu_ids <= padata_nr_host_cpus()) << ")";
+}
+
+/*
  * The spin rule of idle workers (wq_idle.h), fed synthetic waits: no clock,
  * no threads, so the outcome is the same on any machine. A "wait" is the
  * time from the worker finding its queue empty to finding work again.
