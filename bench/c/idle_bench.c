@@ -2,8 +2,8 @@
 /*
  * idle_bench.c - what a light load costs: jobs submitted at a fixed rate
  * (one per 1 ms, one per 100 µs, ...) or as fast as possible, through
- * padata (the public API as the README shows it: padata_do_parallel(),
- * retried on -EBUSY; one cb_cpu) and through a plain thread pool (pthreads,
+ * padata (the public API as the README shows it: padata_do_parallel_wait()
+ * with no timeout, sleeping at the in-flight limit; one cb_cpu) and through a plain thread pool (pthreads,
  * one mutex + condvar queue, results handed back in submission order by
  * whichever worker completes the oldest job).
  *
@@ -201,11 +201,9 @@ static int pd_setup(struct padata_ctx *c)
 static int pd_submit(void *ctx, struct job *j)
 {
 	struct padata_ctx *c = ctx;
-	int rc;
 	j->padata = (struct padata_priv){ .parallel = pd_parallel, .serial = pd_serial };
-	while ((rc = padata_do_parallel(c->pinst, &j->padata, c->cb_cpu)) == -EBUSY)
-		;                               /* in-flight limit reached: retry (README) */
-	return rc;
+	/* As the README: at the in-flight limit, sleep until room is back. */
+	return padata_do_parallel_wait(c->pinst, &j->padata, c->cb_cpu, -1);
 }
 
 static void pd_teardown(struct padata_ctx *c)
