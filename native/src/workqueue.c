@@ -12,10 +12,20 @@
  * "pending" into "running" with a single fetch_add(1) (1 -> 2) so the item
  * can be queued again while it runs.
  *
- * Parking: a worker with nothing to do spins briefly, then stores
- * sleeping = 1 and re-checks its queue before futex_wait(); a producer
- * pushes, then reads sleeping (both seq_cst: a Dekker pair), and wakes the
- * worker if it parked. Neither side can miss the other.
+ * Idling: a worker whose queue runs dry polls it ("spins") only when its
+ * recent waits say work comes back soon, else it parks at once (wq_idle.h
+ * has the rule: spin while the moving average of its recent waits is at
+ * most PADATA_SPIN_US / 20, for 4 times that average, never longer than
+ * PADATA_SPIN_US, default 1000 µs). A trickle of jobs (one per 100 µs or
+ * slower) thus costs a wake-up per job and no polling; a burst or a
+ * saturated queue keeps the workers polling. Only the worker reads and
+ * writes its wait statistics: the rule adds no shared state.
+ *
+ * Parking: the worker stores sleeping = 1 and re-checks its queue before
+ * futex_wait(); a producer pushes, then reads sleeping (both seq_cst: a
+ * Dekker pair), and wakes the worker if it parked. Neither side can miss
+ * the other. Spinning only delays the park: the protocol is the same
+ * whatever the rule decides.
  *
  * Memory orders follow the C11 model, not x86: every acquire, release,
  * acq_rel or seq_cst operation names the operation it pairs with; a
@@ -41,6 +51,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "wq_idle.h"
 
 #define WORK_PENDING 1ul
 #define WORK_RUNNING 2ul
@@ -52,6 +63,7 @@ struct wq_cpu {
 	uint64_t queued;                /* items pushed, for flush_workqueue() */
 	/* consumer side: written by the worker only */
 	uint64_t completed padata__aligned; /* items run to completion */
+	struct padata__idle idle;       /* recent waits, for the spin rule (wq_idle.h) */
 	struct workqueue_struct *wq;
 	pthread_t thread;
 	int cpu;
@@ -76,11 +88,13 @@ struct padata_test_hooks padata_test_hooks;
 __thread struct padata__tls padata__self __attribute__((tls_model("initial-exec"))) = { NULL, -1, NULL, NULL };
 static __thread struct work_struct *current_work __attribute__((tls_model("initial-exec")));
 /*
- * How long an idle worker polls its queue before it parks, in µs. A parked
- * worker costs the next producer a futex wake-up and a context switch, far
- * more than a job; polling yields the CPU every few dozen checks, so a
- * thread sharing the core (the submitter, often) keeps running. Tunable
- * with PADATA_SPIN_US (0 parks at once); never used when the topology has
+ * The longest an idle worker polls its queue before it parks, in ns: the
+ * cap of the spin rule in wq_idle.h, which spins only while recent waits
+ * were short (at most cap / 20). A parked worker costs the next producer a
+ * futex wake-up and a context switch, more than a small job; polling
+ * yields the CPU every few dozen checks, so a thread sharing the core (the
+ * submitter, often) keeps running. Tunable with PADATA_SPIN_US (0 parks at
+ * once; a larger cap widens the window); never used when the topology has
  * more virtual CPUs than real ones.
  */
 static long spin_ns = 1000L * 1000;
@@ -105,12 +119,9 @@ static inline long wq_now_ns(void)
 	return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
-/* Poll for work for up to spin_ns; true when some arrived. */
-static bool wq_spin_for_work(struct wq_cpu *wc)
+/* Poll for work until @deadline (ns); true when some arrived. */
+static bool wq_spin_for_work(struct wq_cpu *wc, long deadline)
 {
-	if (spin_ns <= 0)
-		return false;
-	long deadline = wq_now_ns() + spin_ns;
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
 			/* Relaxed: a hint; the worker takes the queue with an acquire exchange. */
@@ -290,15 +301,32 @@ static void *wq_worker_main(void *arg)
 		wc->pinned = pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 	}
 
+	/* When the queue was found empty (0: not waiting), and whether this
+	 * wait has had its spin; both the worker's own. */
+	long idle_since = 0;
+	bool spun = false;
+	padata__idle_init(&wc->idle, spin_ns);
 	for (;;) {
 		/* Acquire: pairs with the push CAS in queue_work_on(). */
 		struct work_struct *list = __atomic_exchange_n(&wc->head, NULL, __ATOMIC_ACQUIRE);
 		if (list) {
+			if (idle_since) {
+				padata__idle_note(&wc->idle, wq_now_ns() - idle_since, spin_ns);
+				idle_since = 0;
+				spun = false;
+			}
 			wq_run_list(wc, wq_reverse_list(list));
 			continue;
 		}
-		if (wq->spin && wq_spin_for_work(wc))
-			continue;
+		if (wq->spin) {
+			if (!idle_since)
+				idle_since = wq_now_ns();
+			/* One spin per wait: after a spurious wake-up, park again. */
+			long budget = spun ? 0 : (long)padata__idle_budget(&wc->idle, spin_ns);
+			spun = true;
+			if (budget > 0 && wq_spin_for_work(wc, idle_since + budget))
+				continue;
+		}
 		/* Acquire: pairs with the store in wq_stop_workers(), so every push
 		 * made before destroy_workqueue() is seen by the head load
 		 * (relaxed: a non-NULL head is taken by the exchange above). */

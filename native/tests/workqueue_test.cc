@@ -2,10 +2,12 @@
 /*
  * workqueue_test.cc - the per-CPU workqueue: creation errors, pinning,
  * thread names, pending semantics, re-queueing, flushing, FIFO order per
- * CPU, many producers and idle parking.
+ * CPU, many producers and idle parking, and the spin rule of idle workers
+ * (wq_idle.h) on synthetic time sequences.
  */
 #include "test_util.h"
 #include "../src/test_hooks.h"
+#include "../src/wq_idle.h"
 
 #include <sys/resource.h>
 #include <time.h>
@@ -647,4 +649,161 @@ TEST_F(Workqueue, IdleWorkersParkInsteadOfSpinning)
 	double used = process_cpu_seconds() - before;
 	/* Spinning workers would burn ~0.3 s per host CPU. */
 	EXPECT_LT(used, sanitized() ? 0.15 : 0.05) << nr_cpu_ids << " idle workers used " << used << " s of CPU in 0.3 s";
+}
+
+/*
+ * Issue 10: a worker polled its queue for 1 ms after every item, so one item
+ * every 2 ms kept about half a CPU busy. Now a worker whose waits are long
+ * parks at once: the trickle costs a wake-up per item. (A loaded machine
+ * gives a polling worker less CPU, so this can miss the old defect there;
+ * it cannot fail a parking worker.)
+ */
+TEST_F(Workqueue, ATrickleOfItemsCostsNoPollingBetweenThem)
+{
+	Wq wq("trickle");
+	Probe p;
+	const int n = 60;
+	double cpu0 = process_cpu_seconds();
+	auto t0 = std::chrono::steady_clock::now();
+	for (int i = 0; i < n; i++) {
+		ASSERT_TRUE(queue_work_on(0, wq.get(), &p.work));
+		flush_work(&p.work);
+		std::this_thread::sleep_for(milliseconds(2));
+	}
+	double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+	double used = process_cpu_seconds() - cpu0;
+	EXPECT_EQ(p.runs.load(), n);
+	EXPECT_LT(used, 0.2 * wall) << n << " items 2 ms apart used " << used << " s of CPU in " << wall
+				    << " s (workers may spin: "
+				    << (!padata_topology_is_virtual() || nr_cpu_ids <= padata_nr_host_cpus()) << ")";
+}
+
+/*
+ * The spin rule of idle workers (wq_idle.h), fed synthetic waits: no clock,
+ * no threads, so the outcome is the same on any machine. A "wait" is the
+ * time from the worker finding its queue empty to finding work again.
+ */
+namespace {
+
+constexpr int64_t kUs = 1000;
+constexpr int64_t kCap = 1000 * kUs; /* the default PADATA_SPIN_US */
+
+/* Feeds @n waits of @gap_ns; returns how many of them the worker spun for
+ * (a budget > 0 when it found its queue empty). */
+int feed(struct padata__idle *s, int n, int64_t gap_ns, int64_t cap = kCap)
+{
+	int spins = 0;
+	for (int i = 0; i < n; i++) {
+		if (padata__idle_budget(s, cap) > 0)
+			spins++;
+		padata__idle_note(s, gap_ns, cap);
+	}
+	return spins;
+}
+
+/* A worker that has just been busy with a burst: its waits were ~1 µs. */
+struct padata__idle hot()
+{
+	struct padata__idle s;
+	padata__idle_init(&s, kCap);
+	feed(&s, 50, 1 * kUs);
+	return s;
+}
+
+} // namespace
+
+TEST(IdlePolicy, AFreshWorkerParks)
+{
+	struct padata__idle s;
+	padata__idle_init(&s, kCap);
+	EXPECT_EQ(padata__idle_budget(&s, kCap), 0);
+}
+
+TEST(IdlePolicy, ASteadyTrickleOfOneJobPerMillisecondNeverSpins)
+{
+	struct padata__idle s;
+	padata__idle_init(&s, kCap);
+	/* One job per ms of which the worker runs ~5 µs: it waits ~995 µs. */
+	EXPECT_EQ(feed(&s, 1000, 995 * kUs), 0);
+	/* Nor after a burst: at most 3 more spins, then parking for good. */
+	s = hot();
+	EXPECT_LE(feed(&s, 3, 995 * kUs), 3);
+	EXPECT_EQ(feed(&s, 1000, 995 * kUs), 0);
+}
+
+TEST(IdlePolicy, ATrickleOfOneJobPer100usDoesNotSpinEither)
+{
+	struct padata__idle s;
+	padata__idle_init(&s, kCap);
+	EXPECT_EQ(feed(&s, 1000, 95 * kUs), 0);
+	s = hot();
+	feed(&s, 3, 95 * kUs);
+	EXPECT_EQ(feed(&s, 1000, 95 * kUs), 0);
+}
+
+TEST(IdlePolicy, ABurstOfJobs5usApartSpinsAndTheSpinsCatchTheNextJob)
+{
+	struct padata__idle s;
+	padata__idle_init(&s, kCap);
+	/* From parking to spinning within 4 waits... */
+	int parked = 0;
+	while (padata__idle_budget(&s, kCap) == 0 && parked < 100) {
+		padata__idle_note(&s, 5 * kUs, kCap);
+		parked++;
+	}
+	EXPECT_LE(parked, 4);
+	/* ... and then every wait of the burst is spun through, long enough to see the job. */
+	for (int i = 0; i < 1000; i++) {
+		EXPECT_GE(padata__idle_budget(&s, kCap), 5 * kUs) << "wait " << i;
+		padata__idle_note(&s, 5 * kUs, kCap);
+	}
+}
+
+TEST(IdlePolicy, ASaturatedQueueSpinsAtLeastTheFloor)
+{
+	struct padata__idle s = hot();
+	feed(&s, 100, 0);
+	EXPECT_EQ(padata__idle_budget(&s, kCap), kCap / PADATA_IDLE_FLOOR_DIV);
+}
+
+TEST(IdlePolicy, SpinsThatEndWithoutWorkDecayWithinThreeWaits)
+{
+	struct padata__idle s = hot();
+	int64_t spent = 0;
+	int spins = 0;
+	for (int i = 0; i < 100; i++) {
+		int64_t b = padata__idle_budget(&s, kCap);
+		if (b > 0)
+			spins++;
+		spent += b;
+		padata__idle_note(&s, 1000 * 1000 * kUs, kCap); /* a 1 s silence */
+	}
+	EXPECT_LE(spins, 3);
+	EXPECT_LE(spent, 3 * kCap / 5) << "wasted spinning after the work stopped";
+	/* Work in bursts again: spinning comes back within 4 waits. */
+	EXPECT_GE(feed(&s, 8, 2 * kUs), 4);
+}
+
+TEST(IdlePolicy, TheBudgetStaysWithinTheCapAndACapOfZeroNeverSpins)
+{
+	const int64_t caps[] = { 0, 1 * kUs, 50 * kUs, kCap, 1000 * kCap };
+	for (int64_t cap : caps) {
+		struct padata__idle s;
+		padata__idle_init(&s, cap);
+		uint64_t x = 88172645463325252ull;
+		for (int i = 0; i < 20000; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* gaps from 0 to ~4 s, log-spread */
+			int64_t gap = (int64_t)((x >> 20) % (1ull << (x % 32)));
+			int64_t b = padata__idle_budget(&s, cap);
+			ASSERT_GE(b, 0);
+			ASSERT_LE(b, cap) << "cap " << cap;
+			if (cap == 0) {
+				ASSERT_EQ(b, 0);
+			}
+			padata__idle_note(&s, gap, cap);
+		}
+	}
 }

@@ -50,12 +50,14 @@ public final class Report {
     }
 
     static final String USAGE = """
-            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--mt FILE] [--expect LIST] [--w LIST]
+            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--mt FILE] [--idle FILE] [--expect LIST]
+                          [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
               --mt FILE       JSON lines of mt_bench and MultithreadedMain (multithreaded jobs)
+              --idle FILE     JSON lines of bench/c/idle_bench (the idle-cost section)
               --expect LIST   contenders that must have a figure at every w (comma separated)
               --w LIST        work sizes of the sweep (default: those found)
               --out DIR       write DIR/report.md and DIR/throughput.png
@@ -78,6 +80,7 @@ public final class Report {
         Path jmh = null;
         Path javaLat = null;
         Path mt = null;
+        Path idle = null;
         Path out = null;
         List<String> expect = new ArrayList<>();
         Set<Integer> ws = new TreeSet<>();
@@ -104,6 +107,7 @@ public final class Report {
                 case "--jmh" -> jmh = Path.of(v);
                 case "--java-lat" -> javaLat = Path.of(v);
                 case "--mt" -> mt = Path.of(v);
+                case "--idle" -> idle = Path.of(v);
                 case "--out" -> out = Path.of(v);
                 case "--title" -> title = v;
                 case "--expect" -> {
@@ -157,6 +161,10 @@ public final class Report {
         if (mt != null) {
             md += MtSection.render(mtRows);
         }
+        List<IdleReport.Line> idleLines = idle == null ? List.of() : IdleReport.read(idle);
+        if (idle != null) {
+            md += IdleReport.render(idleLines);
+        }
         terminal.print(md);
         if (out != null) {
             Files.createDirectories(out);
@@ -165,7 +173,8 @@ public final class Report {
                 Chart.write(model, title, out.resolve("throughput.png"));
             }
         }
-        return model.failures().isEmpty() && !MtSection.anyFailed(mtRows) ? 0 : 1;
+        return model.failures().isEmpty() && !MtSection.anyFailed(mtRows)
+                && IdleReport.failures(idleLines).isEmpty() ? 0 : 1;
     }
 
     static String key(String contender, int w) {

@@ -181,4 +181,28 @@ class ReportTest {
         assertThrows(IllegalArgumentException.class, () -> Json.parse("{\"a\":1} x"));
         assertThrows(IllegalArgumentException.class, () -> Json.parse("[1,"));
     }
+
+    private static String idleLine(String contender, int periodUs, double cpu, double p99Ns) {
+        return String.format(Locale.ROOT, "{\"bench\":\"idle\",\"contender\":\"%s\",\"period_us\":%d,"
+                + "\"rate\":\"1 job / %d µs\",\"rounds\":1,\"jobs\":1000,\"jobs_per_s\":1000.0,\"cpu_pct\":%.1f,"
+                + "\"cpu_pct_min\":%.1f,\"cpu_pct_max\":%.1f,\"vcsw_per_job\":2.000,\"lat_samples\":1000,"
+                + "\"lat_p50_ns\":30000,\"lat_p99_ns\":%.0f,\"lat_p999_ns\":900000,\"check\":\"ok\"}",
+                contender, periodUs, periodUs, cpu, cpu, cpu, p99Ns);
+    }
+
+    @Test
+    void theIdleSectionJudgesCpuAndLatencyAtFixedRates() throws IOException {
+        Path idle = dir.resolve("idle.jsonl");
+        Files.write(idle, List.of(idleLine("c-padata", 1000, 5.8, 120e3), idleLine("c-padata", 100, 45.0, 90e3),
+                idleLine("c-pool", 1000, 3.0, 60e3),
+                "{\"bench\":\"idle\",\"contender\":\"c-pool\",\"period_us\":0,\"rate\":\"saturated\","
+                        + "\"check\":\"FAIL\",\"why\":\"digest differs\"}"));
+        Run r = report(goodC(), goodJmh(), "--idle", idle.toString());
+        assertEquals(1, r.rc(), "a failed idle check fails the run: " + r.out());
+        assertTrue(r.out().contains("PASS  c-padata at 1 job / 1000 µs: ≤ 10% of one core: 5.8%"), r.out());
+        assertTrue(r.out().contains("PASS  c-padata at 1 job / 1000 µs: p99 submit-to-serial() ≤ 200.0 µs: 120.0 µs"), r.out());
+        assertTrue(r.out().contains("MISS  c-padata at 1 job / 100 µs: ≤ 40% of one core: 45.0%"), r.out());
+        assertTrue(r.out().contains("| c-pool | saturated | FAIL | | | | digest differs |"), r.out());
+        assertTrue(r.out().contains("| c-padata | 1 job / 1000 µs | 5.8% | 5.8 .. 5.8 | 2.000 | 1.0 k | 30.0 µs / 120.0 µs / 900.0 µs |"), r.out());
+    }
 }
