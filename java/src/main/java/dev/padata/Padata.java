@@ -112,6 +112,7 @@ public final class Padata implements AutoCloseable {
     private final Object lock = new Object();
     private final List<JobPool> pools = new ArrayList<>();    // registered, not retired; guarded by lock
     private final Map<CpumaskListener, NotifierNode> notifiers = new IdentityHashMap<>(); // guarded by lock
+    private final List<PadataShell> shells = new ArrayList<>(); // open ones; guarded by lock
     /** Counted down when close() has freed everything; a concurrent second close() waits for it. */
     private final CountDownLatch freed = new CountDownLatch(1);
     private volatile JobPool pool;
@@ -344,6 +345,9 @@ public final class Padata implements AutoCloseable {
                     p.close();
                 }
                 pools.clear();
+                for (PadataShell s : shells)
+                    s.instanceFreed(); // padata_free freed the native shells
+                shells.clear();
             }
             arena.close();
             wq.removeUser();
@@ -462,6 +466,119 @@ public final class Padata implements AutoCloseable {
         // CPU) away at the moment of submission and has since given it back.
         return new IllegalArgumentException("cb_cpu " + cbCpu + " was not in the usable serial mask when the job"
                 + " was submitted (a cpumask change or hotplug ran meanwhile; the mask is now \"" + cbcpu + "\")");
+    }
+
+    // ---- shells ------------------------------------------------------------------------------
+
+    /**
+     * A new order domain on this instance's workers ({@code padata_alloc_shell}): jobs submitted
+     * through the shell are ordered among themselves exactly as this instance orders its own, and
+     * never wait for jobs of another shell or of the instance (a slow job of one shell does not
+     * delay {@code serial()} of another). The shell follows the instance: {@link #start()},
+     * {@link #stop()}, cpumask changes, hotplug and {@link #setMaxInflight} (the limit holds per
+     * shell) apply to it, and {@link #close()} frees it.
+     *
+     * <pre>{@code
+     * try (PadataShell orders = padata.allocShell(); PadataShell audits = padata.allocShell()) {
+     *     orders.doParallel(orderJob, cbCpu);   // ordered only against other jobs of orders
+     *     audits.doParallel(auditJob, cbCpu);   // never held back by orders' jobs
+     * }
+     * }</pre>
+     *
+     * @return the new shell, open until its {@link PadataShell#close()} or this instance's close()
+     * @throws IllegalStateException on a closed instance, or when called on a padata worker or in a
+     *                               cpumask notifier (libpadata answers EDEADLK)
+     * @throws OutOfMemoryError      when libpadata runs out of memory
+     */
+    public PadataShell allocShell() {
+        enter("allocShell()");
+        try {
+            MemorySegment ps;
+            int errno;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment capture = PadataNative.captureSegment(a);
+                ps = PadataNative.allocShell(capture, pinst);
+                errno = PadataNative.capturedErrno(capture);
+            }
+            if (ps.equals(MemorySegment.NULL)) {
+                if (errno == Errno.ENOMEM)
+                    throw new OutOfMemoryError("padata_alloc_shell: out of native memory");
+                if (errno == Errno.EDEADLK)
+                    throw new IllegalStateException("allocShell() called on " + Thread.currentThread().getName()
+                            + ", a padata worker or a cpumask notifier: refused (EDEADLK)");
+                throw Errno.unexpected("padata_alloc_shell", -errno);
+            }
+            PadataShell shell = new PadataShell(this, ps);
+            synchronized (lock) {
+                shells.add(shell);
+            }
+            return shell;
+        } finally {
+            exit();
+        }
+    }
+
+    /** A pool of job nodes for a shell, sized like this instance's current one. */
+    JobPool newShellPool() {
+        synchronized (lock) {
+            int owner = Dispatcher.register(o -> new JobPool(o, this, pool.capacity));
+            return Dispatcher.pool(owner);
+        }
+    }
+
+    /** The capacity of the instance's current pool: what a shell's pool must match. */
+    int poolCapacity() {
+        return pool.capacity;
+    }
+
+    /** {@link PadataShell#doParallel}: as {@link #doParallel(PadataJob, int)} into shell {@code ps}. */
+    void doParallelShell(PadataShell shell, PadataJob job, int cbCpu) {
+        Objects.requireNonNull(job, "job");
+        enter(SUBMIT_GATE, "doParallel()");
+        try {
+            if (!job.claim())
+                throw new IllegalStateException(job + " is already in flight (submitted, its serial() not begun)");
+            JobPool p = shell.pool();
+            int slot = p.acquire();
+            if (slot < 0) {
+                job.setIdle();
+                throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
+            }
+            MemorySegment node = p.bind(slot, job);
+            job.node = p.handle(slot);
+            job.setInFlight();
+            int rc = PadataNative.doParallelShell(shell.handle(), node, cbCpu);
+            if (rc != 0) {
+                p.retire(slot);
+                job.setIdle();
+                throw submitError(rc, cbCpu, job);
+            }
+        } finally {
+            SUBMIT_GATE.getAndAdd(this, -1);
+        }
+    }
+
+    /**
+     * {@link PadataShell#close()}: frees the native shell unless this instance's close() began
+     * (then padata_free frees it). Returns whether it freed it.
+     */
+    boolean freeShell(PadataShell shell) {
+        int g;
+        do {
+            g = (int) GATE.getVolatile(this);
+            if ((g & CLOSED) != 0)
+                return false;
+        } while (!GATE.compareAndSet(this, g, g + 1));
+        try {
+            synchronized (lock) {
+                if (!shells.remove(shell))
+                    return false;
+            }
+            PadataNative.freeShell(shell.handle());
+            return true;
+        } finally {
+            exit();
+        }
     }
 
     // ---- masks -------------------------------------------------------------------------------
