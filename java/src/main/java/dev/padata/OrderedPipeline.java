@@ -218,10 +218,13 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
 
     /** The shell of {@code input}'s lane, or null when the pipeline keeps one global order. */
     private PadataShell laneOf(T input) {
-        if (lanes == null)
-            return null;
-        int h = Objects.hashCode(key.apply(input)) * 0x9E3779B9; // spread poor hashCodes
-        return lanes[Math.floorMod(h ^ (h >>> 16), lanes.length)];
+        return lanes == null ? null : lanes[laneIndex(key.apply(input), lanes.length)];
+    }
+
+    /** The lane of key {@code k} among {@code n}: its hashCode, spread (poor hashCodes are common). */
+    static int laneIndex(Object k, int n) {
+        int h = Objects.hashCode(k) * 0x9E3779B9;
+        return Math.floorMod(h ^ (h >>> 16), n);
     }
 
     private static void closeQuietly(AutoCloseable c, Throwable primary) {
