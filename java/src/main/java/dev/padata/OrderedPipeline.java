@@ -49,15 +49,15 @@ import java.util.function.Function;
  * back only the values whose keys share its lane.
  *
  * <pre>{@code
- * record Order(String account, long amount) {}
- * List<Order> done = new ArrayList<>();
- * try (OrderedPipeline<Order, Order> pipeline = OrderedPipeline.<Order, Order>builder(o -> o)
- *         .keyedBy(Order::account)          // per account in submission order
- *         .lanes(32)                        // a slow account delays about 1/32 of the others
- *         .consumer(done::add)              // one call at a time, as before
+ * List<String> done = new ArrayList<>();
+ * try (OrderedPipeline<String, String> pipeline = OrderedPipeline.<String, String>builder(String::toUpperCase)
+ *         .keyedBy(s -> s.substring(0, s.indexOf(':')))   // "account:amount", per account in order
+ *         .lanes(32)                                       // a slow account delays ~1/32 of the others
+ *         .consumer(done::add)                             // one call at a time, as before
  *         .build()) {
- *     pipeline.submit(new Order("alice", 5));
- *     pipeline.submit(new Order("bob", 7));
+ *     pipeline.submit("alice:5");
+ *     pipeline.submit("bob:7");
+ *     pipeline.submit("alice:3");                          // after alice:5, maybe before bob:7
  * }
  * }</pre>
  *

@@ -479,9 +479,13 @@ public final class Padata implements AutoCloseable {
      * shell) apply to it, and {@link #close()} frees it.
      *
      * <pre>{@code
-     * try (PadataShell orders = padata.allocShell(); PadataShell audits = padata.allocShell()) {
-     *     orders.doParallel(orderJob, cbCpu);   // ordered only against other jobs of orders
-     *     audits.doParallel(auditJob, cbCpu);   // never held back by orders' jobs
+     * try (Workqueue wq = Workqueue.create("shells"); Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     int cbCpu = CpuMask.active().first();
+     *     try (PadataShell orders = padata.allocShell(); PadataShell audits = padata.allocShell()) {
+     *         orders.doParallel(PadataJob.of(() -> { }, () -> System.out.println("order")), cbCpu);
+     *         audits.doParallel(PadataJob.of(() -> { }, () -> System.out.println("audit")), cbCpu);
+     *     }                                 // a slow order job never holds back an audit job
      * }
      * }</pre>
      *

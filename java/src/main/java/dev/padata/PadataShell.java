@@ -15,9 +15,12 @@ import java.util.concurrent.locks.LockSupport;
  * job holds back only its own stream.
  *
  * <pre>{@code
- * try (PadataShell shell = padata.allocShell()) {
- *     shell.doParallel(job, cbCpu);      // throws PadataBusyException when the shell is full
- * }                                      // close() waits for the shell's jobs
+ * try (Workqueue wq = Workqueue.create("shell"); Padata padata = Padata.allocPossible(wq)) {
+ *     padata.start();
+ *     try (PadataShell shell = padata.allocShell()) {
+ *         shell.doParallel(PadataJob.of(() -> { }, () -> { }), CpuMask.active().first());
+ *     }                                  // close() waits for the shell's jobs
+ * }
  * }</pre>
  *
  * <p>Start/stop, cpumasks, hotplug and the in-flight limit are the instance's and apply to
