@@ -1,26 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 package dev.padata.bench;
 
+import dev.padata.CpuMask;
 import dev.padata.OrderedPipeline;
+import dev.padata.Padata;
+import dev.padata.PadataBusyException;
+import dev.padata.PadataJob;
+import dev.padata.PadataShell;
+import dev.padata.Workqueue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The shells demo (issue 12, docs/contract.md section 7): one key in {@code --keys} is slow
- * (its function sleeps {@code --slow-ms}, like a slow remote call; the others hash a few bytes),
- * and values are submitted round-robin over the keys from one thread. Two contenders, built
- * only from the public API as the README shows it:
+ * ({@code --slow-ms}, like a slow remote call; the others hash a few bytes), and values are
+ * submitted round-robin over the keys from one thread. Two scenarios, each with a global-order
+ * and a keyed contender, built only from the public API as the README shows it:
  * <ul>
- *   <li>{@code global}: an {@link OrderedPipeline} in one global order, so every slow value holds
- *       back every later value;</li>
- *   <li>{@code keyed}: the same pipeline with {@code keyedBy(key).lanes(L)}, so a slow value holds
- *       back only the keys of its lane.</li>
+ *   <li>{@code pipeline}: an {@link OrderedPipeline} in one global order ({@code global}) and the
+ *       same with {@code keyedBy(key).lanes(L)} ({@code keyed}). The slow function sleeps on its
+ *       worker, so besides the order it holds a worker: with few CPUs the sleeping workers, not
+ *       the order, bound both contenders.</li>
+ *   <li>{@code shells}: the kernel-shaped API; a slow job returns from parallel() and a timer
+ *       thread calls doSerial() {@code --slow-ms} later (an asynchronous completion, holding no
+ *       worker). {@code global} submits with {@link Padata#doParallel}, {@code keyed} into one of
+ *       L {@link PadataShell}s by key hash; a busy answer is retried after a short park.</li>
  * </ul>
  * Rounds alternate the contenders; each round submits for {@code --round-ms}, then waits until
  * every result was delivered, and reports the fast keys' values per second over that span.
@@ -78,7 +90,87 @@ public final class KeyedMain {
         }
     }
 
-    record Pipe(String name, OrderedPipeline<Item, Done> pipeline, Checker checker) {
+    /** One contender: submits a value (blocking or retrying while full), waits until all are delivered. */
+    interface Contender extends AutoCloseable {
+        void submit(Item it) throws InterruptedException;
+
+        void drain() throws InterruptedException;
+
+        @Override
+        void close();
+    }
+
+    record Pipe(String scenario, String name, Contender c, Checker checker) {
+    }
+
+    static Contender ofPipeline(OrderedPipeline<Item, Done> p) {
+        return new Contender() {
+            public void submit(Item it) throws InterruptedException {
+                p.submit(it);
+            }
+
+            public void drain() throws InterruptedException {
+                p.awaitIdle();
+            }
+
+            public void close() {
+                p.close();
+            }
+        };
+    }
+
+    /** The shells scenario's contender: global (lanes == 0) or keyed over {@code lanes} shells. */
+    static Contender ofShells(String name, int lanes, Checker checker, int slowKey, long slowNanos,
+                              ScheduledExecutorService timer) {
+        Workqueue wq = Workqueue.create("keyed-" + name);
+        Padata padata = Padata.allocPossible(wq);
+        padata.start();
+        PadataShell[] shells = new PadataShell[lanes];
+        for (int i = 0; i < lanes; i++)
+            shells[i] = padata.allocShell();
+        int cb = CpuMask.active().first();
+        AtomicLong submitted = new AtomicLong(), delivered = new AtomicLong();
+        return new Contender() {
+            public void submit(Item it) {
+                long[] result = new long[1];
+                PadataJob job = PadataJob.async(j -> {
+                    if (it.key() == slowKey) {
+                        result[0] = work(it.seq());
+                        timer.schedule(j::doSerial, slowNanos, TimeUnit.NANOSECONDS);
+                    } else {
+                        result[0] = work(it.seq());
+                        j.doSerial();
+                    }
+                }, () -> {
+                    checker.accept(it, result[0], slowKey);
+                    delivered.incrementAndGet();
+                });
+                submitted.incrementAndGet();
+                for (;;) {
+                    try {
+                        if (lanes == 0)
+                            padata.doParallel(job, cb);
+                        else
+                            shells[Math.floorMod(Integer.hashCode(it.key()) * 0x9E3779B9, lanes)].doParallel(job, cb);
+                        return;
+                    } catch (PadataBusyException busy) {
+                        LockSupport.parkNanos(20_000);
+                    }
+                }
+            }
+
+            public void drain() {
+                while (delivered.get() != submitted.get())
+                    LockSupport.parkNanos(100_000);
+            }
+
+            public void close() {
+                for (PadataShell s : shells)
+                    s.close();
+                padata.close();
+                wq.close();
+            }
+        };
     }
 
     public static void main(String[] args) throws Exception {
@@ -113,6 +205,11 @@ public final class KeyedMain {
         final int slowKey = 0;
         final long slowNanos = TimeUnit.MILLISECONDS.toNanos(slowMs);
         List<Pipe> pipes = new ArrayList<>();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "keyed-timer");
+            t.setDaemon(true);
+            return t;
+        });
         for (String name : List.of("global", "keyed")) {
             Checker checker = new Checker(keys);
             var b = OrderedPipeline.<Item, Done>builder(it -> {
@@ -125,60 +222,68 @@ public final class KeyedMain {
                 b.keyedBy(Item::key).lanes(lanes);
             // The consumer recomputes each result in a single loop's way and compares.
             b.consumer(d -> checker.accept(d.in(), d.value(), slowKey));
-            pipes.add(new Pipe(name, b.build(), checker));
+            pipes.add(new Pipe("pipeline", name, ofPipeline(b.build()), checker));
+        }
+        for (String name : List.of("global", "keyed")) {
+            Checker checker = new Checker(keys);
+            pipes.add(new Pipe("shells", name, ofShells(name, name.equals("keyed") ? lanes : 0, checker, slowKey,
+                    slowNanos, timer), checker));
         }
 
         long seq = 0;
         boolean failed = false;
-        List<Double> globalRates = new ArrayList<>(), keyedRates = new ArrayList<>(), ratios = new ArrayList<>();
         try {
             for (Pipe p : pipes) // warm-up, not reported
                 seq = runRound(p, seq, keys, warmupMs);
-            for (int r = 0; r < rounds; r++) {
-                double[] rate = new double[2];
-                // Alternate which contender goes first, so drift over the run hits both alike.
-                for (int k = 0; k < 2; k++) {
-                    int idx = (r % 2 == 0) ? k : 1 - k;
-                    Pipe p = pipes.get(idx);
-                    long before = p.checker().fastDelivered.get();
-                    long t0 = System.nanoTime();
-                    seq = runRound(p, seq, keys, roundMs);
-                    double secs = (System.nanoTime() - t0) / 1e9;
-                    long fast = p.checker().fastDelivered.get() - before;
-                    String fail = p.checker().failure;
-                    if (fail != null) {
-                        failed = true;
-                        rate[idx] = Double.NaN;
-                        System.out.printf(Locale.ROOT,
-                                "{\"suite\":\"java-keyed\",\"contender\":\"%s\",\"round\":%d,\"check\":\"FAIL\",\"why\":\"%s\"}%n",
-                                p.name(), r, fail.replace("\"", "'"));
-                    } else {
-                        rate[idx] = fast / secs;
-                        System.out.printf(Locale.ROOT,
-                                "{\"suite\":\"java-keyed\",\"contender\":\"%s\",\"round\":%d,\"fast_per_s\":%.1f,"
-                                        + "\"fast\":%d,\"seconds\":%.3f,\"check\":\"OK\"}%n",
-                                p.name(), r, rate[idx], fast, secs);
+            for (String scenario : List.of("pipeline", "shells")) {
+                List<Pipe> pair = pipes.stream().filter(p -> p.scenario().equals(scenario)).toList();
+                List<Double> globalRates = new ArrayList<>(), keyedRates = new ArrayList<>(), ratios = new ArrayList<>();
+                for (int r = 0; r < rounds; r++) {
+                    double[] rate = new double[2];
+                    // Alternate which contender goes first, so drift over the run hits both alike.
+                    for (int k = 0; k < 2; k++) {
+                        int idx = (r % 2 == 0) ? k : 1 - k;
+                        Pipe p = pair.get(idx);
+                        long before = p.checker().fastDelivered.get();
+                        long t0 = System.nanoTime();
+                        seq = runRound(p, seq, keys, roundMs);
+                        double secs = (System.nanoTime() - t0) / 1e9;
+                        long fast = p.checker().fastDelivered.get() - before;
+                        String fail = p.checker().failure;
+                        if (fail != null) {
+                            failed = true;
+                            rate[idx] = Double.NaN;
+                            System.out.printf(Locale.ROOT, "{\"suite\":\"java-keyed\",\"scenario\":\"%s\",\"contender\":\"%s\","
+                                            + "\"round\":%d,\"check\":\"FAIL\",\"why\":\"%s\"}%n",
+                                    scenario, p.name(), r, fail.replace("\"", "'"));
+                        } else {
+                            rate[idx] = fast / secs;
+                            System.out.printf(Locale.ROOT, "{\"suite\":\"java-keyed\",\"scenario\":\"%s\",\"contender\":\"%s\","
+                                            + "\"round\":%d,\"fast_per_s\":%.1f,\"fast\":%d,\"seconds\":%.3f,\"check\":\"OK\"}%n",
+                                    scenario, p.name(), r, rate[idx], fast, secs);
+                        }
+                    }
+                    if (!Double.isNaN(rate[0]) && !Double.isNaN(rate[1])) {
+                        globalRates.add(rate[0]);
+                        keyedRates.add(rate[1]);
+                        ratios.add(rate[1] / rate[0]);
                     }
                 }
-                if (!Double.isNaN(rate[0]) && !Double.isNaN(rate[1])) {
-                    globalRates.add(rate[0]);
-                    keyedRates.add(rate[1]);
-                    ratios.add(rate[1] / rate[0]);
+                if (!ratios.isEmpty()) {
+                    System.out.printf(Locale.ROOT,
+                            "{\"suite\":\"java-keyed\",\"scenario\":\"%s\",\"summary\":true,\"keys\":%d,\"slow_ms\":%d,"
+                                    + "\"lanes\":%d,\"rounds\":%d,\"global_fast_per_s\":%.1f,\"keyed_fast_per_s\":%.1f,"
+                                    + "\"ratio\":%.3f,\"ratio_min\":%.3f,\"ratio_max\":%.3f,\"cpus\":%d,\"check\":\"%s\"}%n",
+                            scenario, keys, slowMs, lanes, ratios.size(), median(globalRates), median(keyedRates),
+                            median(ratios), ratios.stream().mapToDouble(d -> d).min().orElse(Double.NaN),
+                            ratios.stream().mapToDouble(d -> d).max().orElse(Double.NaN),
+                            Runtime.getRuntime().availableProcessors(), failed ? "FAIL" : "OK");
                 }
             }
         } finally {
             for (Pipe p : pipes)
-                p.pipeline().close();
-        }
-        if (!ratios.isEmpty()) {
-            System.out.printf(Locale.ROOT,
-                    "{\"suite\":\"java-keyed\",\"summary\":true,\"keys\":%d,\"slow_ms\":%d,\"lanes\":%d,\"rounds\":%d,"
-                            + "\"global_fast_per_s\":%.1f,\"keyed_fast_per_s\":%.1f,\"ratio\":%.3f,"
-                            + "\"ratio_min\":%.3f,\"ratio_max\":%.3f,\"cpus\":%d,\"check\":\"%s\"}%n",
-                    keys, slowMs, lanes, ratios.size(), median(globalRates), median(keyedRates), median(ratios),
-                    ratios.stream().mapToDouble(d -> d).min().orElse(Double.NaN),
-                    ratios.stream().mapToDouble(d -> d).max().orElse(Double.NaN),
-                    Runtime.getRuntime().availableProcessors(), failed ? "FAIL" : "OK");
+                p.c().close();
+            timer.shutdownNow();
         }
         System.exit(failed ? 1 : 0);
     }
@@ -188,9 +293,9 @@ public final class KeyedMain {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
         while (System.nanoTime() < end) {
             for (int i = 0; i < 64; i++, seq++)
-                p.pipeline().submit(new Item((int) (seq % keys), seq));
+                p.c().submit(new Item((int) (seq % keys), seq));
         }
-        p.pipeline().awaitIdle();
+        p.c().drain();
         return seq;
     }
 
