@@ -1667,22 +1667,23 @@ static int pd_while_stopped(struct padata_instance *pinst,
 /**
  * struct ring_change - the argument of pd_apply_ring().
  * @rings: the new, zeroed reorder rings (pd_ring_size_for(@limit) slots),
- *	one per parallel_data of the instance (its own, then each shell's).
- * @n: how many pd_ring_alloc() allocated.
- * @used: how many pd_apply_ring() took.
+ *	one per parallel_data of the instance (its own, then each shell's),
+ *	chained through their slot 0 until pd_apply_ring() takes them (so the
+ *	change allocates nothing but the rings: one allocation per shell).
  * @limit: the new in-flight limit (of each shell: see padata.h).
  */
 struct ring_change {
-	struct padata_priv ***rings;
-	unsigned int n, used;
+	struct padata_priv **rings;
 	unsigned int limit;
 };
 
 static void pd_ring_change_free(struct ring_change *rc)
 {
-	for (unsigned int i = rc->used; i < rc->n; i++)
-		free(rc->rings[i]);
-	free(rc->rings);
+	while (rc->rings) {
+		struct padata_priv **r = rc->rings;
+		rc->rings = (struct padata_priv **)(void *)r[0];
+		free(r);
+	}
 }
 
 static int pd_ring_alloc(struct padata_instance *pinst, void *arg)
@@ -1691,16 +1692,14 @@ static int pd_ring_alloc(struct padata_instance *pinst, void *arg)
 	unsigned int n = 1;
 	for (struct padata_shell *ps = pd_first_shell(pinst); ps; ps = ps->next)
 		n++;
-	rc->rings = calloc(n, sizeof(*rc->rings));
-	if (!rc->rings)
-		return -ENOMEM;
-	for (; rc->n < n; rc->n++) {
-		rc->rings[rc->n] = calloc(pd_ring_size_for(rc->limit), sizeof(struct padata_priv *));
-		if (!rc->rings[rc->n]) {
+	while (n--) {
+		struct padata_priv **r = calloc(pd_ring_size_for(rc->limit), sizeof(*r));
+		if (!r) {
 			pd_ring_change_free(rc);
-			rc->rings = NULL;
 			return -ENOMEM;
 		}
+		r[0] = (struct padata_priv *)(void *)rc->rings;
+		rc->rings = r;
 	}
 	return 0;
 }
@@ -1708,8 +1707,11 @@ static int pd_ring_alloc(struct padata_instance *pinst, void *arg)
 static void pd_apply_ring(struct parallel_data *pd, void *arg)
 {
 	struct ring_change *rc = arg;
+	struct padata_priv **r = rc->rings;
+	rc->rings = (struct padata_priv **)(void *)r[0];
+	r[0] = NULL;
 	free(pd->ring);
-	pd->ring = rc->rings[rc->used++];
+	pd->ring = r;
 	pd->ring_mask = pd_ring_size_for(rc->limit) - 1;
 	__atomic_store_n(&pd->limit, rc->limit, __ATOMIC_RELAXED);
 }
@@ -1718,10 +1720,9 @@ int padata_set_max_inflight(struct padata_instance *pinst, unsigned int limit)
 {
 	if (!pinst || limit < 1 || limit > PADATA_MAX_INFLIGHT_LIMIT)
 		return -EINVAL;
-	struct ring_change rc = { NULL, 0, 0, limit };
+	struct ring_change rc = { NULL, limit };
 	int err = pd_while_stopped(pinst, pd_ring_alloc, pd_apply_ring, &rc);
-	if (rc.rings)
-		pd_ring_change_free(&rc);
+	pd_ring_change_free(&rc); /* what was not applied (an error) */
 	return err;
 }
 
