@@ -362,8 +362,11 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
          * Orders results per key instead of globally: values whose keys are equal (by
          * {@code equals}/{@code hashCode}) reach the consumer in submission order; consumer calls
          * never overlap; a slow value holds back only the values whose keys share its lane (see
-         * {@link #lanes}). The key function runs on the submitting thread, once per value; an
-         * exception from it propagates from {@code submit} (nothing is submitted).
+         * {@link #lanes}) in the order of delivery. The function of a slow value still occupies
+         * its worker while it runs, as any work does: with few CPUs the workers, not the order,
+         * may be what limits the other keys (bench/ KeyedMain shows both cases). The key function
+         * runs on the submitting thread, once per value; an exception from it propagates from
+         * {@code submit} (nothing is submitted).
          *
          * @param key computes a value's key (may return null, one key like any other), not null
          * @return this builder
