@@ -443,7 +443,13 @@ static void op_free(struct finst *fi, uint8_t order)
 	fi->pinst = NULL;
 }
 
-static void op_submit(struct finst *fi, int fi_index, struct input *in)
+/*
+ * @wait_ms < 0: padata_do_parallel(); else padata_do_parallel_wait() with
+ * that timeout (0 must answer exactly as padata_do_parallel; 1 ms may also
+ * be accepted at the limit, when jobs finish meanwhile, and says
+ * -ETIMEDOUT where the other says -EBUSY).
+ */
+static void op_submit(struct finst *fi, int fi_index, struct input *in, int wait_ms)
 {
 	unsigned int pick = next_byte(in), mode_byte = next_byte(in), mode = mode_byte % MODE_NR;
 	int dom = (int)(mode_byte / MODE_NR) % NDOM;
@@ -479,7 +485,16 @@ static void op_submit(struct finst *fi, int fi_index, struct input *in)
 		j->index = d->next_index[cb];
 	j->state = JS_FLIGHT;
 
-	rc = dom ? padata_do_parallel_shell(d->ps, &j->priv, cb) : padata_do_parallel(fi->pinst, &j->priv, cb);
+	if (wait_ms < 0) {
+		rc = dom ? padata_do_parallel_shell(d->ps, &j->priv, cb) : padata_do_parallel(fi->pinst, &j->priv, cb);
+	} else {
+		rc = dom ? padata_do_parallel_shell_wait(d->ps, &j->priv, cb, wait_ms)
+			 : padata_do_parallel_wait(fi->pinst, &j->priv, cb, wait_ms);
+		CHECK(wait_ms > 0 || rc != -ETIMEDOUT, "padata_do_parallel_wait(timeout 0) returned -ETIMEDOUT");
+		CHECK(wait_ms == 0 || rc != -EBUSY, "padata_do_parallel_wait(%d ms) returned -EBUSY", wait_ms);
+		if (rc == -ETIMEDOUT)
+			rc = -EBUSY; /* the model's "not queued: busy" */
+	}
 	s_after = __atomic_load_n(&d->serialized, __ATOMIC_ACQUIRE);
 	if (d->freed) {
 		CHECK_RC("padata_do_parallel_shell(freed shell)", rc, -EINVAL);
@@ -510,7 +525,7 @@ static void op_submit(struct finst *fi, int fi_index, struct input *in)
 	 * notes), so the exact count is not observable from here.
 	 */
 	/* s_after may already count this very job's serial(). */
-	if (d->accepted - (s_after < d->accepted ? s_after : d->accepted) >= fi->limit)
+	if (d->accepted - (s_after < d->accepted ? s_after : d->accepted) >= fi->limit && wait_ms <= 0)
 		CHECK_RC("padata_do_parallel at the in-flight limit", rc, -EBUSY);
 	else
 		CHECK(rc == 0 || rc == -EBUSY, "padata_do_parallel returned %d", rc);
@@ -792,9 +807,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3:
 		case 4:
-		case 5:
 			if (fi->pinst)
-				op_submit(fi, i, &in);
+				op_submit(fi, i, &in, -1);
+			break;
+		case 5:
+			/* The waiting submission, timeout 0 or 1 ms. */
+			if (fi->pinst)
+				op_submit(fi, i, &in, (op >> 5) & 1);
 			break;
 		case 6:
 			release_one(next_byte(&in));
