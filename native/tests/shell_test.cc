@@ -420,3 +420,95 @@ TEST_F(PadataShell, PadataFreeWaitsForAndFreesTheRemainingShells)
 			EXPECT_EQ(jobs[i].parallel_runs.load(), 0) << "a freed shell took job " << i;
 	}
 }
+
+/* ---- padata_do_parallel_shell_wait ----------------------------------- */
+
+TEST_F(PadataShell, ShellWaitAnswersTheDocumentedErrors)
+{
+	Job j;
+	EXPECT_EQ(padata_do_parallel_shell_wait(nullptr, &j.priv, 0, -1), -EINVAL);
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	struct padata_shell *ps = padata_alloc_shell(pinst_);
+	ASSERT_NE(ps, nullptr);
+	EXPECT_EQ(padata_do_parallel_shell_wait(ps, &j.priv, 0, -1), -EINVAL) << "not started";
+	ASSERT_EQ(padata_start(pinst_), 0);
+	EXPECT_EQ(padata_do_parallel_shell_wait(ps, nullptr, 0, -1), -EINVAL);
+	EXPECT_EQ(padata_do_parallel_shell_wait(ps, &j.priv, -1, -1), -EINVAL);
+	/* From a callback: -EDEADLK (a non-zero timeout would wait for itself). */
+	struct Probe {
+		struct padata_shell *ps;
+		Job inner;
+		int rc = 1;
+	} probe;
+	probe.ps = ps;
+	Job outer;
+	outer.ctx = &probe;
+	outer.on_serial = [](Job *job) {
+		auto *p = static_cast<Probe *>(job->ctx);
+		p->rc = padata_do_parallel_shell_wait(p->ps, &p->inner.priv, 0, 10);
+	};
+	ASSERT_EQ(padata_do_parallel_shell_wait(ps, &outer.priv, 0, -1), 0);
+	ASSERT_TRUE(wait_until([&] { return outer.done(); }));
+	EXPECT_EQ(probe.rc, -EDEADLK);
+	padata_free_shell(ps);
+}
+
+TEST_F(PadataShell, ShellWaitSleepsUntilItsShellHasRoomOthersGoOn)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_set_max_inflight(pinst_, 2), 0);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	struct padata_shell *a = padata_alloc_shell(pinst_), *b = padata_alloc_shell(pinst_);
+	ASSERT_TRUE(a && b);
+	Job held[2], waiter, other, late;
+	for (Job &h : held) {
+		h.defer = true;
+		ASSERT_EQ(padata_do_parallel_shell(a, &h.priv, 0), 0);
+	}
+	EXPECT_EQ(padata_do_parallel_shell_wait(a, &late.priv, 0, 0), -EBUSY) << "0: as padata_do_parallel_shell";
+	EXPECT_EQ(padata_do_parallel_shell_wait(a, &late.priv, 0, 20), -ETIMEDOUT);
+	std::atomic<int> rc{1};
+	std::thread t([&] { rc.store(padata_do_parallel_shell_wait(a, &waiter.priv, 0, -1)); });
+	/* Shell b is not full: its waits return at once, whatever a's waiter does. */
+	EXPECT_EQ(padata_do_parallel_shell_wait(b, &other.priv, 0, -1), 0);
+	ASSERT_TRUE(wait_until([&] { return other.done(); }));
+	EXPECT_EQ(rc.load(), 1) << "the waiter of the full shell returned";
+	ASSERT_TRUE(wait_until([&] { return held[0].parallel_runs.load() && held[1].parallel_runs.load(); }));
+	padata_do_serial(&held[0].priv);
+	padata_do_serial(&held[1].priv);
+	t.join();
+	EXPECT_EQ(rc.load(), 0);
+	padata_free_shell(a);
+	padata_free_shell(b);
+	EXPECT_TRUE(waiter.done());
+}
+
+TEST_F(PadataShell, FreeShellSendsItsWaitersAwayWithEinval)
+{
+	pinst_ = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_set_max_inflight(pinst_, 1), 0);
+	ASSERT_EQ(padata_start(pinst_), 0);
+	struct padata_shell *a = padata_alloc_shell(pinst_);
+	ASSERT_NE(a, nullptr);
+	Job held, waiter;
+	held.defer = true;
+	ASSERT_EQ(padata_do_parallel_shell(a, &held.priv, 0), 0);
+	std::atomic<int> rc{1};
+	std::thread t([&] { rc.store(padata_do_parallel_shell_wait(a, &waiter.priv, 0, -1)); });
+	ASSERT_TRUE(wait_until([&] {
+		struct padata_stats st;
+		return padata_get_stats(pinst_, &st) == 0 && st.waiting_submitters == 1;
+	}));
+	std::thread freer([&] { padata_free_shell(a); }); /* waits for the held job */
+	ASSERT_TRUE(wait_until([&] { return rc.load() != 1; })) << "the waiter was not sent away";
+	EXPECT_EQ(rc.load(), -EINVAL);
+	ASSERT_TRUE(wait_until([&] { return held.parallel_runs.load() == 1; }));
+	padata_do_serial(&held.priv);
+	freer.join();
+	t.join();
+	EXPECT_TRUE(held.done());
+	EXPECT_EQ(waiter.parallel_runs.load(), 0);
+}
