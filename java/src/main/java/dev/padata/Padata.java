@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -522,17 +523,21 @@ public final class Padata implements AutoCloseable {
         }
     }
 
-    /** A pool of job nodes for a shell, sized like this instance's current one. */
+    /**
+     * A pool of job nodes for a shell: twice the in-flight limit, so that up to a limit's worth
+     * of {@link PadataShell#doParallel(PadataJob, int, Duration)} callers find a node and sleep
+     * in libpadata (a futex) rather than in a retry loop here.
+     */
     JobPool newShellPool() {
         synchronized (lock) {
-            int owner = Dispatcher.register(o -> new JobPool(o, this, pool.capacity));
+            int owner = Dispatcher.register(o -> new JobPool(o, this, shellPoolCapacity()));
             return Dispatcher.pool(owner);
         }
     }
 
-    /** The capacity of the instance's current pool: what a shell's pool must match. */
-    int poolCapacity() {
-        return pool.capacity;
+    /** What a shell's pool must hold for the current in-flight limit; see {@link #newShellPool()}. */
+    int shellPoolCapacity() {
+        return 2 * pool.capacity; // the limit is at most 2^20
     }
 
     /** {@link PadataShell#doParallel}: as {@link #doParallel(PadataJob, int)} into shell {@code ps}. */
@@ -555,6 +560,72 @@ public final class Padata implements AutoCloseable {
             if (rc != 0) {
                 p.retire(slot);
                 job.setIdle();
+                throw submitError(rc, cbCpu, job);
+            }
+        } finally {
+            SUBMIT_GATE.getAndAdd(this, -1);
+        }
+    }
+
+    /** Longest single sleep in libpadata of {@link #doParallelShell(PadataShell, PadataJob, int, Duration)}. */
+    private static final int SHELL_WAIT_SLICE_MS = 10;
+
+    /**
+     * {@link PadataShell#doParallel(PadataJob, int, Duration)}: {@code padata_do_parallel_shell_wait}
+     * in slices of at most {@link #SHELL_WAIT_SLICE_MS}, so interruption and close() are seen
+     * between them; the sleeping itself costs no CPU (a futex in libpadata).
+     */
+    boolean doParallelShell(PadataShell shell, PadataJob job, int cbCpu, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(job, "job");
+        long nanos;
+        try {
+            nanos = Objects.requireNonNull(maxWait, "maxWait").toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        long deadline = System.nanoTime() + Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+        enter(SUBMIT_GATE, "doParallel()");
+        try {
+            if (!job.claim())
+                throw new IllegalStateException(job + " is already in flight (submitted, its serial() not begun)");
+            JobPool p = shell.pool();
+            int slot;
+            while ((slot = p.acquire()) < 0) { // only while other submitters race past the limit
+                if (System.nanoTime() - deadline >= 0) {
+                    job.setIdle();
+                    return false;
+                }
+                if (Thread.interrupted()) {
+                    job.setIdle();
+                    throw new InterruptedException("interrupted while waiting for room; " + job + " was not submitted");
+                }
+                LockSupport.parkNanos(20_000);
+            }
+            MemorySegment node = p.bind(slot, job);
+            job.node = p.handle(slot);
+            job.setInFlight();
+            for (;;) {
+                long left = deadline - System.nanoTime();
+                int ms = left <= 0 ? 0 : (int) Math.min(SHELL_WAIT_SLICE_MS, (left + 999_999) / 1_000_000);
+                int rc = PadataNative.doParallelShellWait(shell.handle(), node, cbCpu, ms);
+                if (rc == 0)
+                    return true;
+                boolean busy = rc == -Errno.EBUSY || rc == -Errno.ETIMEDOUT;
+                boolean closing = isClosed() || shell.isClosed(); // their close() waits for us
+                if (busy && left > 0 && !Thread.currentThread().isInterrupted() && !closing)
+                    continue;
+                p.retire(slot);
+                job.setIdle();
+                if (busy && Thread.interrupted())
+                    throw new InterruptedException("interrupted while padata was busy; " + job + " was not submitted");
+                if (busy && closing)
+                    throw new IllegalStateException("doParallel() on a closed padata " + (isClosed() ? "instance" : "shell"));
+                if (busy)
+                    return false;
+                if (rc == -Errno.EDEADLK)
+                    throw new IllegalStateException("doParallel(job, cbCpu, maxWait) called on "
+                            + Thread.currentThread().getName() + ", a worker of this padata instance's workqueue or"
+                            + " a cpumask notifier, where waiting could wait for itself (EDEADLK)");
                 throw submitError(rc, cbCpu, job);
             }
         } finally {

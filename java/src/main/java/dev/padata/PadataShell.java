@@ -2,6 +2,7 @@
 package dev.padata;
 
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,18 +51,18 @@ public final class PadataShell implements AutoCloseable {
     }
 
     /**
-     * The job nodes for the next submission: a pool as large as the instance's current one (a
-     * {@link Padata#setMaxInflight} while stopped makes the next submission size a new one; the
-     * old one stays registered until close, for jobs still in flight in it).
+     * The job nodes for the next submission, sized for the instance's current in-flight limit
+     * (a {@link Padata#setMaxInflight} while stopped makes the next submission size a new pool;
+     * the old one stays registered until close, for jobs still in flight in it).
      */
     JobPool pool() {
         JobPool p = pool;
-        int want = padata.poolCapacity();
+        int want = padata.shellPoolCapacity();
         if (p != null && p.capacity == want)
             return p;
         synchronized (lock) {
             p = pool;
-            if (p == null || p.capacity != padata.poolCapacity()) {
+            if (p == null || p.capacity != padata.shellPoolCapacity()) {
                 if (poolsClosed)
                     throw new IllegalStateException("doParallel() on a closed padata instance");
                 p = padata.newShellPool();
@@ -94,6 +95,43 @@ public final class PadataShell implements AutoCloseable {
         }
         try {
             padata.doParallelShell(this, job, cbCpu);
+        } finally {
+            gate.decrementAndGet();
+        }
+    }
+
+    /**
+     * Submits {@code job} into this shell, sleeping while the shell is busy (its in-flight limit
+     * reached, or a cpumask change in progress) instead of throwing {@link PadataBusyException}
+     * ({@code padata_do_parallel_shell_wait}: a futex in libpadata, no CPU spent; waiters of a
+     * shell are admitted in the order they came, and room in another shell does not wake them).
+     *
+     * @param job the job; not in flight
+     * @param cbCpu the CPU that runs its serial(), in the usable serial mask
+     * @param maxWait how long to wait at most; zero or negative tries once
+     * @return true when the job was queued; false when {@code maxWait} passed first (the job was
+     *         not queued)
+     * @throws InterruptedException     when interrupted while waiting (seen within about 10 ms);
+     *                                  the job was not queued
+     * @throws NullPointerException     when {@code job} or {@code maxWait} is null
+     * @throws IllegalStateException    when this shell or its instance is closed (also while
+     *                                  waiting), the instance is not started or invalid (also when
+     *                                  it is stopped while waiting), the job is still in flight,
+     *                                  or when called on a worker of the instance's workqueue or
+     *                                  in a cpumask notifier, where waiting could wait for itself
+     * @throws IllegalArgumentException when {@code cbCpu} is not (or no longer) in the usable
+     *                                  serial mask
+     */
+    public boolean doParallel(PadataJob job, int cbCpu, Duration maxWait) throws InterruptedException {
+        for (;;) {
+            int g = gate.get();
+            if ((g & CLOSED) != 0)
+                throw new IllegalStateException("doParallel() on a closed padata shell");
+            if (gate.compareAndSet(g, g + 1))
+                break;
+        }
+        try {
+            return padata.doParallelShell(this, job, cbCpu, maxWait);
         } finally {
             gate.decrementAndGet();
         }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -168,5 +169,70 @@ class PadataShellTest {
         s.close();      // afterwards: only marks it closed
         assertThrows(IllegalStateException.class, () -> s.doParallel(PadataJob.of(() -> { }, () -> { }), cb));
         assertThrows(IllegalStateException.class, padata::allocShell);
+    }
+
+    @Test
+    void doParallelWithADurationSleepsUntilTheShellHasRoom() throws Exception {
+        padata.setMaxInflight(1);
+        padata.start();
+        int cb = CpuMask.active().first();
+        try (PadataShell a = padata.allocShell(); PadataShell b = padata.allocShell()) {
+            AtomicReference<PadataJob> held = new AtomicReference<>();
+            assertTrue(a.doParallel(PadataJob.async(held::set, () -> { }), cb, Duration.ZERO));
+            // Full: a short wait times out (false), nothing queued.
+            PadataJob late = PadataJob.of(() -> { }, () -> { });
+            assertFalse(a.doParallel(late, cb, Duration.ofMillis(30)));
+            // Another shell has room at once.
+            CountDownLatch other = new CountDownLatch(1);
+            assertTrue(b.doParallel(PadataJob.of(() -> { }, other::countDown), cb, Duration.ofSeconds(20)));
+            assertTrue(other.await(20, TimeUnit.SECONDS));
+            // A waiter of the full shell is admitted once the held job finishes.
+            CountDownLatch ran = new CountDownLatch(1);
+            AtomicReference<Object> result = new AtomicReference<>();
+            Thread t = Thread.ofPlatform().start(() -> {
+                try {
+                    result.set(a.doParallel(late, cb, Duration.ofSeconds(20)));
+                } catch (Throwable e) {
+                    result.set(e);
+                }
+                ran.countDown();
+            });
+            TestSupport.await("the held job's parallel()", 20_000, () -> held.get() != null);
+            held.get().doSerial();
+            assertTrue(ran.await(20, TimeUnit.SECONDS));
+            t.join();
+            assertEquals(Boolean.TRUE, result.get());
+        }
+    }
+
+    @Test
+    void doParallelWithADurationAnswersInterruptsAndClose() throws Exception {
+        padata.setMaxInflight(1);
+        padata.start();
+        int cb = CpuMask.active().first();
+        PadataShell a = padata.allocShell();
+        AtomicReference<PadataJob> held = new AtomicReference<>();
+        a.doParallel(PadataJob.async(held::set, () -> { }), cb);
+        PadataJob waiter = PadataJob.of(() -> { }, () -> { });
+        Thread.currentThread().interrupt();
+        assertThrows(InterruptedException.class, () -> a.doParallel(waiter, cb, Duration.ofSeconds(20)));
+        assertFalse(Thread.interrupted(), "the interrupt status is consumed by the exception");
+        // The job was not queued: it can be submitted again.
+        AtomicReference<Object> result = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                result.set(a.doParallel(waiter, cb, Duration.ofSeconds(20)));
+            } catch (Throwable e) {
+                result.set(e);
+            }
+        });
+        t.interrupt();
+        t.join();
+        assertInstanceOf(InterruptedException.class, result.get());
+        TestSupport.await("the held job's parallel()", 20_000, () -> held.get() != null);
+        held.get().doSerial();
+        a.close();
+        assertThrows(IllegalStateException.class, () -> a.doParallel(waiter, cb, Duration.ofSeconds(1)));
+        assertThrows(NullPointerException.class, () -> padata.allocShell().doParallel(waiter, cb, null));
     }
 }

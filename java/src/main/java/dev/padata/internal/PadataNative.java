@@ -258,6 +258,9 @@ public final class PadataNative {
     // Not critical, as padata_do_parallel.
     private static final MethodHandle PADATA_DO_PARALLEL_SHELL =
             downcall("padata_do_parallel_shell", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    // Not critical: it may sleep (on a futex) up to its timeout.
+    private static final MethodHandle PADATA_DO_PARALLEL_SHELL_WAIT =
+            downcall("padata_do_parallel_shell_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle PADATA_SET_CPUMASKS =
             downcall("padata_set_cpumasks", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     private static final MethodHandle PADATA_SET_CPUMASK =
@@ -492,6 +495,23 @@ public final class PadataNative {
     public static int doParallelShell(MemorySegment ps, MemorySegment priv, int cbCpu) {
         try {
             return (int) PADATA_DO_PARALLEL_SHELL.invokeExact(ps, priv, cbCpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_do_parallel_shell_wait}; see its kernel-doc in {@code native/include}.
+     *
+     * @param ps the shell ({@code struct padata_shell *})
+     * @param priv the job ({@code struct padata_priv *})
+     * @param cbCpu the CPU for serial()
+     * @param timeoutMs how long to sleep at most while the shell is busy, in milliseconds
+     * @return what {@code padata_do_parallel_shell_wait} returns
+     */
+    public static int doParallelShellWait(MemorySegment ps, MemorySegment priv, int cbCpu, int timeoutMs) {
+        try {
+            return (int) PADATA_DO_PARALLEL_SHELL_WAIT.invokeExact(ps, priv, cbCpu, timeoutMs);
         } catch (Throwable t) {
             throw unexpected(t);
         }
