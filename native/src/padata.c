@@ -28,6 +28,15 @@
  * can touch it afterwards. Wake-ups of waiters go through the workqueue's
  * event counter, which outlives the instance.
  *
+ * Shells (padata_alloc_shell()): each shell is a struct parallel_data of
+ * its own - control word, sequence numbers, in-flight limit, reorder ring,
+ * per-CPU queues and work items, waiting submitters - on the instance's
+ * workqueue and usable masks; the instance's own pd is the default shell.
+ * Everything above works per pd, so a job waits only for its own shell.
+ * What belongs to the instance (start/stop, mask changes and hotplug,
+ * set_max_inflight, test_set_seq, padata_free, stats) walks every pd with
+ * pd_for_each(); see struct padata_shell for the list's rules.
+ *
  * The control word packs what a submission must check into one atomic:
  * bits 0-31 the next sequence number (= jobs accepted, mod 2^32), bits
  * 32-59 references of threads that are not the instance's workers (a
