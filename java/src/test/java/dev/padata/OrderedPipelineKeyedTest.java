@@ -128,6 +128,33 @@ class OrderedPipelineKeyedTest {
     }
 
     @Test
+    void aThrowingKeyFunctionFailsThatSubmitOnly() throws Exception {
+        List<Integer> out = new ArrayList<>();
+        try (OrderedPipeline<Integer, Integer> p = OrderedPipeline.<Integer, Integer>builder(x -> x)
+                .keyedBy(x -> {
+                    if (x == 3)
+                        throw new IllegalArgumentException("no key for 3");
+                    return x % 2;
+                })
+                .capacity(2) // a task lost by the failed submit would block the next ones
+                .consumer(out::add)
+                .build()) {
+            for (int i = 0; i < 3; i++)
+                p.submit(i);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.submit(3));
+            assertEquals("no key for 3", e.getMessage());
+            for (int i = 4; i < 8; i++)
+                p.submit(i);
+            p.awaitIdle();
+            assertEquals(7, p.completed());
+        }
+        List<Integer> even = out.stream().filter(x -> x % 2 == 0).toList();
+        List<Integer> odd = out.stream().filter(x -> x % 2 == 1).toList();
+        assertEquals(List.of(0, 2, 4, 6), even);
+        assertEquals(List.of(1, 5, 7), odd);
+    }
+
+    @Test
     void lanesWithoutKeyedByIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> OrderedPipeline.builder(x -> x).lanes(0));
         assertThrows(IllegalStateException.class, () -> OrderedPipeline.builder(x -> x).lanes(4).build());
