@@ -50,12 +50,13 @@ public final class Report {
     }
 
     static final String USAGE = """
-            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--keyed FILE] [--expect LIST] [--w LIST]
+            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--keyed FILE] [--mt FILE] [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
               --keyed FILE    JSON lines of dev.padata.bench.KeyedMain (a section of its own)
+              --mt FILE       JSON lines of mt_bench and MultithreadedMain (multithreaded jobs)
               --expect LIST   contenders that must have a figure at every w (comma separated)
               --w LIST        work sizes of the sweep (default: those found)
               --out DIR       write DIR/report.md and DIR/throughput.png
@@ -78,6 +79,7 @@ public final class Report {
         Path jmh = null;
         Path javaLat = null;
         Path keyed = null;
+        Path mt = null;
         Path out = null;
         List<String> expect = new ArrayList<>();
         Set<Integer> ws = new TreeSet<>();
@@ -104,6 +106,7 @@ public final class Report {
                 case "--jmh" -> jmh = Path.of(v);
                 case "--java-lat" -> javaLat = Path.of(v);
                 case "--keyed" -> keyed = Path.of(v);
+                case "--mt" -> mt = Path.of(v);
                 case "--out" -> out = Path.of(v);
                 case "--title" -> title = v;
                 case "--expect" -> {
@@ -156,6 +159,10 @@ public final class Report {
         KeyedSection.Rendered keyedSection = keyed == null ? null : KeyedSection.render(keyed);
         if (keyedSection != null)
             md += keyedSection.markdown();
+        List<MtSection.Row> mtRows = mt == null ? List.of() : MtSection.read(mt);
+        if (mt != null) {
+            md += MtSection.render(mtRows);
+        }
         terminal.print(md);
         if (out != null) {
             Files.createDirectories(out);
@@ -164,7 +171,8 @@ public final class Report {
                 Chart.write(model, title, out.resolve("throughput.png"));
             }
         }
-        return model.failures().isEmpty() && (keyedSection == null || keyedSection.ok()) ? 0 : 1;
+        return model.failures().isEmpty() && (keyedSection == null || keyedSection.ok())
+                && !MtSection.anyFailed(mtRows) ? 0 : 1;
     }
 
     static String key(String contender, int w) {
