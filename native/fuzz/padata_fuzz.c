@@ -7,8 +7,10 @@
  * run with PADATA_NR_CPUS set (scripts/fuzz uses 5) so the topology is
  * virtual and every CPU can be taken down and up.
  *
- * Each input drives up to two instances on one workqueue (created once) and
- * a pool of 48 jobs. A job's parallel() finishes it at once, hands it to a
+ * Each input drives up to two instances on one workqueue (created once),
+ * each with its default shell and two padata_alloc_shell() shells (order
+ * domains, "doms": a job names one; the input also frees a shell and
+ * allocates it again), and a pool of 48 jobs. A job's parallel() finishes it at once, hands it to a
  * foreign thread that finishes it shortly after, or holds it until the input
  * says to finish it (so the input decides which jobs are in flight). Before
  * any call that waits for a drain, every held job is finished, in an order
@@ -16,7 +18,8 @@
  *
  * The model knows the user masks, cpu_active_mask, the started flag and the
  * in-flight limit, so it predicts every return code; -EBUSY from the limit
- * is checked against the accepted and serialized counts (bounds below). After
+ * is checked against the accepted and serialized counts of the job's
+ * shell (the limit holds per shell; bounds below). After
  * each call the usable masks must equal the model's, and a change of them
  * must have reached the registered notifier with the new masks. Every
  * accepted job must run parallel() once and serial() once, on its cb_cpu,
@@ -38,6 +41,7 @@
 #include <time.h>
 
 #define NINST 2
+#define NDOM 3      /* order domains per instance: the default shell and two shells */
 #define NJOBS 48
 #define MAXCPU 64   /* the model handles up to this many CPUs */
 
@@ -60,6 +64,7 @@ enum jstate { JS_IDLE, JS_FLIGHT, JS_HELD };
 struct fjob {
 	struct padata_priv priv;
 	int inst;
+	int dom;                /* 0: padata_do_parallel; k: shell k */
 	int cb_cpu;
 	uint32_t index;         /* acceptance position among its instance's jobs for cb_cpu */
 	int mode;
@@ -76,10 +81,15 @@ struct finst {
 	struct cpumask user_p, user_s;
 	int started;            /* 0 stopped, 1 started, 2 unknown (start refused while started) */
 	unsigned int limit;
-	uint64_t accepted;
-	uint64_t serialized;    /* atomic: serial() calls that have (all but) returned */
-	uint32_t next_index[MAXCPU];   /* fuzz thread */
-	uint32_t expect_index[MAXCPU]; /* cb_cpu's worker */
+	/* per order domain: [0] the instance's default shell, [k] shell k */
+	struct fdom {
+		struct padata_shell *ps;       /* NULL for [0] */
+		bool freed;                    /* padata_free_shell() ran; not yet allocated again */
+		uint64_t accepted;
+		uint64_t serialized;           /* atomic: serial() calls that have (all but) returned */
+		uint32_t next_index[MAXCPU];   /* fuzz thread */
+		uint32_t expect_index[MAXCPU]; /* cb_cpu's worker */
+	} dom[NDOM];
 	/* notifier record, written on the fuzz thread (notifiers run on it) */
 	unsigned long action;
 	uint64_t notifications;
@@ -218,7 +228,7 @@ static void f_parallel(struct padata_priv *p)
 static void f_serial(struct padata_priv *p)
 {
 	struct fjob *j = container_of(p, struct fjob, priv);
-	struct finst *in = &inst[j->inst];
+	struct fdom *in = &inst[j->inst].dom[j->dom];
 	int cb = j->cb_cpu;
 
 	CHECK(__atomic_add_fetch(&j->serial_calls, 1, __ATOMIC_RELAXED) == 1,
@@ -321,12 +331,19 @@ static void check_masks(const struct snap *before)
 }
 
 /* After padata_stop() or before padata_free(): every accepted job has run serial(). */
+static void check_dom_drained(struct fdom *d, const char *after)
+{
+	uint64_t s = __atomic_load_n(&d->serialized, __ATOMIC_ACQUIRE);
+
+	CHECK(s == d->accepted, "after %s: %llu of %llu accepted jobs ran serial()", after,
+	      (unsigned long long)s, (unsigned long long)d->accepted);
+}
+
+/* ... in every shell of the instance. */
 static void check_drained(struct finst *in, const char *after)
 {
-	uint64_t s = __atomic_load_n(&in->serialized, __ATOMIC_ACQUIRE);
-
-	CHECK(s == in->accepted, "after %s: %llu of %llu accepted jobs ran serial()", after,
-	      (unsigned long long)s, (unsigned long long)in->accepted);
+	for (int d = 0; d < NDOM; d++)
+		check_dom_drained(&in->dom[d], after);
 }
 
 /* ---- input decoding ------------------------------------------------------- */
@@ -409,6 +426,10 @@ static void op_alloc(struct input *in)
 	fi->limit = padata_get_max_inflight(pi);
 	CHECK(fi->limit == MAX_OBJ_NUM, "default limit %u", fi->limit);
 	fi->nb.notifier_call = f_notifier;
+	for (int d = 1; d < NDOM; d++) {
+		fi->dom[d].ps = padata_alloc_shell(pi);
+		CHECK(fi->dom[d].ps != NULL, "padata_alloc_shell failed: errno %d", errno);
+	}
 }
 
 static void op_free(struct finst *fi, uint8_t order)
@@ -430,7 +451,9 @@ static void op_free(struct finst *fi, uint8_t order)
  */
 static void op_submit(struct finst *fi, int fi_index, struct input *in, int wait_ms)
 {
-	unsigned int pick = next_byte(in), mode = next_byte(in) % MODE_NR;
+	unsigned int pick = next_byte(in), mode_byte = next_byte(in), mode = mode_byte % MODE_NR;
+	int dom = (int)(mode_byte / MODE_NR) % NDOM;
+	struct fdom *d = &fi->dom[dom];
 	int cb = decode_cb(in);
 	struct fjob *j = NULL;
 	struct cpumask p, s;
@@ -448,6 +471,7 @@ static void op_submit(struct finst *fi, int fi_index, struct input *in, int wait
 	if (!j)
 		return;
 	j->inst = fi_index;
+	j->dom = dom;
 	j->cb_cpu = cb;
 	j->mode = (int)mode;
 	j->priv.parallel = f_parallel;
@@ -458,19 +482,25 @@ static void op_submit(struct finst *fi, int fi_index, struct input *in, int wait
 	usable(fi, &p, &s);
 	cb_ok = cpumask_test_cpu(cb, &s);
 	if (cb_ok)
-		j->index = fi->next_index[cb];
+		j->index = d->next_index[cb];
 	j->state = JS_FLIGHT;
 
 	if (wait_ms < 0) {
-		rc = padata_do_parallel(fi->pinst, &j->priv, cb);
+		rc = dom ? padata_do_parallel_shell(d->ps, &j->priv, cb) : padata_do_parallel(fi->pinst, &j->priv, cb);
 	} else {
-		rc = padata_do_parallel_wait(fi->pinst, &j->priv, cb, wait_ms);
+		rc = dom ? padata_do_parallel_shell_wait(d->ps, &j->priv, cb, wait_ms)
+			 : padata_do_parallel_wait(fi->pinst, &j->priv, cb, wait_ms);
 		CHECK(wait_ms > 0 || rc != -ETIMEDOUT, "padata_do_parallel_wait(timeout 0) returned -ETIMEDOUT");
 		CHECK(wait_ms == 0 || rc != -EBUSY, "padata_do_parallel_wait(%d ms) returned -EBUSY", wait_ms);
 		if (rc == -ETIMEDOUT)
 			rc = -EBUSY; /* the model's "not queued: busy" */
 	}
-	s_after = __atomic_load_n(&fi->serialized, __ATOMIC_ACQUIRE);
+	s_after = __atomic_load_n(&d->serialized, __ATOMIC_ACQUIRE);
+	if (d->freed) {
+		CHECK_RC("padata_do_parallel_shell(freed shell)", rc, -EINVAL);
+		j->state = JS_IDLE;
+		return;
+	}
 
 	if (fi->started == 2 && valid(fi) && cb_ok) {
 		/* The model did not know whether it runs; the answer tells. */
@@ -495,19 +525,19 @@ static void op_submit(struct finst *fi, int fi_index, struct input *in, int wait
 	 * notes), so the exact count is not observable from here.
 	 */
 	/* s_after may already count this very job's serial(). */
-	if (fi->accepted - (s_after < fi->accepted ? s_after : fi->accepted) >= fi->limit && wait_ms <= 0)
+	if (d->accepted - (s_after < d->accepted ? s_after : d->accepted) >= fi->limit && wait_ms <= 0)
 		CHECK_RC("padata_do_parallel at the in-flight limit", rc, -EBUSY);
 	else
 		CHECK(rc == 0 || rc == -EBUSY, "padata_do_parallel returned %d", rc);
-	CHECK(rc != -EBUSY || fi->accepted >= fi->limit, "-EBUSY with only %llu jobs ever accepted (limit %u)",
-	      (unsigned long long)fi->accepted, fi->limit);
+	CHECK(rc != -EBUSY || d->accepted >= fi->limit, "-EBUSY with only %llu jobs ever accepted (limit %u)",
+	      (unsigned long long)d->accepted, fi->limit);
 	if (rc != 0) {
 		CHECK(j->parallel_calls == 0, "a refused job ran parallel()");
 		j->state = JS_IDLE;
 		return;
 	}
-	fi->accepted++;
-	fi->next_index[cb]++;
+	d->accepted++;
+	d->next_index[cb]++;
 }
 
 /* A held job submitted again, to either instance: refused, left untouched. */
@@ -637,7 +667,28 @@ static void op_extension(struct finst *fi, struct input *in)
 	unsigned int limit;
 	int rc;
 
-	switch (b % 4) {
+	switch (b % 5) {
+	case 4: { /* free a shell, or allocate the freed one again (one freed at a time) */
+		int k = 1 + (b >> 3) % (NDOM - 1), other = -1;
+		struct fdom *d = &fi->dom[k];
+
+		for (int o = 1; o < NDOM; o++)
+			if (o != k && fi->dom[o].freed)
+				other = o;
+		if (d->freed) {
+			struct padata_shell *ps = padata_alloc_shell(fi->pinst);
+			/* The only freed shell of the instance: its memory comes back. */
+			CHECK(ps == d->ps, "padata_alloc_shell gave %p, expected the freed %p", (void *)ps,
+			      (void *)d->ps);
+			d->freed = false;
+		} else if (other < 0) {
+			release_all(b);
+			padata_free_shell(d->ps);
+			check_dom_drained(d, "padata_free_shell");
+			d->freed = true;
+		}
+		break;
+	}
 	case 0: /* padata_set_max_inflight */
 		limit = (b >> 2) % 10; /* 0 invalid, 1..9 small limits */
 		release_all(b);

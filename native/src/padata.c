@@ -28,6 +28,15 @@
  * can touch it afterwards. Wake-ups of waiters go through the workqueue's
  * event counter, which outlives the instance.
  *
+ * Shells (padata_alloc_shell()): each shell is a struct parallel_data of
+ * its own - control word, sequence numbers, in-flight limit, reorder ring,
+ * per-CPU queues and work items, waiting submitters - on the instance's
+ * workqueue and usable masks; the instance's own pd is the default shell.
+ * Everything above works per pd, so a job waits only for its own shell.
+ * What belongs to the instance (start/stop, mask changes and hotplug,
+ * set_max_inflight, test_set_seq, padata_free, stats) walks every pd with
+ * pd_for_each(); see struct padata_shell for the list's rules.
+ *
  * The control word packs what a submission must check into one atomic:
  * bits 0-31 the next sequence number (= jobs accepted, mod 2^32), bits
  * 32-59 references of threads that are not the instance's workers (a
@@ -293,6 +302,13 @@ struct parallel_data {
  *	pd_update_usable() to pd_finish_change().
  * @hp_changed: pd_hotplug(): the masks that changed, under @lock.
  * @hp_next: pd_hotplug(): the next instance whose masks changed.
+ * @shells: the shells of padata_alloc_shell() (see struct padata_shell),
+ *	newest first. Only ever prepended to (release store, under @lock and
+ *	@shells_lock) and freed by padata_free(), so any thread may walk it
+ *	(acquire load of the head) while the instance lives.
+ * @shells_lock: makes padata_start(), padata_stop() and the revival of a
+ *	shell atomic against each other: held while the STARTED flag is set
+ *	or cleared on every shell, never while waiting.
  */
 struct padata_instance {
 	struct parallel_data pd;
@@ -306,7 +322,42 @@ struct padata_instance {
 	bool change_valid;
 	unsigned long hp_changed;
 	struct padata_instance *hp_next;
+	struct padata_shell *shells;
+	pthread_mutex_t shells_lock;
 };
+
+/**
+ * struct padata_shell - an order domain of its own (padata_alloc_shell()):
+ * a second struct parallel_data (control word, limit, reorder ring, per-CPU
+ * queues and work items) on the instance's workqueue and usable masks.
+ * Every instance-wide operation (start/stop, mask changes, hotplug, the
+ * in-flight limit, test_set_seq, padata_free) applies to the instance's
+ * own pd and to each shell's; see pd_for_each().
+ * @pd: the shell's running state; jobs record it in padata_priv.pd.
+ * @next: the next shell of the instance (never unlinked before padata_free).
+ * @live: false once padata_free_shell() has drained it; such a shell is
+ *	kept stopped and reused by the next padata_alloc_shell(). Written
+ *	under the instance's lock and shells_lock.
+ */
+struct padata_shell {
+	struct parallel_data pd;
+	struct padata_shell *next;
+	bool live;
+};
+
+/* The shells of @pinst; see padata_instance.shells. */
+static inline struct padata_shell *pd_first_shell(struct padata_instance *pinst)
+{
+	/* Acquire: pairs with the release store in padata_alloc_shell(): the
+	 * shell's initialisation happens before our walk reads it. */
+	return __atomic_load_n(&pinst->shells, __ATOMIC_ACQUIRE);
+}
+
+/* Every parallel_data of @pinst: its own (the default shell), then each shell's. */
+#define pd_for_each(pd_, pinst_, ps_)                                           \
+	for ((ps_) = NULL, (pd_) = &(pinst_)->pd; (pd_);                        \
+	     (ps_) = (ps_) ? (ps_)->next : pd_first_shell(pinst_),               \
+	     (pd_) = (ps_) ? &(ps_)->pd : NULL)
 
 /* Instances, for hotplug. Guarded by the hotplug lock (write side). */
 static struct padata_instance *instances;
@@ -684,15 +735,14 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 	}
 }
 
-int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu)
+/* padata_do_parallel() on @pd: the instance's own or a shell's. */
+static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, int cb_cpu)
 {
-	struct parallel_data *pd;
 	uint64_t s;
 	unsigned int expect = JOB_IDLE;
 
-	if (!pinst || !padata || !padata->parallel || !padata->serial)
+	if (!padata || !padata->parallel || !padata->serial)
 		return -EINVAL;
-	pd = &pinst->pd;
 	/* Acquire: pairs with the release RMWs of the control word (padata_start,
 	 * the end of a mask change): the masks read next are that change's. */
 	s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
@@ -748,6 +798,11 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 		queue_work_on(cpu, wq, &pq->work);
 	pd_ctl_drop(pd, CTL_REF_ONE, wq);
 	return 0;
+}
+
+int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu)
+{
+	return pinst ? pd_do_parallel(&pinst->pd, padata, cb_cpu) : -EINVAL;
 }
 
 /* ---- waiting submitters ---------------------------------------------- */
@@ -906,10 +961,9 @@ static void pd_sub_sleep_hook(void)
 		hook();
 }
 
-static int pd_sub_wait(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu,
+static int pd_sub_wait(struct parallel_data *pd, struct padata_priv *padata, int cb_cpu,
 		       const struct timespec *deadline)
 {
-	struct parallel_data *pd = &pinst->pd;
 	struct workqueue_struct *wq = pd->wq;
 	struct pd_sub_waiter me = { NULL, 0 };
 	bool first;
@@ -954,7 +1008,7 @@ static int pd_sub_wait(struct padata_instance *pinst, struct padata_priv *padata
 		err = pd_sub_check(pd, cb_cpu);
 		if (err)
 			break;
-		err = padata_do_parallel(pinst, padata, cb_cpu);
+		err = pd_do_parallel(pd, padata, cb_cpu);
 		if (err != -EBUSY)
 			break;
 		if (pd_deadline_passed(deadline)) {
@@ -989,16 +1043,16 @@ static int pd_sub_wait(struct padata_instance *pinst, struct padata_priv *padata
 	return err;
 }
 
-int padata_do_parallel_wait(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu,
-			    int timeout_ms)
+/* padata_do_parallel_wait() on @pd: the instance's own or a shell's. */
+static int pd_do_parallel_wait(struct parallel_data *pd, struct padata_priv *padata, int cb_cpu,
+			       int timeout_ms)
 {
 	struct timespec deadline;
 
 	if (timeout_ms == 0)
-		return padata_do_parallel(pinst, padata, cb_cpu);
-	if (!pinst || !padata || !padata->parallel || !padata->serial)
+		return pd_do_parallel(pd, padata, cb_cpu);
+	if (!padata || !padata->parallel || !padata->serial)
 		return -EINVAL;
-	struct parallel_data *pd = &pinst->pd;
 	/*
 	 * A callback (or any work item of the instance's workqueue) would wait
 	 * for jobs its own worker must run; a notifier runs while a mask change
@@ -1019,7 +1073,7 @@ int padata_do_parallel_wait(struct padata_instance *pinst, struct padata_priv *p
 	/* Relaxed: a hint. With nobody queued, try at once; otherwise queue
 	 * behind the waiters (FIFO), after the checks that answer at once. */
 	if (!__atomic_load_n(&pd->sub_waiters, __ATOMIC_RELAXED)) {
-		int err = padata_do_parallel(pinst, padata, cb_cpu);
+		int err = pd_do_parallel(pd, padata, cb_cpu);
 		if (err != -EBUSY)
 			return err;
 	} else {
@@ -1031,7 +1085,13 @@ int padata_do_parallel_wait(struct padata_instance *pinst, struct padata_priv *p
 		if (__atomic_load_n(&padata->state, __ATOMIC_RELAXED) != JOB_IDLE)
 			return -EINVAL;
 	}
-	return pd_sub_wait(pinst, padata, cb_cpu, timeout_ms > 0 ? &deadline : NULL);
+	return pd_sub_wait(pd, padata, cb_cpu, timeout_ms > 0 ? &deadline : NULL);
+}
+
+int padata_do_parallel_wait(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu,
+			    int timeout_ms)
+{
+	return pinst ? pd_do_parallel_wait(&pinst->pd, padata, cb_cpu, timeout_ms) : -EINVAL;
 }
 
 /* ---- reorder ---------------------------------------------------------- */
@@ -1324,7 +1384,8 @@ static void pd_notify(struct padata_instance *pinst, unsigned long changed)
  */
 static unsigned long pd_update_usable(struct padata_instance *pinst)
 {
-	struct parallel_data *pd = &pinst->pd;
+	struct parallel_data *pd;
+	struct padata_shell *ps;
 	struct cpumask active, np, ncb;
 	unsigned long changed = 0;
 
@@ -1341,17 +1402,27 @@ static unsigned long pd_update_usable(struct padata_instance *pinst)
 	/* Refuse new jobs, then wait for every accepted one (async ones too).
 	 * Pairs with the CAS of pd_admit() by RMW atomicity (it fails or
 	 * precedes this); seq_cst, though relaxed would do: the drain check after it
-	 * reads the control word with acquire. */
-	__atomic_fetch_or(&pd->ctl, CTL_CHANGING, __ATOMIC_SEQ_CST);
-	pd_drain_wait(pd, pd_fully_drained);
-	pd_flush_all_work(pd);
+	 * reads the control word with acquire.
+	 * Every shell first, then every drain: the shells change together, and
+	 * each shell's order holds across the change as the instance's does.
+	 * The list is stable: shells are added under pinst->lock. */
+	pd_for_each(pd, pinst, ps)
+		__atomic_fetch_or(&pd->ctl, CTL_CHANGING, __ATOMIC_SEQ_CST);
+	pd_for_each(pd, pinst, ps) {
+		pd_drain_wait(pd, pd_fully_drained);
+		pd_flush_all_work(pd);
+	}
 
 	unsigned int pw = 0, c;
 	for_each_cpu(c, &np)
-		pd->pcpu_list[pw++] = (int)c;
-	pd->pw = pw;
-	pd->pw_magic = pw ? UINT64_MAX / pw + 1 : 0;
-	padata__mask_store_atomic(&pd->cb_usable, &ncb);
+		pinst->pd.pcpu_list[pw++] = (int)c;
+	pd_for_each(pd, pinst, ps) {
+		if (pd != &pinst->pd)
+			memcpy(pd->pcpu_list, pinst->pd.pcpu_list, sizeof(*pd->pcpu_list) * pw);
+		pd->pw = pw;
+		pd->pw_magic = pw ? UINT64_MAX / pw + 1 : 0;
+		padata__mask_store_atomic(&pd->cb_usable, &ncb);
+	}
 	pd_mutex_lock(&pinst->mask_lock);
 	cpumask_copy(pinst->usable.pcpu, &np);
 	cpumask_copy(pinst->usable.cbcpu, &ncb);
@@ -1373,21 +1444,26 @@ static unsigned long pd_update_usable(struct padata_instance *pinst)
  */
 static void pd_finish_change(struct padata_instance *pinst, unsigned long changed)
 {
-	struct parallel_data *pd = &pinst->pd;
+	struct parallel_data *pd;
+	struct padata_shell *ps;
 
 	if (!changed)
 		return;
 	pd_notify(pinst, changed);
-	/* The CAS below is the release that publishes the new masks: pairs
-	 * with the acquire reads of the control word in padata_do_parallel()
-	 * and pd_admit(). Relaxed load and failure order: a guess the CAS re-checks. */
-	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED), ns;
-	do {
-		ns = (s & ~(CTL_CHANGING | CTL_INVALID)) | (pinst->change_valid ? 0 : CTL_INVALID);
-	} while (!__atomic_compare_exchange_n(&pd->ctl, &s, ns, true, __ATOMIC_SEQ_CST,
-					      __ATOMIC_RELAXED));
-	/* Waiting submitters: admitted now, or cb_cpu / the instance invalid. */
-	pd_sub_broadcast(pd);
+	/* Each shell's CAS is the release that publishes the new masks to its
+	 * submitters: pairs with the acquire reads of the control word in
+	 * pd_do_parallel() and pd_admit(). Relaxed load and failure order: a
+	 * guess the CAS re-checks. */
+	pd_for_each(pd, pinst, ps) {
+		uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED), ns;
+		do {
+			ns = (s & ~(CTL_CHANGING | CTL_INVALID)) |
+			     (pinst->change_valid ? 0 : CTL_INVALID);
+		} while (!__atomic_compare_exchange_n(&pd->ctl, &s, ns, true, __ATOMIC_SEQ_CST,
+						      __ATOMIC_RELAXED));
+		/* Waiting submitters: admitted now, or cb_cpu / the instance invalid. */
+		pd_sub_broadcast(pd);
+	}
 }
 
 /* Common entry of the mask-changing calls. */
@@ -1549,6 +1625,46 @@ static void pd_free(struct parallel_data *pd)
 	free(pd->touched);
 }
 
+/*
+ * Allocate the arrays of a zeroed @pd for @nr CPUs and an in-flight limit
+ * of @limit. On failure (-ENOMEM) pd_free() frees what was allocated.
+ */
+static int pd_setup(struct parallel_data *pd, struct padata_instance *pinst,
+		    struct workqueue_struct *wq, unsigned int nr, unsigned int limit)
+{
+	pd->pinst = pinst;
+	pd->wq = wq;
+	pd->nr = nr;
+	pd->limit = limit;
+	pd->ring_mask = pd_ring_size_for(limit) - 1;
+	if (posix_memalign((void **)&pd->pq, PADATA_CACHELINE, sizeof(*pd->pq) * nr)) {
+		pd->pq = NULL;
+		return -ENOMEM;
+	}
+	if (posix_memalign((void **)&pd->sq, PADATA_CACHELINE, sizeof(*pd->sq) * nr)) {
+		pd->sq = NULL;
+		return -ENOMEM;
+	}
+	memset(pd->pq, 0, sizeof(*pd->pq) * nr);
+	memset(pd->sq, 0, sizeof(*pd->sq) * nr);
+	pd->ring = calloc(pd->ring_mask + 1, sizeof(*pd->ring));
+	pd->pcpu_list = calloc(nr, sizeof(*pd->pcpu_list));
+	pd->chain_top = calloc(nr, sizeof(*pd->chain_top));
+	pd->chain_bottom = calloc(nr, sizeof(*pd->chain_bottom));
+	pd->touched = calloc(nr, sizeof(*pd->touched));
+	if (!pd->ring || !pd->pcpu_list || !pd->chain_top || !pd->chain_bottom || !pd->touched)
+		return -ENOMEM;
+	for (unsigned int c = 0; c < nr; c++) {
+		INIT_WORK(&pd->pq[c].work, pd_parallel_work);
+		pd->pq[c].pd = pd;
+		pd->pq[c].cpu = (int)c;
+		INIT_WORK(&pd->sq[c].work, pd_serial_work);
+		pd->sq[c].pd = pd;
+		pd->sq[c].cpu = (int)c;
+	}
+	return 0;
+}
+
 struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct cpumask *pcpumask,
 				     const struct cpumask *cbcpumask)
 {
@@ -1571,31 +1687,8 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 	/* Zeroed first: pd_free() frees the arrays allocated so far, NULL the rest. */
 	memset(pinst, 0, sizeof(*pinst));
 	pd = &pinst->pd;
-	pd->pinst = pinst;
-	pd->wq = wq;
-	pd->nr = nr;
-	pd->limit = MAX_OBJ_NUM;
-	pd->ring_mask = pd_ring_size_for(MAX_OBJ_NUM) - 1;
-	if (posix_memalign((void **)&pd->pq, PADATA_CACHELINE, sizeof(*pd->pq) * nr) ||
-	    posix_memalign((void **)&pd->sq, PADATA_CACHELINE, sizeof(*pd->sq) * nr))
+	if (pd_setup(pd, pinst, wq, nr, MAX_OBJ_NUM))
 		goto err_free_instance;
-	memset(pd->pq, 0, sizeof(*pd->pq) * nr);
-	memset(pd->sq, 0, sizeof(*pd->sq) * nr);
-	pd->ring = calloc(pd->ring_mask + 1, sizeof(*pd->ring));
-	pd->pcpu_list = calloc(nr, sizeof(*pd->pcpu_list));
-	pd->chain_top = calloc(nr, sizeof(*pd->chain_top));
-	pd->chain_bottom = calloc(nr, sizeof(*pd->chain_bottom));
-	pd->touched = calloc(nr, sizeof(*pd->touched));
-	if (!pd->ring || !pd->pcpu_list || !pd->chain_top || !pd->chain_bottom || !pd->touched)
-		goto err_free_instance;
-	for (unsigned int c = 0; c < nr; c++) {
-		INIT_WORK(&pd->pq[c].work, pd_parallel_work);
-		pd->pq[c].pd = pd;
-		pd->pq[c].cpu = (int)c;
-		INIT_WORK(&pd->sq[c].work, pd_serial_work);
-		pd->sq[c].pd = pd;
-		pd->sq[c].cpu = (int)c;
-	}
 	/* A failed init leaves err at ENOMEM (glibc's cannot fail with
 	 * default attributes; others may answer ENOMEM or EAGAIN). */
 	if (pthread_mutex_init(&pinst->lock, NULL))
@@ -1604,12 +1697,14 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 		goto err_destroy_lock;
 	if (pthread_mutex_init(&pinst->mask_lock, NULL))
 		goto err_destroy_nb_lock;
+	if (pthread_mutex_init(&pinst->shells_lock, NULL))
+		goto err_destroy_mask_lock;
 	cpumask_copy(&pinst->user_pcpu, pcpumask);
 	cpumask_copy(&pinst->user_cbcpu, cbcpumask);
 
 	err = padata__hotplug_write_lock();
 	if (err)
-		goto err_destroy_mask_lock;
+		goto err_destroy_shells_lock;
 	/* Start from "no usable CPU", so the first update computes them all.
 	 * No notifier is registered yet: pd_finish_change() only clears CHANGING. */
 	pd->ctl = CTL_INVALID;
@@ -1626,6 +1721,8 @@ struct padata_instance *padata_alloc(struct workqueue_struct *wq, const struct c
 
 err_unlock_hotplug:
 	padata__hotplug_write_unlock();
+err_destroy_shells_lock:
+	pd_mutex_destroy(&pinst->shells_lock);
 err_destroy_mask_lock:
 	pd_mutex_destroy(&pinst->mask_lock);
 err_destroy_nb_lock:
@@ -1645,20 +1742,44 @@ struct padata_instance *padata_alloc_possible(struct workqueue_struct *wq)
 	return padata_alloc(wq, cpu_possible_mask, cpu_possible_mask);
 }
 
+/*
+ * Set (@on) or clear CTL_STARTED on every live shell of @pinst (not its own
+ * pd). Caller holds pinst->shells_lock, so a start and a stop cannot leave
+ * the shells in different states. The RMWs release what was set up while
+ * stopped and pair with pd_admit()'s CAS by RMW atomicity, as the
+ * instance's own in padata_start() / padata_stop().
+ */
+static void pd_shells_set_started(struct padata_instance *pinst, bool on)
+{
+	for (struct padata_shell *ps = pd_first_shell(pinst); ps; ps = ps->next) {
+		if (!ps->live)
+			continue;
+		if (on)
+			__atomic_fetch_or(&ps->pd.ctl, CTL_STARTED, __ATOMIC_SEQ_CST);
+		else
+			__atomic_fetch_and(&ps->pd.ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
+	}
+}
+
 int padata_start(struct padata_instance *pinst)
 {
 	if (!pinst)
 		return -EINVAL;
 	struct parallel_data *pd = &pinst->pd;
+	pd_mutex_lock(&pinst->shells_lock);
 	/* The CAS releases what was set up while stopped (limit, ring,
 	 * sequence): pairs with the acquire reads of the control word in
 	 * pd_admit(). Relaxed guesses: the CAS re-checks. */
 	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
 	do {
-		if (s & CTL_INVALID)
+		if (s & CTL_INVALID) {
+			pd_mutex_unlock(&pinst->shells_lock);
 			return -EINVAL;
+		}
 	} while (!__atomic_compare_exchange_n(&pd->ctl, &s, s | CTL_STARTED, true, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
+	pd_shells_set_started(pinst, true);
+	pd_mutex_unlock(&pinst->shells_lock);
 	return 0;
 }
 
@@ -1667,16 +1788,25 @@ void padata_stop(struct padata_instance *pinst)
 	if (!pinst)
 		return;
 	struct parallel_data *pd = &pinst->pd;
+	struct padata_shell *ps;
+	pd_mutex_lock(&pinst->shells_lock);
 	/* Pairs with the CAS of pd_admit() by RMW atomicity (a submission
 	 * precedes it and is drained, or sees the flag clear); the drain
 	 * check reads the control word with acquire (seq_cst more than
 	 * needed). */
 	__atomic_fetch_and(&pd->ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
+	pd_shells_set_started(pinst, false);
+	pd_mutex_unlock(&pinst->shells_lock);
 	/* Waiting submitters answer -EINVAL now, not after the drain. */
-	pd_sub_broadcast(pd);
+	pd_for_each(pd, pinst, ps)
+		pd_sub_broadcast(pd);
+	pd = &pinst->pd;
 	if (pd_in_worker_of(pd))
 		return; /* waiting here would wait for ourselves */
-	pd_drain_wait(pd, pd_jobs_drained);
+	/* Shells are never unlinked before padata_free(): the walk is safe
+	 * without the lock. */
+	pd_for_each(pd, pinst, ps)
+		pd_drain_wait(pd, pd_jobs_drained);
 }
 
 void padata_free(struct padata_instance *pinst)
@@ -1708,22 +1838,157 @@ void padata_free(struct padata_instance *pinst)
 	padata__hotplug_write_unlock();
 
 	pd_mutex_lock(&pinst->lock);
-	/* As in padata_stop(). */
+	/* As in padata_stop(), for the instance and every shell. */
+	struct padata_shell *ps;
+	pd_mutex_lock(&pinst->shells_lock);
 	__atomic_fetch_and(&pd->ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
-	pd_sub_broadcast(pd);
-	pd_drain_wait(pd, pd_fully_drained);
-	/* Waiting submitters leave with -EINVAL; their last touch is the
-	 * count, followed by a signal through the (surviving) queue. */
-	padata__wq_wait(pd->wq, pd_sub_none, pd);
-	pd_flush_all_work(pd);
+	pd_shells_set_started(pinst, false);
+	pd_mutex_unlock(&pinst->shells_lock);
+	struct parallel_data *each;
+	pd_for_each(each, pinst, ps)
+		pd_sub_broadcast(each);
+	pd_for_each(each, pinst, ps) {
+		pd_drain_wait(each, pd_fully_drained);
+		/* Waiting submitters leave with -EINVAL; their last touch is the
+		 * count, followed by a signal through the (surviving) queue. */
+		padata__wq_wait(each->wq, pd_sub_none, each);
+		pd_flush_all_work(each);
+	}
 	pd_mutex_unlock(&pinst->lock);
 
 	padata__wq_put(pd->wq);
 	pd_mutex_destroy(&pinst->lock);
 	pd_mutex_destroy(&pinst->nb_lock);
 	pd_mutex_destroy(&pinst->mask_lock);
+	pd_mutex_destroy(&pinst->shells_lock);
+	for (ps = pinst->shells; ps;) {
+		struct padata_shell *next = ps->next;
+		pd_free(&ps->pd);
+		free(ps);
+		ps = next;
+	}
 	pd_free(pd);
 	free(pinst);
+}
+
+/* ---- shells ----------------------------------------------------------- */
+
+/*
+ * A shell is a parallel_data of its own (see struct padata_shell): its jobs
+ * take its sequence numbers and pass through its reorder ring, so they wait
+ * only for each other. The instance's calls reach every shell through
+ * pd_for_each(); a shell's flags follow the instance's (STARTED under
+ * shells_lock, INVALID and CHANGING under the instance's lock).
+ */
+struct padata_shell *padata_alloc_shell(struct padata_instance *pinst)
+{
+	struct padata_shell *ps;
+
+	if (!pinst) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (pd_in_padata_context()) {
+		/* pinst->lock may be held by a mask change draining this callback. */
+		errno = EDEADLK;
+		return NULL;
+	}
+	pd_mutex_lock(&pinst->lock);
+	/* Under pinst->lock no mask change, limit change or padata_free() of
+	 * another shell runs: masks, limit and the shells' liveness are fixed. */
+	for (ps = pd_first_shell(pinst); ps && ps->live; ps = ps->next)
+		;
+	bool fresh = ps == NULL;
+	if (fresh) {
+		struct parallel_data *def = &pinst->pd;
+		if (posix_memalign((void **)&ps, PADATA_CACHELINE, sizeof(*ps))) {
+			pd_mutex_unlock(&pinst->lock);
+			errno = ENOMEM;
+			return NULL;
+		}
+		memset(ps, 0, sizeof(*ps));
+		if (pd_setup(&ps->pd, pinst, def->wq, def->nr,
+			     __atomic_load_n(&def->limit, __ATOMIC_RELAXED))) {
+			pd_mutex_unlock(&pinst->lock);
+			pd_free(&ps->pd);
+			free(ps);
+			errno = ENOMEM;
+			return NULL;
+		}
+		memcpy(ps->pd.pcpu_list, def->pcpu_list, sizeof(*def->pcpu_list) * def->pw);
+		ps->pd.pw = def->pw;
+		ps->pd.pw_magic = def->pw_magic;
+		padata__mask_store_atomic(&ps->pd.cb_usable, &def->cb_usable);
+	}
+	pd_mutex_lock(&pinst->shells_lock);
+	/* STARTED is stable under shells_lock, INVALID under pinst->lock, and
+	 * CHANGING is clear on every shell under pinst->lock. */
+	uint64_t flags = __atomic_load_n(&pinst->pd.ctl, __ATOMIC_RELAXED) &
+			 (CTL_STARTED | CTL_INVALID);
+	if (fresh) {
+		/* Relaxed: published by the release store of the list head. */
+		__atomic_store_n(&ps->pd.ctl, flags, __ATOMIC_RELAXED);
+		ps->live = true;
+		ps->next = pinst->shells;
+		/* Release: pairs with the acquire load in pd_first_shell(). */
+		__atomic_store_n(&pinst->shells, ps, __ATOMIC_RELEASE);
+	} else {
+		/* A drained, stopped shell: only its flags change. Seq_cst, as
+		 * padata_start()'s CAS: releases the shell's state to the
+		 * submitters that acquire its control word. */
+		uint64_t s = __atomic_load_n(&ps->pd.ctl, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&ps->pd.ctl, &s,
+						    (s & ~(CTL_STARTED | CTL_INVALID)) | flags, true,
+						    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			;
+		ps->live = true;
+	}
+	pd_mutex_unlock(&pinst->shells_lock);
+	pd_mutex_unlock(&pinst->lock);
+	return ps;
+}
+
+void padata_free_shell(struct padata_shell *ps)
+{
+	if (!ps)
+		return;
+	struct padata_instance *pinst = ps->pd.pinst;
+	if (pd_in_worker_of(&ps->pd) || pd_in_padata_context()) {
+		/* As padata_free(). */
+		fprintf(stderr,
+			"libpadata: padata_free_shell(%p) from inside a workqueue worker (a callback) "
+			"or a notifier could wait for itself; ignored\n", (void *)ps);
+		return;
+	}
+	pd_mutex_lock(&pinst->lock);
+	if (!ps->live) {
+		pd_mutex_unlock(&pinst->lock);
+		fprintf(stderr, "libpadata: padata_free_shell(%p): shell already freed; ignored\n",
+			(void *)ps);
+		return;
+	}
+	pd_mutex_lock(&pinst->shells_lock);
+	ps->live = false;
+	/* As in padata_stop(): later submissions to the shell get -EINVAL. */
+	__atomic_fetch_and(&ps->pd.ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
+	pd_mutex_unlock(&pinst->shells_lock);
+	/* As in padata_free(): its waiting submitters leave with -EINVAL. */
+	pd_sub_broadcast(&ps->pd);
+	pd_drain_wait(&ps->pd, pd_fully_drained);
+	padata__wq_wait(ps->pd.wq, pd_sub_none, &ps->pd);
+	pd_flush_all_work(&ps->pd);
+	pd_mutex_unlock(&pinst->lock);
+}
+
+int padata_do_parallel_shell(struct padata_shell *ps, struct padata_priv *padata, int cb_cpu)
+{
+	return ps ? pd_do_parallel(&ps->pd, padata, cb_cpu) : -EINVAL;
+}
+
+int padata_do_parallel_shell_wait(struct padata_shell *ps, struct padata_priv *padata, int cb_cpu,
+				  int timeout_ms)
+{
+	return ps ? pd_do_parallel_wait(&ps->pd, padata, cb_cpu, timeout_ms) : -EINVAL;
 }
 
 /* ---- notifiers -------------------------------------------------------- */
@@ -1781,15 +2046,28 @@ int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
  * drains the instance whose callback would wait for it here.
  */
 static int pd_while_stopped(struct padata_instance *pinst,
+			    int (*prep)(struct padata_instance *, void *),
 			    void (*fn)(struct parallel_data *, void *), void *arg)
 {
 	struct parallel_data *pd = &pinst->pd;
+	struct padata_shell *ps;
 	if (pd_in_worker_of(pd) || pd_in_padata_context())
 		return -EDEADLK;
 	pd_mutex_lock(&pinst->lock);
+	/* Under pinst->lock the shells are fixed: @prep may size by them. */
+	int err = prep ? prep(pinst, arg) : 0;
+	if (err) {
+		pd_mutex_unlock(&pinst->lock);
+		return err;
+	}
+	/* shells_lock: padata_start() sets STARTED on the shells only with it
+	 * held, so "the instance is stopped" holds for every shell while we
+	 * set CHANGING on them. */
+	pd_mutex_lock(&pinst->shells_lock);
 	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
 	do {
 		if (s & CTL_STARTED) {
+			pd_mutex_unlock(&pinst->shells_lock);
 			pd_mutex_unlock(&pinst->lock);
 			return -EBUSY;
 		}
@@ -1797,33 +2075,74 @@ static int pd_while_stopped(struct padata_instance *pinst,
 		 * CAS in pd_admit(), as the fetch_or of a mask change does. */
 	} while (!__atomic_compare_exchange_n(&pd->ctl, &s, s | CTL_CHANGING, true,
 					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	pd_drain_wait(pd, pd_fully_drained);
-	pd_flush_all_work(pd);
-	fn(pd, arg);
+	for (ps = pd_first_shell(pinst); ps; ps = ps->next)
+		/* As the fetch_or of a mask change. */
+		__atomic_fetch_or(&ps->pd.ctl, CTL_CHANGING, __ATOMIC_SEQ_CST);
+	pd_mutex_unlock(&pinst->shells_lock);
+	pd_for_each(pd, pinst, ps) {
+		pd_drain_wait(pd, pd_fully_drained);
+		pd_flush_all_work(pd);
+		fn(pd, arg);
+	}
 	/* Release: publishes what @fn rewrote; pairs with the acquire reads
 	 * of the control word in pd_admit(). */
-	__atomic_fetch_and(&pd->ctl, ~CTL_CHANGING, __ATOMIC_SEQ_CST);
-	/* A padata_start() during @fn: its waiters may go on. */
-	pd_sub_broadcast(pd);
+	pd_for_each(pd, pinst, ps) {
+		__atomic_fetch_and(&pd->ctl, ~CTL_CHANGING, __ATOMIC_SEQ_CST);
+		/* A padata_start() during @fn: its waiters may go on. */
+		pd_sub_broadcast(pd);
+	}
 	pd_mutex_unlock(&pinst->lock);
 	return 0;
 }
 
 /**
  * struct ring_change - the argument of pd_apply_ring().
- * @ring: the new, zeroed reorder ring (pd_ring_size_for(@limit) slots).
- * @limit: the new in-flight limit.
+ * @rings: the new, zeroed reorder rings (pd_ring_size_for(@limit) slots),
+ *	one per parallel_data of the instance (its own, then each shell's),
+ *	chained through their slot 0 until pd_apply_ring() takes them (so the
+ *	change allocates nothing but the rings: one allocation per shell).
+ * @limit: the new in-flight limit (of each shell: see padata.h).
  */
 struct ring_change {
-	struct padata_priv **ring;
+	struct padata_priv **rings;
 	unsigned int limit;
 };
+
+static void pd_ring_change_free(struct ring_change *rc)
+{
+	while (rc->rings) {
+		struct padata_priv **r = rc->rings;
+		rc->rings = (struct padata_priv **)(void *)r[0];
+		free(r);
+	}
+}
+
+static int pd_ring_alloc(struct padata_instance *pinst, void *arg)
+{
+	struct ring_change *rc = arg;
+	unsigned int n = 1;
+	for (struct padata_shell *ps = pd_first_shell(pinst); ps; ps = ps->next)
+		n++;
+	while (n--) {
+		struct padata_priv **r = calloc(pd_ring_size_for(rc->limit), sizeof(*r));
+		if (!r) {
+			pd_ring_change_free(rc);
+			return -ENOMEM;
+		}
+		r[0] = (struct padata_priv *)(void *)rc->rings;
+		rc->rings = r;
+	}
+	return 0;
+}
 
 static void pd_apply_ring(struct parallel_data *pd, void *arg)
 {
 	struct ring_change *rc = arg;
+	struct padata_priv **r = rc->rings;
+	rc->rings = (struct padata_priv **)(void *)r[0];
+	r[0] = NULL;
 	free(pd->ring);
-	pd->ring = rc->ring;
+	pd->ring = r;
 	pd->ring_mask = pd_ring_size_for(rc->limit) - 1;
 	__atomic_store_n(&pd->limit, rc->limit, __ATOMIC_RELAXED);
 }
@@ -1832,12 +2151,9 @@ int padata_set_max_inflight(struct padata_instance *pinst, unsigned int limit)
 {
 	if (!pinst || limit < 1 || limit > PADATA_MAX_INFLIGHT_LIMIT)
 		return -EINVAL;
-	struct ring_change rc = { calloc(pd_ring_size_for(limit), sizeof(struct padata_priv *)), limit };
-	if (!rc.ring)
-		return -ENOMEM;
-	int err = pd_while_stopped(pinst, pd_apply_ring, &rc);
-	if (err)
-		free(rc.ring);
+	struct ring_change rc = { NULL, limit };
+	int err = pd_while_stopped(pinst, pd_ring_alloc, pd_apply_ring, &rc);
+	pd_ring_change_free(&rc); /* what was not applied (an error) */
 	return err;
 }
 
@@ -1857,11 +2173,9 @@ int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out
 	return 0;
 }
 
-int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st)
+/* padata_get_stats() of one parallel_data: the instance's own or a shell's. */
+static void pd_get_stats(struct parallel_data *pd, struct padata_stats *st)
 {
-	if (!pinst || !st)
-		return -EINVAL;
-	struct parallel_data *pd = &pinst->pd;
 	uint64_t completed = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -1914,6 +2228,32 @@ int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st)
 	}
 	if (st->reorder_depth_max < st->reorder_depth)
 		st->reorder_depth_max = st->reorder_depth;
+}
+
+/*
+ * The instance's figures include its shells': counts and depths are summed
+ * (the depths are of separate reorder rings), the highest depth is the
+ * highest of any shell, and the limit is each shell's. A freed shell keeps
+ * its counts (its memory stays with the instance and is reused), so the
+ * sums never go back.
+ */
+int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st)
+{
+	if (!pinst || !st)
+		return -EINVAL;
+	pd_get_stats(&pinst->pd, st);
+	for (struct padata_shell *ps = pd_first_shell(pinst); ps; ps = ps->next) {
+		struct padata_stats one;
+		pd_get_stats(&ps->pd, &one);
+		st->accepted += one.accepted;
+		st->completed += one.completed;
+		st->busy += one.busy;
+		st->reorder_depth += one.reorder_depth;
+		st->in_flight += one.in_flight;
+		st->waiting_submitters += one.waiting_submitters;
+		if (st->reorder_depth_max < one.reorder_depth_max)
+			st->reorder_depth_max = one.reorder_depth_max;
+	}
 	return 0;
 }
 
@@ -1937,7 +2277,7 @@ int padata_test_set_seq(struct padata_instance *pinst, unsigned int seq)
 {
 	if (!pinst)
 		return -EINVAL;
-	return pd_while_stopped(pinst, pd_apply_seq, &seq);
+	return pd_while_stopped(pinst, NULL, pd_apply_seq, &seq);
 }
 
 int padata_test_add_refs(struct padata_instance *pinst, int32_t delta)

@@ -10,6 +10,10 @@
  *   - a fault thread that every few milliseconds changes a cpumask, adds or
  *     removes a CPU, takes a CPU down or up, cycles padata_stop/padata_start,
  *     sets an invalid (empty) mask for a moment, or passes bad arguments;
+ *   - several shells (padata_alloc_shell, --shells): each stream submits to
+ *     one of them or to the instance's default shell, and the fault thread
+ *     also frees a shell and allocates it anew (its streams get -EINVAL
+ *     meanwhile);
  *   - a watchdog that declares a hang when nothing progresses for a while.
  *
  * Checks: every accepted job runs parallel() once and serial() once, on the
@@ -72,6 +76,7 @@ static struct {
 	double rss_slack_mib;
 	unsigned int max_inflight; /* 0: library default */
 	unsigned int resubmit_pct;
+	unsigned int shells;       /* shells beside the default one */
 } opt = {
 	.seconds = 0,
 	.jobs = 0,
@@ -84,6 +89,7 @@ static struct {
 	.rss_warmup_s = 0,
 	.rss_slack_mib = 4.0,
 	.max_inflight = 0,
+	.shells = 2,
 	.resubmit_pct = 10,
 };
 
@@ -144,13 +150,14 @@ enum fault_kind {
 	F_STOPSTART, /* padata_stop(), a pause, padata_start() */
 	F_INVALID,   /* an empty mask for a moment (instance invalid), then a valid one */
 	F_BADARG,    /* rejected arguments: the documented errno, nothing changes */
+	F_SHELL,     /* padata_free_shell() of a shell, then padata_alloc_shell() */
 	F_NR
 };
 
 static const char *const fault_names[F_NR] = {
-	"mask", "masks", "add", "remove", "down", "up", "stopstart", "invalid", "badarg",
+	"mask", "masks", "add", "remove", "down", "up", "stopstart", "invalid", "badarg", "shell",
 };
-static const unsigned int fault_weights[F_NR] = { 18, 8, 14, 14, 12, 12, 10, 4, 8 };
+static const unsigned int fault_weights[F_NR] = { 18, 8, 14, 14, 12, 12, 10, 4, 8, 6 };
 
 enum job_mode { M_NOW, M_SPIN, M_SLEEP, M_ASYNC, M_NR };
 static const char *const mode_names[M_NR] = { "now", "spin", "sleep", "async" };
@@ -215,6 +222,11 @@ struct stress_job {
 
 static struct workqueue_struct *wq;
 static struct padata_instance *pinst;
+#define MAX_SHELLS 16
+/* Stream k submits to shells[k % (opt.shells + 1) - 1], or to pinst for 0:
+ * one order domain per stream, so its FIFO per cb_cpu is checkable. A
+ * pointer stays valid across F_SHELL (a freed shell's memory is reused). */
+static struct padata_shell *shells[MAX_SHELLS];
 static unsigned int ncpu;        /* nr_cpu_ids */
 static unsigned int nstreams;    /* submitters + one per worker CPU + the fault thread */
 static unsigned int fault_stream;
@@ -437,7 +449,13 @@ static int job_submit(struct stress_job *job, unsigned int stream, int cb, uint6
 
 	job_prepare(job, stream, cb, rng);
 	mode = (enum job_mode)job->mode;
-	rc = padata_do_parallel(pinst, &job->priv, cb);
+	{
+		unsigned int sh = stream % (opt.shells + 1);
+		/* Relaxed: F_SHELL may store a (reused) pointer meanwhile. */
+		rc = sh ? padata_do_parallel_shell(__atomic_load_n(&shells[sh - 1], __ATOMIC_RELAXED),
+						   &job->priv, cb)
+			: padata_do_parallel(pinst, &job->priv, cb);
+	}
 	/* From here on an accepted job is padata's: touch only locals. */
 	if (rc == 0) {
 		if (!in_range)
@@ -755,6 +773,24 @@ static void do_fault(enum fault_kind kind, uint64_t *rng)
 		expect_rc(fault_now, kind == F_ADD ? padata_add_cpu(pinst, cpu, bits)
 						   : padata_remove_cpu(pinst, cpu, bits), 0);
 		break;
+	case F_SHELL:
+		if (opt.shells) {
+			unsigned int k = rng_below(rng, opt.shells);
+			struct padata_shell *ps;
+			fault_now = "padata_free_shell";
+			/* Waits for the shell's accepted jobs; its streams get
+			 * -EINVAL until the shell is back, and order holds across
+			 * (everything before the free ran serial() first). */
+			padata_free_shell(__atomic_load_n(&shells[k], __ATOMIC_RELAXED));
+			fault_now = "padata_alloc_shell";
+			ps = padata_alloc_shell(pinst);
+			if (!ps) {
+				violation(&cnt.errors, "padata_alloc_shell: %s", strerror(errno));
+				exit(EXIT_CHECK);
+			}
+			__atomic_store_n(&shells[k], ps, __ATOMIC_RELAXED);
+		}
+		break;
 	case F_DOWN:
 		padata_cpu_active_snapshot(&active);
 		mask_pick(rng, &active, &cpu);
@@ -997,6 +1033,7 @@ static void usage(FILE *f)
 		"  --no-faults          no mask changes, hotplug or stop/start\n"
 		"  --resubmit-pct P     chance that serial() submits its job anew (default 10)\n"
 		"  --max-inflight N     padata_set_max_inflight() before start\n"
+		"  --shells N           shells beside the default one (default 2, at most 16)\n"
 		"  --watchdog S         report a hang after S seconds without progress (default 10)\n"
 		"  --rss-warmup S       memory check: RSS at the end within --rss-slack-mib of\n"
 		"                       the RSS after S seconds\n"
@@ -1042,6 +1079,7 @@ static void parse_args(int argc, char **argv)
 		{ "no-faults", no_argument, NULL, 'n' },
 		{ "resubmit-pct", required_argument, NULL, 'r' },
 		{ "max-inflight", required_argument, NULL, 'm' },
+		{ "shells", required_argument, NULL, 'H' },
 		{ "watchdog", required_argument, NULL, 'w' },
 		{ "rss-warmup", required_argument, NULL, 'R' },
 		{ "rss-slack-mib", required_argument, NULL, 'M' },
@@ -1065,6 +1103,7 @@ static void parse_args(int argc, char **argv)
 		case 'r': ok = parse_u64(optarg, &u) && u <= 100; opt.resubmit_pct = (unsigned int)u; break;
 		case 'm': ok = parse_u64(optarg, &u) && u >= 1 && u <= PADATA_MAX_INFLIGHT_LIMIT;
 			  opt.max_inflight = (unsigned int)u; break;
+		case 'H': ok = parse_u64(optarg, &u) && u <= MAX_SHELLS; opt.shells = (unsigned int)u; break;
 		case 'w': ok = parse_double(optarg, &opt.watchdog_s) && opt.watchdog_s > 0; break;
 		case 'R': ok = parse_double(optarg, &opt.rss_warmup_s); break;
 		case 'M': ok = parse_double(optarg, &opt.rss_slack_mib); break;
@@ -1168,6 +1207,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "padata_stress: padata_alloc_possible: %s\n", strerror(errno));
 		return EXIT_CHECK;
 	}
+	for (unsigned int k = 0; k < opt.shells; k++) {
+		shells[k] = padata_alloc_shell(pinst);
+		if (!shells[k]) {
+			fprintf(stderr, "padata_stress: padata_alloc_shell: %s\n", strerror(errno));
+			return EXIT_CHECK;
+		}
+	}
 	if (opt.max_inflight)
 		expect_rc("padata_set_max_inflight", padata_set_max_inflight(pinst, opt.max_inflight), 0);
 	expect_rc("padata_register_cpumask_notifier", padata_register_cpumask_notifier(pinst, &notifier), 0);
@@ -1237,6 +1283,9 @@ int main(int argc, char **argv)
 
 	next_phase("padata_free");
 	expect_rc("padata_unregister_cpumask_notifier", padata_unregister_cpumask_notifier(pinst, &notifier), 0);
+	/* One shell freed by hand, the others by padata_free(). */
+	if (opt.shells)
+		padata_free_shell(shells[0]);
 	padata_free(pinst);
 	destroy_workqueue(wq);
 	st(&finished, 1);

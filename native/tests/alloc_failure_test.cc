@@ -590,6 +590,64 @@ TEST_F(PadataAllocFailure, SetMaxInflightFailureIsEnomemAndKeepsTheOldLimit)
 	padata_free(pinst);
 }
 
+/* Shells: every allocation of padata_alloc_shell() unwinds with ENOMEM. */
+TEST_F(PadataAllocFailure, AllocShellUnwindsWithEnomem)
+{
+	struct padata_instance *pinst = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst, nullptr);
+	ASSERT_EQ(padata_start(pinst), 0);
+	struct padata_shell *ps = nullptr;
+	long points = sweep(
+		"padata_alloc_shell",
+		[&]() -> Outcome {
+			ps = padata_alloc_shell(pinst);
+			return {ps != nullptr, ps ? 0 : errno};
+		},
+		[&] {
+			/* padata_free_shell() keeps the memory for the next shell;
+			 * padata_free() releases it. A fresh instance has the
+			 * blocks the sweep counted at its start. */
+			padata_free_shell(ps);
+			padata_free(pinst);
+			pinst = padata_alloc_possible(wq_);
+			ASSERT_NE(pinst, nullptr);
+			ASSERT_EQ(padata_start(pinst), 0);
+		},
+		[&] { run_one_job(pinst); });
+	/* The shell, two per-CPU queue arrays, the ring and four scratch arrays. */
+	EXPECT_GE(points, 8) << "the wraps did not see the library";
+	padata_free(pinst);
+}
+
+/* With shells, padata_set_max_inflight() needs one ring per shell; a failure
+ * of any of them keeps the old limit everywhere. */
+TEST_F(PadataAllocFailure, SetMaxInflightWithShellsFailsWholeOrNotAtAll)
+{
+	struct padata_instance *pinst = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst, nullptr);
+	struct padata_shell *a = padata_alloc_shell(pinst), *b = padata_alloc_shell(pinst);
+	ASSERT_TRUE(a && b);
+	const unsigned int old_limit = padata_get_max_inflight(pinst);
+	const unsigned int new_limit = old_limit * 4;
+	long points = sweep(
+		"padata_set_max_inflight",
+		[&]() -> Outcome {
+			int err = padata_set_max_inflight(pinst, new_limit);
+			return {err == 0, -err};
+		},
+		[&] {
+			EXPECT_EQ(padata_get_max_inflight(pinst), new_limit);
+			ASSERT_EQ(padata_set_max_inflight(pinst, old_limit), 0);
+		},
+		[&] { EXPECT_EQ(padata_get_max_inflight(pinst), old_limit); });
+	EXPECT_EQ(points, 3) << "one ring for the instance and one per shell";
+	/* Each shell still takes exactly old_limit jobs: the rings match. */
+	ASSERT_EQ(padata_set_max_inflight(pinst, 2), 0);
+	ASSERT_EQ(padata_start(pinst), 0);
+	run_one_job(pinst);
+	padata_free(pinst);
+}
+
 /* ---- flush_workqueue --------------------------------------------------- */
 
 std::atomic<bool> flushed_item_ran;

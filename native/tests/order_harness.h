@@ -158,13 +158,28 @@ public:
 	int submit(struct padata_instance *pinst, int s, uint32_t i, int cb_cpu,
 		   milliseconds limit = hang_limit())
 	{
+		return submit_to([pinst](struct padata_priv *p, int cb) {
+			return padata_do_parallel(pinst, p, cb);
+		}, s, i, cb_cpu, limit);
+	}
+	/* As submit(), to the shell @ps (padata_do_parallel_shell()). */
+	int submit(struct padata_shell *ps, int s, uint32_t i, int cb_cpu,
+		   milliseconds limit = hang_limit())
+	{
+		return submit_to([ps](struct padata_priv *p, int cb) {
+			return padata_do_parallel_shell(ps, p, cb);
+		}, s, i, cb_cpu, limit);
+	}
+	template <typename Submit>
+	int submit_to(Submit do_parallel, int s, uint32_t i, int cb_cpu, milliseconds limit)
+	{
 		OJob &j = job(s, i);
 		auto end = Clock::now() + limit;
 		int err;
 		unsigned int spins = 0;
 		j.cb_cpu = cb_cpu;
 		for (;;) {
-			err = padata_do_parallel(pinst, &j.priv, cb_cpu);
+			err = do_parallel(&j.priv, cb_cpu);
 			if (err != -EBUSY || Clock::now() >= end)
 				break;
 			if (++spins % 64 == 0)

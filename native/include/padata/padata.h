@@ -63,6 +63,7 @@ PADATA_BEGIN_DECLS
 
 struct parallel_data;
 struct padata_instance;
+struct padata_shell;
 
 /**
  * struct padata_priv - one job, embedded in the caller's request.
@@ -127,7 +128,8 @@ PADATA_API struct padata_instance *padata_alloc_possible(struct workqueue_struct
 PADATA_API void padata_free(struct padata_instance *pinst);
 
 /**
- * padata_start - allow submissions. Lock-free, any thread. When it races a
+ * padata_start - allow submissions (to the instance and all its shells).
+ * Any thread; takes a mutex that is never held while waiting. When it races a
  * padata_set_max_inflight() or padata_test_set_seq() that found the
  * instance stopped, it succeeds but submissions get -EBUSY until that call
  * has returned.
@@ -288,7 +290,9 @@ PADATA_API int padata_unregister_cpumask_notifier(struct padata_instance *pinst,
 /**
  * padata_set_max_inflight - set the limit of jobs in flight (accepted,
  * serial() not yet returned) beyond which padata_do_parallel() returns
- * -EBUSY. Default MAX_OBJ_NUM.
+ * -EBUSY. Default MAX_OBJ_NUM. The limit holds per shell: the instance's
+ * own jobs and those of each padata_alloc_shell() shell are counted apart,
+ * each against this limit.
  * Return: 0; -EINVAL for NULL @pinst or @limit outside
  * [1, PADATA_MAX_INFLIGHT_LIMIT]; -EBUSY while the instance is started;
  * -ENOMEM; -EDEADLK on a worker of any padata workqueue or in a notifier.
@@ -303,6 +307,87 @@ PADATA_API unsigned int padata_get_max_inflight(const struct padata_instance *pi
  * Return: 0; -EINVAL for NULL arguments.
  */
 PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out);
+
+/* ---- Shells: independent order domains (the kernel's later padata_shell) ---- */
+
+/**
+ * padata_alloc_shell - a new order domain on @pinst's workers.
+ * @pinst: the instance whose workqueue, masks and state the shell shares.
+ *
+ * Jobs submitted to a shell (padata_do_parallel_shell()) are ordered among
+ * themselves exactly as padata_do_parallel() orders an instance's jobs
+ * (serial() in submission order per cb_cpu, released in submission order),
+ * and never wait for jobs of another shell or of the instance's own
+ * default shell (what padata_do_parallel() uses): a slow job of one shell
+ * does not delay serial() of another. The shell follows the instance:
+ * padata_start()/padata_stop(), mask changes and hotplug (order holds
+ * across them within each shell; notifiers run once per change, not once
+ * per shell), padata_set_max_inflight() and padata_free(), which frees the
+ * shells still allocated. A shell allocated while the instance runs
+ * accepts jobs at once.
+ *
+ * The in-flight limit is per shell: each shell (and the default one)
+ * admits up to padata_get_max_inflight() jobs of its own before its
+ * submissions get -EBUSY, so a shell whose jobs are stuck cannot starve
+ * the others of admissions. Memory grows with the shells: each has a
+ * reorder ring of the limit's size and per-CPU queues.
+ *
+ * Return: the shell, or NULL with errno EINVAL (@pinst NULL), EDEADLK
+ * (called on a worker of any padata workqueue or in a notifier, as
+ * padata_alloc()) or ENOMEM. The memory of a shell freed by
+ * padata_free_shell() is reused by the next shell of the instance.
+ */
+PADATA_API struct padata_shell *padata_alloc_shell(struct padata_instance *pinst);
+
+/**
+ * padata_free_shell - refuse new jobs of @ps (padata_do_parallel_shell()
+ * then answers -EINVAL), wait until every accepted job of it has returned
+ * from serial(), and release it. Jobs of other shells go on meanwhile.
+ * Accepts NULL. Like padata_free(), on a worker of any padata workqueue or
+ * in a notifier it cannot wait safely: it prints a message on stderr and
+ * does nothing; a second call on the same shell is reported likewise. Do
+ * not use @ps afterwards (padata_free() of its instance frees it).
+ */
+PADATA_API void padata_free_shell(struct padata_shell *ps);
+
+/**
+ * padata_do_parallel_shell - padata_do_parallel() in the order domain @ps.
+ *
+ * Any thread, callbacks included; lock-free and never blocks. The job's
+ * serial() runs on @cb_cpu after serial() of every earlier job of @ps with
+ * the same @cb_cpu, and is released after every earlier job of @ps.
+ * Return: as padata_do_parallel(): 0 when accepted; -EINVAL for @ps or
+ * @padata NULL, a callback NULL, the instance stopped or invalid, @ps
+ * freed, @cb_cpu not in the usable serial mask, or @padata in flight;
+ * -EBUSY during a cpumask change (on any shell of the instance), a
+ * padata_set_max_inflight() or padata_test_set_seq(), or when @ps has
+ * padata_get_max_inflight() jobs in flight. Nothing is queued on an error.
+ */
+PADATA_API int padata_do_parallel_shell(struct padata_shell *ps, struct padata_priv *padata,
+					int cb_cpu);
+
+/**
+ * padata_do_parallel_shell_wait - padata_do_parallel_wait() in the order
+ * domain @ps: sleeps (on a futex, in FIFO order with the shell's other
+ * waiters) while @ps is busy instead of answering -EBUSY. Waiters of
+ * different shells wait apart: room in one shell wakes only its own.
+ * @ps: the shell.
+ * @padata: the job (as for padata_do_parallel()).
+ * @cb_cpu: the CPU whose worker runs its serial().
+ * @timeout_ms: as for padata_do_parallel_wait(); 0 is exactly
+ *	padata_do_parallel_shell().
+ *
+ * Any thread but the instance's workers and notifiers. padata_free_shell()
+ * and padata_free() make the shell's waiters return -EINVAL and wait until
+ * they have left.
+ * Return: as padata_do_parallel_wait(): 0; -EINVAL (@ps NULL, and the
+ * causes of padata_do_parallel_shell(), also while waiting: stop, free of
+ * the shell or the instance, a mask change that removed @cb_cpu);
+ * -EDEADLK; -ETIMEDOUT; -EBUSY only with @timeout_ms == 0. On every error
+ * nothing was queued.
+ */
+PADATA_API int padata_do_parallel_shell_wait(struct padata_shell *ps, struct padata_priv *padata,
+					     int cb_cpu, int timeout_ms);
 
 /**
  * struct padata_mt_job - one range of work for padata_do_multithreaded()
@@ -379,7 +464,10 @@ struct padata_mt_job {
 PADATA_API int padata_do_multithreaded(struct padata_instance *pinst, struct padata_mt_job *job);
 
 /**
- * struct padata_stats - what padata_get_stats() reports about an instance.
+ * struct padata_stats - what padata_get_stats() reports about an instance,
+ * its shells (padata_alloc_shell(), freed ones included) counted in: the
+ * counts and depths are sums over the shells, @reorder_depth_max the
+ * highest of any shell, @limit each shell's.
  * @accepted: jobs accepted since padata_alloc() (completed + in flight).
  * @completed: jobs whose serial() returned.
  * @busy: -EBUSY answers: padata_do_parallel() refusals for the in-flight
@@ -422,7 +510,8 @@ PADATA_API int padata_get_stats(struct padata_instance *pinst, struct padata_sta
 
 /**
  * padata_test_set_seq - test hook: make the next accepted job take sequence
- * number @seq (to run across the 32-bit wrap).
+ * number @seq (to run across the 32-bit wrap), in the instance and in each
+ * of its shells.
  * Return: 0; -EINVAL for NULL; -EBUSY while started; -EDEADLK on a worker
  * of any padata workqueue or in a notifier.
  */

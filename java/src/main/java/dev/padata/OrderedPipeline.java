@@ -42,6 +42,25 @@ import java.util.function.Function;
  * {@link #submit} waits for a free job instead of throwing {@link PadataBusyException}, and
  * retries (with a short back-off) when padata is busy changing its masks.
  *
+ * <p>Keyed: with {@link Builder#keyedBy} the results of values with equal keys still reach the
+ * consumer in submission order, and consumer calls still never overlap, but values of
+ * different keys no longer wait for each other: keys are spread by hash over
+ * {@link Builder#lanes} lanes, each a {@link PadataShell} of its own, so a slow value holds
+ * back only the values whose keys share its lane.
+ *
+ * <pre>{@code
+ * List<String> done = new ArrayList<>();
+ * try (OrderedPipeline<String, String> pipeline = OrderedPipeline.<String, String>builder(String::toUpperCase)
+ *         .keyedBy(s -> s.substring(0, s.indexOf(':')))   // "account:amount", per account in order
+ *         .lanes(32)                                       // a slow account delays ~1/32 of the others
+ *         .consumer(done::add)                             // one call at a time, as before
+ *         .build()) {
+ *     pipeline.submit("alice:5");
+ *     pipeline.submit("bob:7");
+ *     pipeline.submit("alice:3");                          // after alice:5, maybe before bob:7
+ * }
+ * }</pre>
+ *
  * <p>Threads: the function runs on padata's parallel workers; the consumer, the error handler
  * and the completion of {@link #submitAsync} futures run on the worker of the callback CPU,
  * one at a time, in order (use the {@code *Async} methods of the future to move dependent work
@@ -67,6 +86,8 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private final AtomicLong completed = new AtomicLong();
     private final Object idle = new Object();
     private final AtomicBoolean released = new AtomicBoolean();
+    private final Function<? super T, ?> key;   // null: one global order
+    private final PadataShell[] lanes;          // null unless keyed
     private volatile boolean closed;
 
     private final class Task extends PadataJob {
@@ -127,12 +148,18 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     static volatile Consumer<Padata> testAfterAlloc;
 
+    /** Lanes of a keyed pipeline unless {@link Builder#lanes} says otherwise. */
+    public static final int DEFAULT_LANES = 16;
+    /** The most lanes {@link Builder#lanes} accepts. */
+    public static final int MAX_LANES = 4096;
+
     private OrderedPipeline(Builder<T, R> b) {
         this.function = b.function;
         this.consumer = b.consumer;
         this.onError = b.onError;
         Workqueue ownWq = null;
         Padata p = null;
+        PadataShell[] shells = null;
         try {
             if (b.padata != null) {
                 p = b.padata;
@@ -163,7 +190,16 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             free = new ArrayBlockingQueue<>(capacity);
             for (int i = 0; i < capacity; i++)
                 free.add(new Task());
+            if (b.key != null) {
+                shells = new PadataShell[b.lanes];
+                for (int i = 0; i < shells.length; i++)
+                    shells[i] = p.allocShell();
+            }
         } catch (Throwable e) {
+            if (shells != null)
+                for (PadataShell s : shells)
+                    if (s != null)
+                        closeQuietly(s, e);
             // Free what this constructor created, instance before queue; the first failure is
             // the one the caller sees, cleanup failures ride along as suppressed.
             if (ownWq != null) {
@@ -176,6 +212,19 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         padata = p;
         ownedWorkqueue = ownWq;
         ownsPadata = ownWq != null;
+        key = b.key;
+        lanes = shells;
+    }
+
+    /** The shell of {@code input}'s lane, or null when the pipeline keeps one global order. */
+    private PadataShell laneOf(T input) {
+        return lanes == null ? null : lanes[laneIndex(key.apply(input), lanes.length)];
+    }
+
+    /** The lane of key {@code k} among {@code n}: its hashCode, spread (poor hashCodes are common). */
+    static int laneIndex(Object k, int n) {
+        int h = Objects.hashCode(k) * 0x9E3779B9;
+        return Math.floorMod(h ^ (h >>> 16), n);
     }
 
     private static void closeQuietly(AutoCloseable c, Throwable primary) {
@@ -213,6 +262,9 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         private int callbackCpu = -1;
         private int capacity;
         private String name = "pipeline";
+        private Function<? super T, ?> key;
+        private int lanes = DEFAULT_LANES;
+        private boolean lanesSet;
 
         private Builder(Function<? super T, ? extends R> function) {
             this.function = function;
@@ -307,13 +359,52 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         }
 
         /**
+         * Orders results per key instead of globally: values whose keys are equal (by
+         * {@code equals}/{@code hashCode}) reach the consumer in submission order; consumer calls
+         * never overlap; a slow value holds back only the values whose keys share its lane (see
+         * {@link #lanes}) in the order of delivery. The function of a slow value still occupies
+         * its worker while it runs, as any work does: with few CPUs the workers, not the order,
+         * may be what limits the other keys (bench/ KeyedMain shows both cases). The key function
+         * runs on the submitting thread, once per value; an exception from it propagates from
+         * {@code submit} (nothing is submitted).
+         *
+         * @param key computes a value's key (may return null, one key like any other), not null
+         * @return this builder
+         */
+        public Builder<T, R> keyedBy(Function<? super T, ?> key) {
+            this.key = Objects.requireNonNull(key, "key");
+            return this;
+        }
+
+        /**
+         * How many lanes a keyed pipeline spreads its keys over (by hash), each an independent
+         * order domain ({@link PadataShell}). More lanes: a slow key delays fewer others, at the
+         * cost of native memory per lane (a reorder ring of the in-flight limit's size and per-CPU
+         * queues). Default {@value OrderedPipeline#DEFAULT_LANES}. Only with {@link #keyedBy}.
+         *
+         * @param lanes the number of lanes
+         * @return this builder
+         * @throws IllegalArgumentException when {@code lanes} is not in {@code [1, 4096]}
+         */
+        public Builder<T, R> lanes(int lanes) {
+            if (lanes < 1 || lanes > MAX_LANES)
+                throw new IllegalArgumentException("lanes " + lanes + " is not in [1, " + MAX_LANES + "]");
+            this.lanes = lanes;
+            this.lanesSet = true;
+            return this;
+        }
+
+        /**
          * Creates the pipeline (and its workqueue and padata instance unless one was given).
          *
          * @return the new pipeline, open until {@link OrderedPipeline#close()}
          * @throws IllegalArgumentException when the callback CPU is not usable
-         * @throws IllegalStateException    when a given instance is closed
+         * @throws IllegalStateException    when a given instance is closed, or lanes() was set
+         *                                  without keyedBy()
          */
         public OrderedPipeline<T, R> build() {
+            if (lanesSet && key == null)
+                throw new IllegalStateException("lanes(" + lanes + ") needs keyedBy(key)");
             return new OrderedPipeline<>(this);
         }
     }
@@ -380,11 +471,23 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      * task back and returns false.
      */
     private boolean sendBy(Task t, long deadline) throws InterruptedException {
+        PadataShell lane;
+        try {
+            lane = laneOf(t.input);
+        } catch (RuntimeException e) {
+            t.input = null;
+            t.future = null;
+            free.add(t);
+            throw e;
+        }
         outstanding.incrementAndGet();
         long backoff = 1_000;
         for (;;) {
             try {
-                padata.doParallel(t, callbackCpu);
+                if (lane == null)
+                    padata.doParallel(t, callbackCpu);
+                else
+                    lane.doParallel(t, callbackCpu);
                 return true;
             } catch (PadataBusyException busy) {
                 long left = deadline == NO_DEADLINE ? Long.MAX_VALUE : deadline - System.nanoTime();
@@ -565,9 +668,14 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
 
     /** Closes what the pipeline created, once (both close methods end here). */
     private void release() {
-        if (ownsPadata && released.compareAndSet(false, true)) {
-            padata.close();
-            ownedWorkqueue.close();
+        if (released.compareAndSet(false, true)) {
+            if (lanes != null)
+                for (PadataShell s : lanes)
+                    s.close();
+            if (ownsPadata) {
+                padata.close();
+                ownedWorkqueue.close();
+            }
         }
     }
 
@@ -596,6 +704,16 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public int capacity() {
         return capacity;
+    }
+
+    /**
+     * The number of lanes of a keyed pipeline.
+     *
+     * @return the lanes (order domains) keys are spread over; 0 when the pipeline keeps one
+     *         global order (no {@link Builder#keyedBy})
+     */
+    public int lanes() {
+        return lanes == null ? 0 : lanes.length;
     }
 
     /**

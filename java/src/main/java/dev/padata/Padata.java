@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -112,6 +113,7 @@ public final class Padata implements AutoCloseable {
     private final Object lock = new Object();
     private final List<JobPool> pools = new ArrayList<>();    // registered, not retired; guarded by lock
     private final Map<CpumaskListener, NotifierNode> notifiers = new IdentityHashMap<>(); // guarded by lock
+    private final List<PadataShell> shells = new ArrayList<>(); // open ones; guarded by lock
     /** Counted down when close() has freed everything; a concurrent second close() waits for it. */
     private final CountDownLatch freed = new CountDownLatch(1);
     private volatile JobPool pool;
@@ -344,6 +346,9 @@ public final class Padata implements AutoCloseable {
                     p.close();
                 }
                 pools.clear();
+                for (PadataShell s : shells)
+                    s.instanceFreed(); // padata_free freed the native shells
+                shells.clear();
             }
             arena.close();
             wq.removeUser();
@@ -462,6 +467,193 @@ public final class Padata implements AutoCloseable {
         // CPU) away at the moment of submission and has since given it back.
         return new IllegalArgumentException("cb_cpu " + cbCpu + " was not in the usable serial mask when the job"
                 + " was submitted (a cpumask change or hotplug ran meanwhile; the mask is now \"" + cbcpu + "\")");
+    }
+
+    // ---- shells ------------------------------------------------------------------------------
+
+    /**
+     * A new order domain on this instance's workers ({@code padata_alloc_shell}): jobs submitted
+     * through the shell are ordered among themselves exactly as this instance orders its own, and
+     * never wait for jobs of another shell or of the instance (a slow job of one shell does not
+     * delay {@code serial()} of another). The shell follows the instance: {@link #start()},
+     * {@link #stop()}, cpumask changes, hotplug and {@link #setMaxInflight} (the limit holds per
+     * shell) apply to it, and {@link #close()} frees it.
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("shells"); Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     int cbCpu = CpuMask.active().first();
+     *     try (PadataShell orders = padata.allocShell(); PadataShell audits = padata.allocShell()) {
+     *         orders.doParallel(PadataJob.of(() -> { }, () -> System.out.println("order")), cbCpu);
+     *         audits.doParallel(PadataJob.of(() -> { }, () -> System.out.println("audit")), cbCpu);
+     *     }                                 // a slow order job never holds back an audit job
+     * }
+     * }</pre>
+     *
+     * @return the new shell, open until its {@link PadataShell#close()} or this instance's close()
+     * @throws IllegalStateException on a closed instance, or when called on a padata worker or in a
+     *                               cpumask notifier (libpadata answers EDEADLK)
+     * @throws OutOfMemoryError      when libpadata runs out of memory
+     */
+    public PadataShell allocShell() {
+        enter("allocShell()");
+        try {
+            MemorySegment ps;
+            int errno;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment capture = PadataNative.captureSegment(a);
+                ps = PadataNative.allocShell(capture, pinst);
+                errno = PadataNative.capturedErrno(capture);
+            }
+            if (ps.equals(MemorySegment.NULL)) {
+                if (errno == Errno.ENOMEM)
+                    throw new OutOfMemoryError("padata_alloc_shell: out of native memory");
+                if (errno == Errno.EDEADLK)
+                    throw new IllegalStateException("allocShell() called on " + Thread.currentThread().getName()
+                            + ", a padata worker or a cpumask notifier: refused (EDEADLK)");
+                throw Errno.unexpected("padata_alloc_shell", -errno);
+            }
+            PadataShell shell = new PadataShell(this, ps);
+            synchronized (lock) {
+                shells.add(shell);
+            }
+            return shell;
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * A pool of job nodes for a shell: twice the in-flight limit, so that up to a limit's worth
+     * of {@link PadataShell#doParallel(PadataJob, int, Duration)} callers find a node and sleep
+     * in libpadata (a futex) rather than in a retry loop here.
+     */
+    JobPool newShellPool() {
+        synchronized (lock) {
+            int owner = Dispatcher.register(o -> new JobPool(o, this, shellPoolCapacity()));
+            return Dispatcher.pool(owner);
+        }
+    }
+
+    /** What a shell's pool must hold for the current in-flight limit; see {@link #newShellPool()}. */
+    int shellPoolCapacity() {
+        return 2 * pool.capacity; // the limit is at most 2^20
+    }
+
+    /** {@link PadataShell#doParallel}: as {@link #doParallel(PadataJob, int)} into shell {@code ps}. */
+    void doParallelShell(PadataShell shell, PadataJob job, int cbCpu) {
+        Objects.requireNonNull(job, "job");
+        enter(SUBMIT_GATE, "doParallel()");
+        try {
+            if (!job.claim())
+                throw new IllegalStateException(job + " is already in flight (submitted, its serial() not begun)");
+            JobPool p = shell.pool();
+            int slot = p.acquire();
+            if (slot < 0) {
+                job.setIdle();
+                throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
+            }
+            MemorySegment node = p.bind(slot, job);
+            job.node = p.handle(slot);
+            job.setInFlight();
+            int rc = PadataNative.doParallelShell(shell.handle(), node, cbCpu);
+            if (rc != 0) {
+                p.retire(slot);
+                job.setIdle();
+                throw submitError(rc, cbCpu, job);
+            }
+        } finally {
+            SUBMIT_GATE.getAndAdd(this, -1);
+        }
+    }
+
+    /** Longest single sleep in libpadata of {@link #doParallelShell(PadataShell, PadataJob, int, Duration)}. */
+    private static final int SHELL_WAIT_SLICE_MS = 10;
+
+    /**
+     * {@link PadataShell#doParallel(PadataJob, int, Duration)}: {@code padata_do_parallel_shell_wait}
+     * in slices of at most {@link #SHELL_WAIT_SLICE_MS}, so interruption and close() are seen
+     * between them; the sleeping itself costs no CPU (a futex in libpadata).
+     */
+    boolean doParallelShell(PadataShell shell, PadataJob job, int cbCpu, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(job, "job");
+        long nanos;
+        try {
+            nanos = Objects.requireNonNull(maxWait, "maxWait").toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        long deadline = System.nanoTime() + Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+        enter(SUBMIT_GATE, "doParallel()");
+        try {
+            if (!job.claim())
+                throw new IllegalStateException(job + " is already in flight (submitted, its serial() not begun)");
+            JobPool p = shell.pool();
+            int slot;
+            while ((slot = p.acquire()) < 0) { // only while other submitters race past the limit
+                if (System.nanoTime() - deadline >= 0) {
+                    job.setIdle();
+                    return false;
+                }
+                if (Thread.interrupted()) {
+                    job.setIdle();
+                    throw new InterruptedException("interrupted while waiting for room; " + job + " was not submitted");
+                }
+                LockSupport.parkNanos(20_000);
+            }
+            MemorySegment node = p.bind(slot, job);
+            job.node = p.handle(slot);
+            job.setInFlight();
+            for (;;) {
+                long left = deadline - System.nanoTime();
+                int ms = left <= 0 ? 0 : (int) Math.min(SHELL_WAIT_SLICE_MS, (left + 999_999) / 1_000_000);
+                int rc = PadataNative.doParallelShellWait(shell.handle(), node, cbCpu, ms);
+                if (rc == 0)
+                    return true;
+                boolean busy = rc == -Errno.EBUSY || rc == -Errno.ETIMEDOUT;
+                boolean closing = isClosed() || shell.isClosed(); // their close() waits for us
+                if (busy && left > 0 && !Thread.currentThread().isInterrupted() && !closing)
+                    continue;
+                p.retire(slot);
+                job.setIdle();
+                if (busy && Thread.interrupted())
+                    throw new InterruptedException("interrupted while padata was busy; " + job + " was not submitted");
+                if (busy && closing)
+                    throw new IllegalStateException("doParallel() on a closed padata " + (isClosed() ? "instance" : "shell"));
+                if (busy)
+                    return false;
+                if (rc == -Errno.EDEADLK)
+                    throw new IllegalStateException("doParallel(job, cbCpu, maxWait) called on "
+                            + Thread.currentThread().getName() + ", a worker of this padata instance's workqueue or"
+                            + " a cpumask notifier, where waiting could wait for itself (EDEADLK)");
+                throw submitError(rc, cbCpu, job);
+            }
+        } finally {
+            SUBMIT_GATE.getAndAdd(this, -1);
+        }
+    }
+
+    /**
+     * {@link PadataShell#close()}: frees the native shell unless this instance's close() began
+     * (then padata_free frees it). Returns whether it freed it.
+     */
+    boolean freeShell(PadataShell shell) {
+        int g;
+        do {
+            g = (int) GATE.getVolatile(this);
+            if ((g & CLOSED) != 0)
+                return false;
+        } while (!GATE.compareAndSet(this, g, g + 1));
+        try {
+            synchronized (lock) {
+                if (!shells.remove(shell))
+                    return false;
+            }
+            PadataNative.freeShell(shell.handle());
+            return true;
+        } finally {
+            exit();
+        }
     }
 
     // ---- multithreaded jobs ------------------------------------------------------------------

@@ -275,6 +275,16 @@ public final class PadataNative {
             downcall("padata_do_parallel", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle PADATA_DO_SERIAL =
             downcall("padata_do_serial", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle PADATA_ALLOC_SHELL =
+            downcall("padata_alloc_shell", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO);
+    private static final MethodHandle PADATA_FREE_SHELL =
+            downcall("padata_free_shell", FunctionDescriptor.ofVoid(ADDRESS));
+    // Not critical, as padata_do_parallel.
+    private static final MethodHandle PADATA_DO_PARALLEL_SHELL =
+            downcall("padata_do_parallel_shell", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    // Not critical: it may sleep (on a futex) up to its timeout.
+    private static final MethodHandle PADATA_DO_PARALLEL_SHELL_WAIT =
+            downcall("padata_do_parallel_shell_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle PADATA_SET_CPUMASKS =
             downcall("padata_set_cpumasks", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     private static final MethodHandle PADATA_SET_CPUMASK =
@@ -468,6 +478,67 @@ public final class PadataNative {
     public static int doParallel(MemorySegment pinst, MemorySegment priv, int cbCpu) {
         try {
             return (int) PADATA_DO_PARALLEL.invokeExact(pinst, priv, cbCpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_alloc_shell}; see its kernel-doc in {@code native/include}.
+     *
+     * @param capture a buffer from {@link #captureSegment(Arena)}, receives errno
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @return the shell ({@code struct padata_shell *}), or {@code NULL} (errno in {@code capture})
+     */
+    public static MemorySegment allocShell(MemorySegment capture, MemorySegment pinst) {
+        try {
+            return (MemorySegment) PADATA_ALLOC_SHELL.invokeExact(capture, pinst);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_free_shell}; see its kernel-doc in {@code native/include}.
+     *
+     * @param ps the shell ({@code struct padata_shell *})
+     */
+    public static void freeShell(MemorySegment ps) {
+        try {
+            PADATA_FREE_SHELL.invokeExact(ps);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_do_parallel_shell}; see its kernel-doc in {@code native/include}.
+     *
+     * @param ps the shell ({@code struct padata_shell *})
+     * @param priv the job ({@code struct padata_priv *})
+     * @param cbCpu the CPU for serial()
+     * @return what {@code padata_do_parallel_shell} returns
+     */
+    public static int doParallelShell(MemorySegment ps, MemorySegment priv, int cbCpu) {
+        try {
+            return (int) PADATA_DO_PARALLEL_SHELL.invokeExact(ps, priv, cbCpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_do_parallel_shell_wait}; see its kernel-doc in {@code native/include}.
+     *
+     * @param ps the shell ({@code struct padata_shell *})
+     * @param priv the job ({@code struct padata_priv *})
+     * @param cbCpu the CPU for serial()
+     * @param timeoutMs how long to sleep at most while the shell is busy, in milliseconds
+     * @return what {@code padata_do_parallel_shell_wait} returns
+     */
+    public static int doParallelShellWait(MemorySegment ps, MemorySegment priv, int cbCpu, int timeoutMs) {
+        try {
+            return (int) PADATA_DO_PARALLEL_SHELL_WAIT.invokeExact(ps, priv, cbCpu, timeoutMs);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -50,12 +50,13 @@ public final class Report {
     }
 
     static final String USAGE = """
-            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--mt FILE] [--idle FILE] [--expect LIST]
-                          [--w LIST]
+            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--keyed FILE] [--mt FILE] [--idle FILE]
+                          [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
+              --keyed FILE    JSON lines of dev.padata.bench.KeyedMain (a section of its own)
               --mt FILE       JSON lines of mt_bench and MultithreadedMain (multithreaded jobs)
               --idle FILE     JSON lines of bench/c/idle_bench (the idle-cost section)
               --expect LIST   contenders that must have a figure at every w (comma separated)
@@ -79,6 +80,7 @@ public final class Report {
         List<Path> cFiles = new ArrayList<>();
         Path jmh = null;
         Path javaLat = null;
+        Path keyed = null;
         Path mt = null;
         Path idle = null;
         Path out = null;
@@ -106,6 +108,7 @@ public final class Report {
                 case "--c" -> cFiles.add(Path.of(v));
                 case "--jmh" -> jmh = Path.of(v);
                 case "--java-lat" -> javaLat = Path.of(v);
+                case "--keyed" -> keyed = Path.of(v);
                 case "--mt" -> mt = Path.of(v);
                 case "--idle" -> idle = Path.of(v);
                 case "--out" -> out = Path.of(v);
@@ -157,6 +160,9 @@ public final class Report {
 
         Model model = new Model(results, new ArrayList<>(ws), expect);
         String md = Markdown.render(model, title, env);
+        KeyedSection.Rendered keyedSection = keyed == null ? null : KeyedSection.render(keyed);
+        if (keyedSection != null)
+            md += keyedSection.markdown();
         List<MtSection.Row> mtRows = mt == null ? List.of() : MtSection.read(mt);
         if (mt != null) {
             md += MtSection.render(mtRows);
@@ -173,8 +179,8 @@ public final class Report {
                 Chart.write(model, title, out.resolve("throughput.png"));
             }
         }
-        return model.failures().isEmpty() && !MtSection.anyFailed(mtRows)
-                && IdleReport.failures(idleLines).isEmpty() ? 0 : 1;
+        return model.failures().isEmpty() && (keyedSection == null || keyedSection.ok())
+                && !MtSection.anyFailed(mtRows) && IdleReport.failures(idleLines).isEmpty() ? 0 : 1;
     }
 
     static String key(String contender, int w) {
