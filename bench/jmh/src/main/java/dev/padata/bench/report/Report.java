@@ -50,14 +50,16 @@ public final class Report {
     }
 
     static final String USAGE = """
-            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--expect LIST] [--w LIST]
+            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--workloads FILE]... [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
+              --workloads FILE JSON lines of the real workloads ("suite":"workload"; repeatable)
               --expect LIST   contenders that must have a figure at every w (comma separated)
               --w LIST        work sizes of the sweep (default: those found)
-              --out DIR       write DIR/report.md and DIR/throughput.png
+              --out DIR       write DIR/report.md, DIR/throughput.png, DIR/speedup.png and
+                              DIR/workload-<name>.png
             """;
 
     public static void main(String[] args) {
@@ -74,6 +76,7 @@ public final class Report {
 
     static int run(String[] args, PrintStream terminal) throws IOException {
         List<Path> cFiles = new ArrayList<>();
+        List<Path> workloadFiles = new ArrayList<>();
         Path jmh = null;
         Path javaLat = null;
         Path out = null;
@@ -101,6 +104,7 @@ public final class Report {
                 case "--c" -> cFiles.add(Path.of(v));
                 case "--jmh" -> jmh = Path.of(v);
                 case "--java-lat" -> javaLat = Path.of(v);
+                case "--workloads" -> workloadFiles.add(Path.of(v));
                 case "--out" -> out = Path.of(v);
                 case "--title" -> title = v;
                 case "--expect" -> {
@@ -148,17 +152,30 @@ public final class Report {
             }
         }
 
-        Model model = new Model(results, new ArrayList<>(ws), expect);
-        String md = Markdown.render(model, title, env);
-        terminal.print(md);
-        if (out != null) {
-            Files.createDirectories(out);
-            Files.writeString(out.resolve("report.md"), md, StandardCharsets.UTF_8);
-            if (chart) {
-                Chart.write(model, title, out.resolve("throughput.png"));
+        List<Workloads.W> workloads = new ArrayList<>();
+        for (Path p : workloadFiles) {
+            if (Files.exists(p)) {
+                Workloads.read(p, workloads);
             }
         }
-        return model.failures().isEmpty() ? 0 : 1;
+
+        Model model = new Model(results, new ArrayList<>(ws), expect);
+        List<String> workloadCharts = List.of();
+        if (out != null) {
+            Files.createDirectories(out);
+            if (chart) {
+                Chart.write(model, title, out.resolve("throughput.png"));
+                Chart.writeSpeedup(model, title, out.resolve("speedup.png"));
+                workloadCharts = Workloads.charts(workloads, title, out);
+            }
+        }
+        StringBuilder md = new StringBuilder(Markdown.render(model, title, env));
+        Workloads.markdown(md, workloads, workloadCharts);
+        terminal.print(md);
+        if (out != null) {
+            Files.writeString(out.resolve("report.md"), md, StandardCharsets.UTF_8);
+        }
+        return model.failures().isEmpty() && Workloads.failures(workloads).isEmpty() ? 0 : 1;
     }
 
     static String key(String contender, int w) {
