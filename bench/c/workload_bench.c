@@ -679,8 +679,9 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 
 /* ---- deflate ------------------------------------------------------------- */
 
+/* The single loop; with @checks (unmeasured reference pass) also each block's check as c-unordered makes it. */
 static double deflate_single(const struct wk_deflate *d, uint8_t *out, struct wk_gz *g,
-			     uint64_t *errors)
+			     uint64_t *errors, uint64_t *checks)
 {
 	double t0 = bench_seconds();
 
@@ -690,29 +691,16 @@ static double deflate_single(const struct wk_deflate *d, uint8_t *out, struct wk
 		size_t len;
 		uint32_t crc;
 
-		if (wk_deflate_block(d, i, out, &len, &crc))
+		if (wk_deflate_block(d, i, out, &len, &crc)) {
 			(*errors)++;
-		else
-			wk_gz_add(g, out, len, crc, wk_block_len(d, i));
+			continue;
+		}
+		wk_gz_add(g, out, len, crc, wk_block_len(d, i));
+		if (checks)
+			checks[i] = block_edge_hash(i, out, len) ^ crc;
 	}
 	wk_gz_end(g);
 	return bench_seconds() - t0;
-}
-
-/* The block boundaries of the reference stream, and each block's check as c-unordered makes it. */
-static void block_checks(const struct wk_deflate *d, const struct wk_gz *ref, uint64_t *checks)
-{
-	uint8_t *out = malloc(d->bound);
-	size_t len;
-	uint32_t crc;
-
-	/* Recompress (unmeasured): the stream does not record where blocks end. */
-	for (uint64_t i = 0; i < d->nblocks && out; i++) {
-		if (wk_deflate_block(d, i, out, &len, &crc) == 0)
-			checks[i] = block_edge_hash(i, out, len) ^ crc;
-	}
-	(void)ref;
-	free(out);
 }
 
 /*
@@ -883,7 +871,7 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 		goto out;
 	}
 	/* The reference stream (unmeasured), checked by zlib and by gzip -d. */
-	deflate_single(&d, out, &ref, &errs);
+	deflate_single(&d, out, &ref, &errs, ref_checks);
 	if (errs || wk_gunzip_equals(ref.buf, ref.len, in, in_len, why, sizeof(why))) {
 		fprintf(stderr, "workload_bench: deflate: the single loop's stream is wrong: %s\n",
 			errs ? "zlib errors" : why);
@@ -901,7 +889,6 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 		if (g_rc < 0)
 			fprintf(stderr, "workload_bench: deflate: could not run gzip -dc on the stream\n");
 	}
-	block_checks(&d, &ref, ref_checks);
 
 	if (cs[C_PADATA].on && prun_pool(pr, limit, d.bound))
 		fail(&cs[C_PADATA], "job pool of %u jobs (padata_set_max_inflight): %s", limit + 1,
@@ -927,7 +914,7 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 			progress(o, "deflate", WK_BLOCK, round, o->deflate_rounds, id);
 			switch (id) {
 			case C_SINGLE:
-				dt = deflate_single(&d, out, &g, &errs);
+				dt = deflate_single(&d, out, &g, &errs, NULL);
 				if (errs)
 					fail(c, "%" PRIu64 " zlib errors", errs);
 				break;
