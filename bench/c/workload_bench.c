@@ -15,7 +15,7 @@
  *               padata_do_parallel_wait(pinst, job, cb_cpu, -1), which sleeps
  *               while the in-flight limit is reached. A round ends with
  *               padata_stop(), which waits for the last serial(). The limit
- *               (padata_set_max_inflight(), public) is 32 per CPU for aes-gcm
+ *               (padata_set_max_inflight(), public) is 64 per CPU for aes-gcm
  *               and 16 per CPU for deflate, like oneTBB's tokens; --inflight.
  *  tbb          oneTBB parallel_pipeline serial_in_order -> parallel ->
  *               serial_in_order (tbb_workload.cc), when oneTBB was found.
@@ -81,7 +81,7 @@ static const char usage[] =
 	"  --deflate-rounds R  measured rounds of deflate (default 3)\n"
 	"  --level L           zlib/pigz/gzip level (default 6)\n"
 	"  --contenders LIST   c-single,c-padata,tbb,c-unordered,pigz,gzip (default all)\n"
-	"  --inflight L        padata_set_max_inflight (default 32 per CPU for aes-gcm,\n"
+	"  --inflight L        padata_set_max_inflight (default 64 per CPU for aes-gcm,\n"
 	"                      16 per CPU for deflate)\n"
 	"  --lanes N           aes-gcm serial CPUs (cb_cpu round robin; default all usable)\n"
 	"  --tokens T          oneTBB live tokens (default 16 per thread)\n"
@@ -591,12 +591,15 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 
 	/*
 	 * The in-flight limit sizes the pool, and so the output buffers the packets cycle
-	 * through: at the core's default (1000) that is 1.4 MB at 1400 B, and every
-	 * ciphertext write misses a 512 KB L2 (cachegrind with --LL=512K: 23 more LL write
-	 * misses per packet than at 64, i.e. the whole packet). 32 per CPU keeps it in L2,
-	 * as oneTBB's 16 tokens per thread do; padata_set_max_inflight() is public API.
+	 * through: at the core's default (1000) that is 1.4 MB at 1400 B, and nearly every
+	 * ciphertext write misses a 512 KB L2 (cachegrind, --LL=512K: 23 more LL write
+	 * misses per packet at 1000 than at 64, 13 more at 256). A small limit costs the
+	 * other way: the waiting submitter is woken at the low-water mark (half the
+	 * limit), so every limit/2 jobs it pays a sleep and a wake-up, on a CPU it shares
+	 * with a worker. 64 per CPU is between the two; --inflight tries others.
+	 * padata_set_max_inflight() is public API, as oneTBB's token count is.
 	 */
-	limit = o->inflight ? o->inflight : 32 * nr_threads;
+	limit = o->inflight ? o->inflight : 64 * nr_threads;
 	if (cs[C_PADATA].on && prun_pool(pr, limit, size + WK_GCM_TAG)) {
 		fail(&cs[C_PADATA], "job pool of %u jobs (padata_set_max_inflight): %s", limit + 1,
 		     strerror(errno));

@@ -170,6 +170,9 @@ public final class Report {
             }
         }
         StringBuilder md = new StringBuilder(Markdown.render(model, title, env));
+        if (out != null && chart) {
+            md.append("\n![speedup of the FNV sweep over the single loop of the same language](speedup.png)\n");
+        }
         Workloads.markdown(md, workloads, workloadCharts);
         terminal.print(md);
         if (out != null) {
