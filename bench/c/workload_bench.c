@@ -116,6 +116,12 @@ struct cont {
 	char extra[256];
 };
 
+/* Erases the progress line (a terminal only) before a result line. */
+static const char *clear_line(void)
+{
+	return isatty(STDERR_FILENO) ? "\r\033[K" : "";
+}
+
 static void json_str(const char *s)
 {
 	putchar('"');
@@ -138,7 +144,7 @@ static void emit(const char *workload, size_t size, const struct cont *c, int th
 		printf(",\"check\":\"%s\",\"why\":", skip ? "SKIP" : "FAIL");
 		json_str(why);
 		printf("}\n");
-		fprintf(stderr, "\r\033[KWORKLOAD %s %zu %s check=%s why=\"%s\"\n", workload, size, name,
+		fprintf(stderr, "%sWORKLOAD %s %zu %s check=%s why=\"%s\"\n", clear_line(), workload, size, name,
 			skip ? "SKIP" : "FAIL", why);
 	} else {
 		double med = bench_series_quantile(&c->s, 0.5);
@@ -150,8 +156,8 @@ static void emit(const char *workload, size_t size, const struct cont *c, int th
 		       bench_series_quantile(&c->s, 1), bench_series_quantile(&c->s, 0.25),
 		       bench_series_quantile(&c->s, 0.75), med * (double)bytes / (double)items / 1e6,
 		       c->extra);
-		fprintf(stderr, "\r\033[KWORKLOAD %s %zu %-11s %9.1f MB/s (min %.1f max %.1f, %d rounds)\n",
-			workload, size, name, med * (double)bytes / (double)items / 1e6,
+		fprintf(stderr, "%sWORKLOAD %s %zu %-11s %9.1f MB/s (min %.1f max %.1f, %d rounds)\n",
+			clear_line(), workload, size, name, med * (double)bytes / (double)items / 1e6,
 			bench_series_quantile(&c->s, 0) * (double)bytes / (double)items / 1e6,
 			bench_series_quantile(&c->s, 1) * (double)bytes / (double)items / 1e6, c->s.n);
 	}
@@ -556,7 +562,10 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 	char why[256];
 	uint64_t n = (uint64_t)(o->aes_mb * 1e6 / (double)size), errs;
 	uint8_t *out;
-	unsigned limit, tokens = o->tokens ? o->tokens : 16 * nr_threads;
+	unsigned limit;
+#ifdef WB_HAVE_TBB
+	unsigned tokens = o->tokens ? o->tokens : 16 * nr_threads;
+#endif
 
 	if (n < 100)
 		n = 100;
@@ -815,7 +824,9 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 	size_t in_len = 0, ext_cap = 0, ext_len = 0;
 	uint64_t errs, *ref_checks = NULL;
 	unsigned limit = o->inflight ? o->inflight : 16 * nr_threads;
+#ifdef WB_HAVE_TBB
 	unsigned tokens = o->tokens ? o->tokens : 16 * nr_threads;
+#endif
 	const char *skip = NULL;
 	char pigz_p[16], level_arg[8];
 	int rc = 0;

@@ -64,7 +64,7 @@ static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wk_thread *threads_list;
 static __thread struct wk_thread *self;
 
-static struct wk_thread *thread_state(void)
+static __attribute__((unused)) struct wk_thread *thread_state(void)
 {
 	struct wk_thread *t = self;
 
@@ -101,6 +101,12 @@ static void cipher_fetch(void)
 #endif
 }
 
+static size_t aes_plain_offset(const struct wk_aes *a, uint64_t i)
+{
+	/* Spread over the pool so consecutive packets do not share cache lines. */
+	return (size_t)((i * 4099u * 64u) % (a->plain_len - a->size));
+}
+
 static EVP_CIPHER_CTX *aes_ctx(void)
 {
 	struct wk_thread *t = thread_state();
@@ -122,12 +128,6 @@ static EVP_CIPHER_CTX *aes_ctx(void)
 	return t->aes;
 }
 #endif
-
-static size_t aes_plain_offset(const struct wk_aes *a, uint64_t i)
-{
-	/* Spread over the pool so consecutive packets do not share cache lines. */
-	return (size_t)((i * 4099u * 64u) % (a->plain_len - a->size));
-}
 
 int wk_aes_setup(struct wk_aes *a, size_t size, uint64_t n, char *why, size_t why_len)
 {
