@@ -240,6 +240,10 @@ struct prun {
 	size_t nr_jobs;
 	_Atomic(struct pjob *) free_head;
 	struct pjob *mine;
+
+	/* padata_get_stats() over the rounds of the current case */
+	uint64_t accepted, busy;
+	uint32_t reorder_max;
 };
 
 static struct pjob *pool_get(struct prun *r)
@@ -343,6 +347,8 @@ static int prun_pool(struct prun *r, unsigned limit, size_t out)
 	memset(r->jobs, 0, r->job_size * r->nr_jobs);
 	atomic_store_explicit(&r->free_head, NULL, memory_order_relaxed);
 	r->mine = NULL;
+	r->accepted = r->busy = 0;
+	r->reorder_max = 0;
 	for (size_t i = r->nr_jobs; i-- > 0;) {
 		struct pjob *j = (struct pjob *)(r->jobs + i * r->job_size);
 
@@ -370,6 +376,7 @@ static void prun_teardown(struct prun *r)
  */
 static double prun_round(struct prun *r, uint64_t n, struct cont *c)
 {
+	struct padata_stats st0, st1;
 	double t0, dt;
 	int rc;
 
@@ -378,6 +385,7 @@ static double prun_round(struct prun *r, uint64_t n, struct cont *c)
 		memset(&r->lanes[k], 0, sizeof(r->lanes[k]));
 		r->lanes[k].next = k;
 	}
+	padata_get_stats(r->pinst, &st0);
 	rc = padata_start(r->pinst);
 	if (rc) {
 		fail(c, "padata_start: %s", strerror(-rc));
@@ -408,6 +416,11 @@ static double prun_round(struct prun *r, uint64_t n, struct cont *c)
 	}
 	padata_stop(r->pinst); /* waits for the last serial() */
 	dt = bench_seconds() - t0;
+	padata_get_stats(r->pinst, &st1); /* exact after padata_stop() */
+	r->accepted += st1.accepted - st0.accepted;
+	r->busy += st1.busy - st0.busy;
+	if (st1.reorder_depth_max > r->reorder_max)
+		r->reorder_max = st1.reorder_depth_max;
 	for (unsigned k = 0; k < r->nr_lanes; k++) {
 		if (r->lanes[k].order_errors) {
 			fail(c, "lane %u: %" PRIu64 " jobs out of order, first %" PRIu64, k,
@@ -676,8 +689,9 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 	}
 	pthread_mutex_destroy(&u.lock);
 	snprintf(cs[C_PADATA].extra, sizeof(cs[C_PADATA].extra),
-		 ",\"inflight\":%u,\"lanes\":%u,\"pool\":%zu,\"call\":\"padata_do_parallel_wait\"", limit,
-		 pr->nr_lanes, pr->nr_jobs);
+		 ",\"inflight\":%u,\"lanes\":%u,\"pool\":%zu,\"call\":\"padata_do_parallel_wait\""
+		 ",\"waits_per_job\":%.5f,\"reorder_depth_max\":%u", limit, pr->nr_lanes, pr->nr_jobs,
+		 pr->accepted ? (double)pr->busy / (double)pr->accepted : 0.0, pr->reorder_max);
 #ifdef WB_HAVE_TBB
 	snprintf(cs[C_TBB].extra, sizeof(cs[C_TBB].extra), ",\"tokens\":%u,\"tbb_version\":\"%s\"",
 		 tokens, wb_tbb_version());
@@ -1004,8 +1018,9 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 		size_t at = strlen(cs[C_PADATA].extra);
 
 		snprintf(cs[C_PADATA].extra + at, sizeof(cs[C_PADATA].extra) - at,
-			 ",\"inflight\":%u,\"lanes\":1,\"pool\":%zu,\"call\":\"padata_do_parallel_wait\"",
-			 limit, pr->nr_jobs);
+			 ",\"inflight\":%u,\"lanes\":1,\"pool\":%zu,\"call\":\"padata_do_parallel_wait\""
+			 ",\"waits_per_job\":%.5f,\"reorder_depth_max\":%u", limit, pr->nr_jobs,
+			 pr->accepted ? (double)pr->busy / (double)pr->accepted : 0.0, pr->reorder_max);
 	}
 #ifdef WB_HAVE_TBB
 	{

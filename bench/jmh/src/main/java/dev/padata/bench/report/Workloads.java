@@ -73,7 +73,9 @@ final class Workloads {
             List<String> notes = new ArrayList<>();
             if (o.containsKey("inflight")) {
                 notes.add(Json.str(o, "call") + ", in-flight limit " + Json.str(o, "inflight") + ", "
-                        + Json.str(o, "lanes") + " serial CPU(s), pool " + Json.str(o, "pool"));
+                        + Json.str(o, "lanes") + " serial CPU(s), pool " + Json.str(o, "pool")
+                        + (o.containsKey("waits_per_job")
+                                ? String.format(Locale.ROOT, ", %.4f waits per job", Json.num(o, "waits_per_job")) : ""));
             }
             if (o.containsKey("tokens")) {
                 notes.add("oneTBB " + Json.str(o, "tbb_version") + ", " + Json.str(o, "tokens") + " tokens");
