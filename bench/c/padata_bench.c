@@ -68,6 +68,7 @@ struct padata_run {
 	struct pool_job *mine;                /* the submitter's private part of the free list */
 	int32_t cpus[BENCH_MAX_LANES];
 	uint32_t nr_lanes;
+	uint64_t accepted, busy; /* padata_get_stats() deltas over the runs of one w */
 };
 
 /* One run at a time: serial() finds its pool here. */
@@ -183,6 +184,7 @@ static double padata_run_once(struct padata_run *r, uint64_t n, uint32_t w,
 			      const struct workload_digest *ref, char *why, size_t why_len)
 {
 	uint32_t lat_every = r->sink->lat_every;
+	struct padata_stats st0, st1;
 	double t0, t1;
 	int rc;
 
@@ -195,6 +197,7 @@ static double padata_run_once(struct padata_run *r, uint64_t n, uint32_t w,
 		r->mine = &r->pool[k];
 	}
 	current_run = r;
+	padata_get_stats(r->pinst, &st0);
 	rc = padata_start(r->pinst);
 	if (rc) {
 		snprintf(why, why_len, "padata_start: %s", strerror(-rc));
@@ -231,6 +234,9 @@ static double padata_run_once(struct padata_run *r, uint64_t n, uint32_t w,
 	}
 	padata_stop(r->pinst);
 	t1 = bench_seconds();
+	padata_get_stats(r->pinst, &st1); /* exact after padata_stop() */
+	r->accepted += st1.accepted - st0.accepted;
+	r->busy += st1.busy - st0.busy;
 	if (bench_sink_check(r->sink, n, ref->sum, ref->xor_, why, (int)why_len))
 		return -1;
 	return t1 - t0;
@@ -258,10 +264,11 @@ static int run_padata(const struct bench_opts *o, int threads)
 		struct bench_series s = { 0 };
 		struct bench_lat lat = { 0 };
 		char why[256] = "";
-		char extra[160];
+		char extra[256];
 		double start = bench_seconds();
 		bool bad = false;
 
+		r.accepted = r.busy = 0;
 		for (int run = 0; !bad; run++) {
 			double dt = padata_run_once(&r, n, w, &ref, why, sizeof(why));
 			bool warm = run < o->warmup_reps;
@@ -281,8 +288,9 @@ static int run_padata(const struct bench_opts *o, int threads)
 		}
 		snprintf(extra, sizeof(extra),
 			 ",\"inflight\":%u,\"lanes\":%u,\"pool\":%" PRIu64
-			 ",\"call\":\"padata_do_parallel_wait\"",
-			 padata_get_max_inflight(r.pinst), r.nr_lanes, r.pool_size);
+			 ",\"call\":\"padata_do_parallel_wait\",\"waits_per_job\":%.5f",
+			 padata_get_max_inflight(r.pinst), r.nr_lanes, r.pool_size,
+			 r.accepted ? (double)r.busy / (double)r.accepted : 0.0);
 		bench_emit("c-padata", w, n, threads, &s, &lat, bad ? why : NULL, extra);
 		failed |= bad;
 		bench_series_free(&s);
