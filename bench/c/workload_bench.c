@@ -217,6 +217,7 @@ struct plane {
 	struct wk_digest d;
 	uint64_t order_errors;
 	uint64_t first_bad;
+	uint64_t errors; /* items the kernel failed */
 } __attribute__((aligned(64)));
 
 struct prun {
@@ -231,8 +232,7 @@ struct prun {
 	struct wk_gz *gz;
 	bool full;
 	unsigned nr_lanes;
-	uint64_t errors; /* serial stage only */
-	struct plane lanes[64];
+	struct plane lanes[64]; /* each written only by its cb_cpu's serial() */
 
 	/* the pool */
 	uint8_t *jobs;
@@ -297,7 +297,7 @@ static void p_serial(struct padata_priv *p)
 	}
 	l->next = j->index + r->nr_lanes;
 	if (j->err)
-		r->errors++; /* one serial CPU per round when it matters (deflate); a count otherwise */
+		l->errors++;
 	else if (r->aes)
 		wk_digest_add(&l->d, j->hash);
 	else
@@ -380,7 +380,6 @@ static double prun_round(struct prun *r, uint64_t n, struct cont *c)
 	double t0, dt;
 	int rc;
 
-	r->errors = 0;
 	for (unsigned k = 0; k < r->nr_lanes; k++) {
 		memset(&r->lanes[k], 0, sizeof(r->lanes[k]));
 		r->lanes[k].next = k;
@@ -428,9 +427,12 @@ static double prun_round(struct prun *r, uint64_t n, struct cont *c)
 			return -1;
 		}
 	}
-	if (r->errors) {
-		fail(c, "%" PRIu64 " items failed in the kernel (EVP or zlib error)", r->errors);
-		return -1;
+	for (unsigned k = 0; k < r->nr_lanes; k++) {
+		if (r->lanes[k].errors) {
+			fail(c, "%" PRIu64 " items failed in the kernel (EVP or zlib error)",
+			     r->lanes[k].errors);
+			return -1;
+		}
 	}
 	return dt;
 }
