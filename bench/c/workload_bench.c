@@ -218,6 +218,7 @@ struct plane {
 	uint64_t order_errors;
 	uint64_t first_bad;
 	uint64_t errors; /* items the kernel failed */
+	uint64_t cpu_errors; /* serial() not on the lane's cb_cpu */
 } __attribute__((aligned(64)));
 
 struct prun {
@@ -296,6 +297,8 @@ static void p_serial(struct padata_priv *p)
 			l->first_bad = j->index;
 	}
 	l->next = j->index + r->nr_lanes;
+	if (padata_current_cpu() != r->cpus[j->lane])
+		l->cpu_errors++;
 	if (j->err)
 		l->errors++;
 	else if (r->aes)
@@ -428,6 +431,11 @@ static double prun_round(struct prun *r, uint64_t n, struct cont *c)
 		}
 	}
 	for (unsigned k = 0; k < r->nr_lanes; k++) {
+		if (r->lanes[k].cpu_errors) {
+			fail(c, "lane %u: %" PRIu64 " serial() calls not on cb_cpu %d", k,
+			     r->lanes[k].cpu_errors, r->cpus[k]);
+			return -1;
+		}
 		if (r->lanes[k].errors) {
 			fail(c, "%" PRIu64 " items failed in the kernel (EVP or zlib error)",
 			     r->lanes[k].errors);
