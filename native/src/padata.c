@@ -1919,3 +1919,51 @@ int padata_test_add_refs(struct padata_instance *pinst, int32_t delta)
 		pd_ctl_drop(pd, (uint64_t)-(int64_t)delta * CTL_REF_ONE, pd->wq);
 	return 0;
 }
+
+/* ---- multithreaded jobs (padata_mt.c) --------------------------------- */
+
+/*
+ * padata_mt.c's only way into an instance (see internal.h). The reference
+ * is a submitter's (pd_admit() without a sequence number): drains for mask
+ * changes, hotplug and padata_free() wait for it (pd_fully_drained()),
+ * padata_stop() does not (pd_jobs_drained()).
+ */
+int padata__mt_ref(struct padata_instance *pinst, struct padata__mt_view *view)
+{
+	struct parallel_data *pd = &pinst->pd;
+
+	if (!view) {
+		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+		return 0;
+	}
+	if (pd_in_worker_of(pd) || pd_in_padata_context())
+		return -EDEADLK;
+	/* Acquire: as in pd_admit(); the masks read below are published by the
+	 * release RMW of the control word that ended the last change. */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
+			return -EINVAL;
+		if (s & CTL_CHANGING) {
+			/* Set and cleared under pinst->lock (pd_update_usable() to
+			 * pd_finish_change(), pd_while_stopped()): having had the
+			 * lock, the change we saw is over. Not a worker or notifier
+			 * (checked above), so the lock holder waits for nothing of
+			 * ours. */
+			pd_mutex_lock(&pinst->lock);
+			pd_mutex_unlock(&pinst->lock);
+			/* Acquire, as above. */
+			s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+			continue;
+		}
+		/* As the CAS of pd_admit(): against a change's fetch_or(CHANGING)
+		 * by RMW atomicity; acquire (success and failure) as the load. */
+		if (__atomic_compare_exchange_n(&pd->ctl, &s, s + CTL_REF_ONE, true, __ATOMIC_SEQ_CST,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	view->wq = pd->wq;
+	view->pcpu_list = pd->pcpu_list;
+	view->pw = pd->pw;
+	return 0;
+}

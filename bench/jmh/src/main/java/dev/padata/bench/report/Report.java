@@ -50,11 +50,12 @@ public final class Report {
     }
 
     static final String USAGE = """
-            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--workloads FILE]... [--expect LIST] [--w LIST]
+            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--mt FILE] [--workloads FILE]... [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
+              --mt FILE       JSON lines of mt_bench and MultithreadedMain (multithreaded jobs)
               --workloads FILE JSON lines of the real workloads ("suite":"workload"; repeatable)
               --expect LIST   contenders that must have a figure at every w (comma separated)
               --w LIST        work sizes of the sweep (default: those found)
@@ -79,6 +80,7 @@ public final class Report {
         List<Path> workloadFiles = new ArrayList<>();
         Path jmh = null;
         Path javaLat = null;
+        Path mt = null;
         Path out = null;
         List<String> expect = new ArrayList<>();
         Set<Integer> ws = new TreeSet<>();
@@ -104,6 +106,7 @@ public final class Report {
                 case "--c" -> cFiles.add(Path.of(v));
                 case "--jmh" -> jmh = Path.of(v);
                 case "--java-lat" -> javaLat = Path.of(v);
+                case "--mt" -> mt = Path.of(v);
                 case "--workloads" -> workloadFiles.add(Path.of(v));
                 case "--out" -> out = Path.of(v);
                 case "--title" -> title = v;
@@ -173,12 +176,16 @@ public final class Report {
         if (out != null && chart) {
             md.append("\n![speedup of the FNV sweep over the single loop of the same language](speedup.png)\n");
         }
+        List<MtSection.Row> mtRows = mt == null ? List.of() : MtSection.read(mt);
+        if (mt != null) {
+            md.append(MtSection.render(mtRows));
+        }
         Workloads.markdown(md, workloads, workloadCharts);
         terminal.print(md);
         if (out != null) {
             Files.writeString(out.resolve("report.md"), md, StandardCharsets.UTF_8);
         }
-        return model.failures().isEmpty() && Workloads.failures(workloads).isEmpty() ? 0 : 1;
+        return model.failures().isEmpty() && !MtSection.anyFailed(mtRows) && Workloads.failures(workloads).isEmpty() ? 0 : 1;
     }
 
     static String key(String contender, int w) {
