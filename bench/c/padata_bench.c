@@ -4,33 +4,32 @@
  * and "c-single" (the single-threaded loop) of the cross-language harness.
  *
  * c-padata: one instance on a workqueue with one worker per CPU, parallel
- * and serial masks = every possible CPU. The main thread submits job i with
- * cb_cpu = the (i mod n)-th usable serial CPU, from a ring of recycled
- * struct bench_job (bench_cb.h). A run ends with padata_stop(), which waits
- * for the last serial(). Each run is checked (per-lane order, serial() on
- * its cb_cpu, count, digests) before its figure counts.
+ * and serial masks = every possible CPU, used the way the README tells users
+ * to: the main thread takes a job from a plain job pool, fills it and submits
+ * it with padata_do_parallel_wait(pinst, job, cb_cpu, -1) (cb_cpu = the
+ * (i mod n)-th usable serial CPU), which sleeps while the in-flight limit is
+ * reached. serial() (bench_cb_serial(), then the pool's put) hands the job
+ * back to the pool. A run ends with padata_stop(), which waits for the last
+ * serial(). Each run is checked (per-lane order, serial() on its cb_cpu,
+ * count, digests) before its figure counts.
  *
- * Back-pressure: the ring holds fewer jobs than the in-flight limit, and a
- * slot is reused once its previous job's serial() has begun. The core counts
- * a job in flight until its serial() has returned, a moment after the slot
- * is free again, so the ring leaves a margin of 64 jobs per lane (at most
- * half the limit): -EBUSY then does not
- * happen in a steady run, and when it does the submitter yields and retries
- * (busy_retries_per_job in the output counts them). When the ring is
- * full the submitter sleeps until half of it has drained
- * (bench_job_wait_idle() on the job half a ring ahead): it neither burns a
- * CPU the workers need nor pays a wake-up per job, and the pipeline stays
- * at least half full.
+ * The pool holds one job more than the in-flight limit: the core counts a job
+ * in flight until its serial() has returned and serial() puts the job back
+ * before that, so with every job the submitter took already accepted the pool
+ * cannot run dry (if it ever did, the run fails and says so). Waiting for
+ * room is the library's business alone: the pool has no back-pressure of its
+ * own, no futex, no spinning.
  *
  * c-single: the same jobs folded in a plain loop on the calling thread.
  *
  * Latency (c-padata): for every --lat-every-th job, from the
- * padata_do_parallel() call that accepted it to the start of its serial().
+ * padata_do_parallel_wait() call that accepted it (a wait for room included)
+ * to the start of its serial().
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,24 +52,57 @@ static const char extra_usage[] =
  */
 #define DEFAULT_INFLIGHT MAX_OBJ_NUM
 
+/* A job of the pool: the bench's job (first, so container_of stays a cast) and the free-list link. */
+struct pool_job {
+	struct bench_job job;
+	struct pool_job *next;
+};
+
 struct padata_run {
 	struct workqueue_struct *wq;
 	struct padata_instance *pinst;
 	struct bench_sink *sink;
-	struct bench_job *pool;
+	struct pool_job *pool;
 	uint64_t pool_size;
+	_Atomic(struct pool_job *) free_head; /* pushed by serial(), emptied by the submitter */
+	struct pool_job *mine;                /* the submitter's private part of the free list */
 	int32_t cpus[BENCH_MAX_LANES];
 	uint32_t nr_lanes;
-	uint64_t busy_retries;
-	uint64_t slot_waits;
+	uint64_t accepted, busy; /* padata_get_stats() deltas over the runs of one w */
 };
 
-/* Jobs of the in-flight limit the ring leaves unused; see the top of this file. */
-static unsigned int bench_ring_margin(unsigned int limit, unsigned int lanes)
-{
-	unsigned int margin = 64 * lanes;
+/* One run at a time: serial() finds its pool here. */
+static struct padata_run *current_run;
 
-	return margin < limit / 2 ? margin : limit / 2;
+static struct pool_job *pool_get(struct padata_run *r)
+{
+	struct pool_job *j = r->mine;
+
+	/*
+	 * Pairs with the release CAS in pool_put(): serial() is done with the job. Every
+	 * change of free_head is a read-modify-write, so the release CASes of all the jobs
+	 * in the list form one release sequence, whose end this exchange reads.
+	 */
+	if (j == NULL)
+		j = atomic_exchange_explicit(&r->free_head, NULL, memory_order_acquire);
+	if (j)
+		r->mine = j->next;
+	return j;
+}
+
+static void pool_serial(struct padata_priv *padata)
+{
+	struct pool_job *j = (struct pool_job *)container_of(padata, struct bench_job, priv);
+	struct padata_run *r = current_run;
+	struct pool_job *old;
+
+	bench_cb_serial(padata);
+	old = atomic_load_explicit(&r->free_head, memory_order_relaxed);
+	/* Pairs with the acquire exchange in pool_get(). */
+	do {
+		j->next = old;
+	} while (!atomic_compare_exchange_weak_explicit(&r->free_head, &old, j, memory_order_release,
+							 memory_order_relaxed));
 }
 
 static int padata_run_setup(struct padata_run *r, const struct bench_opts *o, uint64_t max_jobs)
@@ -115,11 +147,15 @@ static int padata_run_setup(struct padata_run *r, const struct bench_opts *o, ui
 		fprintf(stderr, "padata_bench: --inflight must be at least 2, not %u\n", limit);
 		goto err_destroy_sink;
 	}
-	r->pool_size = limit - bench_ring_margin(limit, r->nr_lanes);
-	r->pool = bench_jobs_create(r->pool_size);
+	r->pool_size = (uint64_t)limit + 1;
+	r->pool = calloc(r->pool_size, sizeof(*r->pool));
 	if (r->pool == NULL) {
-		fprintf(stderr, "padata_bench: bench_jobs_create: %s\n", strerror(errno));
+		fprintf(stderr, "padata_bench: job pool: %s\n", strerror(errno));
 		goto err_destroy_sink;
+	}
+	for (uint64_t i = 0; i < r->pool_size; i++) {
+		r->pool[i].job.priv.parallel = bench_cb_parallel;
+		r->pool[i].job.priv.serial = pool_serial;
 	}
 	return 0;
 
@@ -136,7 +172,7 @@ static void padata_run_teardown(struct padata_run *r)
 {
 	padata_free(r->pinst);
 	destroy_workqueue(r->wq);
-	bench_jobs_destroy(r->pool);
+	free(r->pool);
 	bench_sink_destroy(r->sink);
 }
 
@@ -148,11 +184,20 @@ static double padata_run_once(struct padata_run *r, uint64_t n, uint32_t w,
 			      const struct workload_digest *ref, char *why, size_t why_len)
 {
 	uint32_t lat_every = r->sink->lat_every;
-	uint64_t slot = 0, half = r->pool_size / 2;
+	struct padata_stats st0, st1;
 	double t0, t1;
 	int rc;
 
 	bench_sink_reset(r->sink);
+	/* A fresh free list holding the whole pool. */
+	atomic_store_explicit(&r->free_head, NULL, memory_order_relaxed);
+	r->mine = NULL;
+	for (uint64_t k = r->pool_size; k-- > 0;) {
+		r->pool[k].next = r->mine;
+		r->mine = &r->pool[k];
+	}
+	current_run = r;
+	padata_get_stats(r->pinst, &st0);
 	rc = padata_start(r->pinst);
 	if (rc) {
 		snprintf(why, why_len, "padata_start: %s", strerror(-rc));
@@ -160,43 +205,38 @@ static double padata_run_once(struct padata_run *r, uint64_t n, uint32_t w,
 	}
 	t0 = bench_seconds();
 	for (uint64_t i = 0; i < n; i++) {
-		struct bench_job *job = &r->pool[slot];
+		struct pool_job *pj = pool_get(r);
+		struct bench_job *job;
 		uint32_t lane = (uint32_t)(i % r->nr_lanes);
-		bool sampled = lat_every && i % lat_every == 0;
 
-		/* Pairs with the release exchange of busy at the end of bench_cb_serial(). */
-		if (__atomic_load_n(&job->busy, __ATOMIC_ACQUIRE)) {
-			r->slot_waits++;
-			bench_job_wait_idle(&r->pool[(slot + half) % r->pool_size]);
-			bench_job_wait_idle(job);
+		if (pj == NULL) {
+			padata_stop(r->pinst);
+			snprintf(why, why_len, "the job pool ran dry at job %" PRIu64
+				 ": more than %u jobs in flight", i, padata_get_max_inflight(r->pinst));
+			return -1;
 		}
-		if (++slot == r->pool_size)
-			slot = 0;
+		job = &pj->job;
 		job->sink = r->sink;
 		job->index = i;
 		job->seed = workload_seed(i);
 		job->w = w;
 		job->lane = lane;
-		job->t_submit_ns = 0;
 		job->busy = 1;
-		for (;;) {
-			if (sampled)
-				job->t_submit_ns = bench_now_ns();
-			rc = padata_do_parallel(r->pinst, &job->priv, r->cpus[lane]);
-			if (rc == 0)
-				break;
-			if (rc != -EBUSY) {
-				padata_stop(r->pinst);
-				snprintf(why, why_len, "padata_do_parallel(job %" PRIu64 ", cb_cpu %d): %s",
-					 i, r->cpus[lane], strerror(-rc));
-				return -1;
-			}
-			r->busy_retries++;
-			sched_yield();
+		job->t_submit_ns = lat_every && i % lat_every == 0 ? bench_now_ns() : 0;
+		/* The README's usage: sleeps while the in-flight limit is reached. */
+		rc = padata_do_parallel_wait(r->pinst, &job->priv, r->cpus[lane], -1);
+		if (rc) {
+			padata_stop(r->pinst);
+			snprintf(why, why_len, "padata_do_parallel_wait(job %" PRIu64 ", cb_cpu %d): %s",
+				 i, r->cpus[lane], strerror(-rc));
+			return -1;
 		}
 	}
 	padata_stop(r->pinst);
 	t1 = bench_seconds();
+	padata_get_stats(r->pinst, &st1); /* exact after padata_stop() */
+	r->accepted += st1.accepted - st0.accepted;
+	r->busy += st1.busy - st0.busy;
 	if (bench_sink_check(r->sink, n, ref->sum, ref->xor_, why, (int)why_len))
 		return -1;
 	return t1 - t0;
@@ -224,12 +264,11 @@ static int run_padata(const struct bench_opts *o, int threads)
 		struct bench_series s = { 0 };
 		struct bench_lat lat = { 0 };
 		char why[256] = "";
-		char extra[160];
+		char extra[256];
 		double start = bench_seconds();
 		bool bad = false;
 
-		r.busy_retries = 0;
-		r.slot_waits = 0;
+		r.accepted = r.busy = 0;
 		for (int run = 0; !bad; run++) {
 			double dt = padata_run_once(&r, n, w, &ref, why, sizeof(why));
 			bool warm = run < o->warmup_reps;
@@ -248,11 +287,10 @@ static int run_padata(const struct bench_opts *o, int threads)
 				break;
 		}
 		snprintf(extra, sizeof(extra),
-			 ",\"inflight\":%u,\"lanes\":%u,\"busy_retries_per_job\":%.4f"
-			 ",\"ring_full_per_job\":%.4f",
-			 padata_get_max_inflight(r.pinst), r.nr_lanes,
-			 s.n ? (double)r.busy_retries / ((double)n * (s.n + o->warmup_reps)) : 0.0,
-			 s.n ? (double)r.slot_waits / ((double)n * (s.n + o->warmup_reps)) : 0.0);
+			 ",\"inflight\":%u,\"lanes\":%u,\"pool\":%" PRIu64
+			 ",\"call\":\"padata_do_parallel_wait\",\"waits_per_job\":%.5f",
+			 padata_get_max_inflight(r.pinst), r.nr_lanes, r.pool_size,
+			 r.accepted ? (double)r.busy / (double)r.accepted : 0.0);
 		bench_emit("c-padata", w, n, threads, &s, &lat, bad ? why : NULL, extra);
 		failed |= bad;
 		bench_series_free(&s);

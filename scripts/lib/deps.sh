@@ -231,3 +231,21 @@ need_jdk() {
 need_maven() {
 	need_cmd mvn maven "Apache Maven 3.6.3 or newer"
 }
+
+# need_workload_deps : what the real workloads (bench/c/workload_bench) use: the OpenSSL
+# (libcrypto) and zlib headers and pigz. Each is optional: what is missing is installed as
+# root, otherwise named with how to get it, and its workload or contender reports SKIP/MISS.
+need_workload_deps() {
+	local missing=""
+	[ -f /usr/include/openssl/evp.h ] || apt_install libssl-dev || true
+	[ -f /usr/include/openssl/evp.h ] || missing="$missing libssl-dev (aes-gcm is skipped)"
+	[ -f /usr/include/zlib.h ] || apt_install zlib1g-dev || true
+	[ -f /usr/include/zlib.h ] || missing="$missing zlib1g-dev (deflate is skipped)"
+	command -v pigz >/dev/null 2>&1 || apt_install pigz || true
+	command -v pigz >/dev/null 2>&1 || missing="$missing pigz (the pigz contender is skipped)"
+	if [ -n "$missing" ]; then
+		_deps_say "${DEPS_NAME:-scripts}: not found:$missing"
+		_deps_say "${DEPS_NAME:-scripts}: to get them: apt-get install libssl-dev zlib1g-dev pigz (as root), then rebuild"
+	fi
+	return 0
+}

@@ -5,8 +5,10 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.renderer.category.LineAndShapeRenderer;
 import org.jfree.data.category.DefaultCategoryDataset;
 
@@ -18,8 +20,10 @@ import java.text.NumberFormat;
 import java.util.Locale;
 
 /**
- * The throughput chart: one line per contender, work per job on the x axis (the sweep's
- * values, evenly spaced: they grow tenfold), jobs per second on a log y axis.
+ * The charts of the FNV sweep: throughput (one line per contender, work per job on the x axis,
+ * the sweep's values evenly spaced as they grow tenfold, jobs per second on a log y axis) and
+ * speedup over the single loop of the same language (linear, where the log scale of the
+ * throughput chart hides differences at large w).
  */
 final class Chart {
     private Chart() {
@@ -56,6 +60,39 @@ final class Chart {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         JFreeChart chart = new JFreeChart(title + ": throughput vs work per job", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 650);
+    }
+
+    /** Speedup over c-single / java-single per contender and w, a line at 1×. */
+    static void writeSpeedup(Report.Model m, String title, Path png) throws IOException {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        for (String c : m.contenders()) {
+            if (c.endsWith("-single")) {
+                continue;
+            }
+            for (int w : m.ws()) {
+                double r = m.rate(c, w) / m.rate(Report.Model.singleFor(c), w);
+                if (!Double.isNaN(r) && !Double.isInfinite(r)) {
+                    data.addValue(r, c, Integer.toString(w));
+                }
+            }
+        }
+        NumberAxis y = new NumberAxis("× the single-threaded loop of the same language (same run)");
+        CategoryAxis x = new CategoryAxis("work per job w (bytes)");
+        LineAndShapeRenderer renderer = new LineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getRowCount(); i++) {
+            String c = (String) data.getRowKey(i);
+            float width = c.contains("padata") ? 3.0f : 1.5f;
+            renderer.setSeriesStroke(i, c.startsWith("java-")
+                    ? new BasicStroke(width, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 5f}, 0f)
+                    : new BasicStroke(width));
+        }
+        CategoryPlot plot = new CategoryPlot(data, x, y, renderer);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        plot.addRangeMarker(new ValueMarker(1.0, Color.DARK_GRAY, new BasicStroke(1.5f)));
+        JFreeChart chart = new JFreeChart(title + ": speedup over the single loop", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 650);
     }

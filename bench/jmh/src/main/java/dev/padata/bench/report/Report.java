@@ -51,7 +51,7 @@ public final class Report {
 
     static final String USAGE = """
             usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--keyed FILE] [--mt FILE] [--idle FILE]
-                          [--expect LIST] [--w LIST]
+                          [--workloads FILE]... [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
@@ -59,9 +59,11 @@ public final class Report {
               --keyed FILE    JSON lines of dev.padata.bench.KeyedMain (a section of its own)
               --mt FILE       JSON lines of mt_bench and MultithreadedMain (multithreaded jobs)
               --idle FILE     JSON lines of bench/c/idle_bench (the idle-cost section)
+              --workloads FILE JSON lines of the real workloads ("suite":"workload"; repeatable)
               --expect LIST   contenders that must have a figure at every w (comma separated)
               --w LIST        work sizes of the sweep (default: those found)
-              --out DIR       write DIR/report.md and DIR/throughput.png
+              --out DIR       write DIR/report.md, DIR/throughput.png, DIR/speedup.png and
+                              DIR/workload-<name>.png
             """;
 
     public static void main(String[] args) {
@@ -78,6 +80,7 @@ public final class Report {
 
     static int run(String[] args, PrintStream terminal) throws IOException {
         List<Path> cFiles = new ArrayList<>();
+        List<Path> workloadFiles = new ArrayList<>();
         Path jmh = null;
         Path javaLat = null;
         Path keyed = null;
@@ -111,6 +114,7 @@ public final class Report {
                 case "--keyed" -> keyed = Path.of(v);
                 case "--mt" -> mt = Path.of(v);
                 case "--idle" -> idle = Path.of(v);
+                case "--workloads" -> workloadFiles.add(Path.of(v));
                 case "--out" -> out = Path.of(v);
                 case "--title" -> title = v;
                 case "--expect" -> {
@@ -158,29 +162,47 @@ public final class Report {
             }
         }
 
+        List<Workloads.W> workloads = new ArrayList<>();
+        for (Path p : workloadFiles) {
+            if (Files.exists(p)) {
+                Workloads.read(p, workloads);
+            }
+        }
+
         Model model = new Model(results, new ArrayList<>(ws), expect);
-        String md = Markdown.render(model, title, env);
+        List<String> workloadCharts = List.of();
+        if (out != null) {
+            Files.createDirectories(out);
+            if (chart) {
+                Chart.write(model, title, out.resolve("throughput.png"));
+                Chart.writeSpeedup(model, title, out.resolve("speedup.png"));
+                workloadCharts = Workloads.charts(workloads, title, out);
+            }
+        }
+        StringBuilder md = new StringBuilder(Markdown.render(model, title, env));
+        if (out != null && chart) {
+            md.append("\n![speedup of the FNV sweep over the single loop of the same language](speedup.png)\n");
+        }
         KeyedSection.Rendered keyedSection = keyed == null ? null : KeyedSection.render(keyed);
-        if (keyedSection != null)
-            md += keyedSection.markdown();
+        if (keyedSection != null) {
+            md.append(keyedSection.markdown());
+        }
         List<MtSection.Row> mtRows = mt == null ? List.of() : MtSection.read(mt);
         if (mt != null) {
-            md += MtSection.render(mtRows);
+            md.append(MtSection.render(mtRows));
         }
         List<IdleReport.Line> idleLines = idle == null ? List.of() : IdleReport.read(idle);
         if (idle != null) {
-            md += IdleReport.render(idleLines);
+            md.append(IdleReport.render(idleLines));
         }
+        Workloads.markdown(md, workloads, workloadCharts);
         terminal.print(md);
         if (out != null) {
-            Files.createDirectories(out);
             Files.writeString(out.resolve("report.md"), md, StandardCharsets.UTF_8);
-            if (chart) {
-                Chart.write(model, title, out.resolve("throughput.png"));
-            }
         }
         return model.failures().isEmpty() && (keyedSection == null || keyedSection.ok())
-                && !MtSection.anyFailed(mtRows) && IdleReport.failures(idleLines).isEmpty() ? 0 : 1;
+                && !MtSection.anyFailed(mtRows) && IdleReport.failures(idleLines).isEmpty()
+                && Workloads.failures(workloads).isEmpty() ? 0 : 1;
     }
 
     static String key(String contender, int w) {

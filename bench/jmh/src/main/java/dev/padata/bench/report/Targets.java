@@ -60,6 +60,7 @@ final class Targets {
         for (int w : new int[] {1000, 10000}) {
             ratio(v, m, w, "c-padata", "tbb", 1.0, "C core ≥ 1.0× oneTBB at w=" + w);
         }
+        ratio(v, m, 1000, "c-padata", "c-single", 1.7, "C core ≥ 1.7× the single-threaded C loop at w=1000");
         ratio(v, m, 10000, "c-padata", "c-single", 1.85, "C core ≥ 1.85× the single-threaded C loop at w=10000");
         ratio(v, m, 10000, "java-padata-lambda", "java-single", 1.8,
                 "Java lambdas ≥ 1.8× the single-threaded Java loop at w=10000");

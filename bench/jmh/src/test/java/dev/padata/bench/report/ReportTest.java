@@ -94,6 +94,7 @@ class ReportTest {
         assertEquals(0, r.rc(), r.out());
         assertFalse(r.out().contains("MISS"), r.out());
         assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=0: 3.00×"), r.out());
+        assertTrue(r.out().contains("PASS  C core ≥ 1.7× the single-threaded C loop at w=1000: 3.62×"), r.out());
         assertTrue(r.out().contains("PASS  Java lambdas ≥ 2× the best pure-Java streaming contender at w=100: 2.27×"), r.out());
         assertTrue(r.out().contains("PASS  0 bytes allocated per job by the binding (java-padata-lambda, every w)"), r.out());
         assertTrue(r.out().contains("| java-pool | 120.00 | 120.00 | 120.00 | 120.00 |"), r.out());
@@ -204,5 +205,63 @@ class ReportTest {
         assertTrue(r.out().contains("MISS  c-padata at 1 job / 100 µs: ≤ 40% of one core: 45.0%"), r.out());
         assertTrue(r.out().contains("| c-pool | saturated | FAIL | | | | digest differs |"), r.out());
         assertTrue(r.out().contains("| c-padata | 1 job / 1000 µs | 5.8% | 5.8 .. 5.8 | 2.000 | 1.0 k | 30.0 µs / 120.0 µs / 900.0 µs |"), r.out());
+    }
+
+    private static String wLine(String workload, int size, String contender, double itemsPerS, int threads) {
+        return String.format(Locale.ROOT, "{\"suite\":\"workload\",\"workload\":\"%s\",\"size\":%d,\"contender\":\"%s\","
+                + "\"threads\":%d,\"items\":1000,\"bytes\":%d,\"check\":\"ok\",\"rounds\":5,\"seconds\":1.0,"
+                + "\"items_per_s\":%.1f,\"items_per_s_min\":%.1f,\"items_per_s_max\":%.1f,\"items_per_s_q1\":%.1f,"
+                + "\"items_per_s_q3\":%.1f,\"mb_per_s\":%.1f}",
+                workload, size, contender, threads, 1000L * size, itemsPerS, itemsPerS * 0.9, itemsPerS * 1.1,
+                itemsPerS * 0.95, itemsPerS * 1.05, itemsPerS * size / 1e6);
+    }
+
+    private static List<String> workloadLines(double padataAes1400, double padataDeflate) {
+        List<String> l = new ArrayList<>();
+        for (int size : new int[] {1400, 8000}) {
+            l.add(wLine("aes-gcm", size, "c-single", 1e6, 1));
+            l.add(wLine("aes-gcm", size, "c-padata", size == 1400 ? padataAes1400 : 1.8e6, 2));
+            l.add(wLine("aes-gcm", size, "tbb", 1.5e6, 2));
+            l.add(wLine("aes-gcm", size, "c-unordered", 1.9e6, 2));
+        }
+        l.add(wLine("deflate", 131072, "c-single", 100, 1));
+        l.add(wLine("deflate", 131072, "c-padata", padataDeflate, 2));
+        l.add(wLine("deflate", 131072, "pigz", 190, 2));
+        l.add("{\"suite\":\"workload\",\"workload\":\"deflate\",\"size\":131072,\"contender\":\"tbb\",\"threads\":2,"
+                + "\"items\":0,\"bytes\":0,\"check\":\"SKIP\",\"why\":\"oneTBB was not found\"}");
+        return l;
+    }
+
+    @Test
+    void realWorkloadsGetTablesTargetsAndCharts() throws IOException {
+        Path w = dir.resolve("workloads.jsonl");
+        Files.write(w, workloadLines(1.7e6, 185));
+        Run r = report(goodC(), goodJmh(), "--workloads", w.toString());
+        assertEquals(0, r.rc(), r.out());
+        assertTrue(r.out().contains("### aes-gcm, 1400-byte packets"), r.out());
+        assertTrue(r.out().contains("| c-padata | 2380.0 | 1.70 M |"), r.out());
+        assertTrue(r.out().contains("| 1.70× | 1.13× | 0.89× |"), r.out());
+        assertTrue(r.out().contains("| tbb | SKIP | | | | | | | oneTBB was not found |"), r.out());
+        assertTrue(r.out().contains("PASS  aes-gcm C ≥ 1.6× the single loop at 1400 B: 1.70×"), r.out());
+        assertTrue(r.out().contains("PASS  deflate C ≥ 0.95× pigz -p 2 (same input and level): 0.97×"), r.out());
+        assertTrue(Files.size(dir.resolve("out/workload-aes-gcm.png")) > 1000);
+        assertTrue(Files.size(dir.resolve("out/workload-deflate.png")) > 1000);
+        assertTrue(Files.size(dir.resolve("out/speedup.png")) > 1000);
+    }
+
+    @Test
+    void aSlowOrMissingWorkloadFigureIsAMissAndAFailedOneFailsTheRun() throws IOException {
+        Path w = dir.resolve("workloads.jsonl");
+        List<String> l = new ArrayList<>(workloadLines(1.2e6, 150));
+        l.replaceAll(x -> x.contains("\"c-single\"") && x.contains("8000")
+                ? "{\"suite\":\"workload\",\"workload\":\"aes-gcm\",\"size\":8000,\"contender\":\"c-single\","
+                        + "\"threads\":1,\"items\":0,\"bytes\":0,\"check\":\"FAIL\",\"why\":\"digest differs\"}"
+                : x);
+        Files.write(w, l);
+        Run r = report(goodC(), goodJmh(), "--workloads", w.toString());
+        assertEquals(1, r.rc(), r.out());
+        assertTrue(r.out().contains("MISS  aes-gcm C ≥ 1.6× the single loop at 1400 B: 1.20×"), r.out());
+        assertTrue(r.out().contains("MISS  aes-gcm C ≥ 1.75× the single loop at 8000 B: no figure for c-single: digest differs"), r.out());
+        assertTrue(r.out().contains("MISS  deflate C ≥ 0.95× pigz -p 2 (same input and level): 0.79×"), r.out());
     }
 }
