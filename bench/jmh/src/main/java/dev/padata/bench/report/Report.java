@@ -50,12 +50,14 @@ public final class Report {
     }
 
     static final String USAGE = """
-            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--java-workloads FILE] [--expect LIST] [--w LIST]
+            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--java-workloads FILE] [--flink FILE]
+                          [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
               --java-workloads FILE  JSON lines of dev.padata.bench.workload.WorkloadMain
+              --flink FILE    JSON lines of dev.padata.flink.examples.OrderedMapBenchmark
               --expect LIST   contenders that must have a figure at every w (comma separated)
               --w LIST        work sizes of the sweep (default: those found)
               --out DIR       write DIR/report.md and DIR/throughput.png
@@ -78,6 +80,7 @@ public final class Report {
         Path jmh = null;
         Path javaLat = null;
         Path javaWorkloads = null;
+        Path flink = null;
         Path out = null;
         List<String> expect = new ArrayList<>();
         Set<Integer> ws = new TreeSet<>();
@@ -104,6 +107,7 @@ public final class Report {
                 case "--jmh" -> jmh = Path.of(v);
                 case "--java-lat" -> javaLat = Path.of(v);
                 case "--java-workloads" -> javaWorkloads = Path.of(v);
+                case "--flink" -> flink = Path.of(v);
                 case "--out" -> out = Path.of(v);
                 case "--title" -> title = v;
                 case "--expect" -> {
@@ -158,6 +162,11 @@ public final class Report {
             JavaWorkloadsSection.Rendered jw = JavaWorkloadsSection.render(javaWorkloads);
             md += jw.markdown();
             sectionFailures += jw.failures();
+        }
+        if (flink != null) {
+            JavaWorkloadsSection.Rendered fl = FlinkSection.render(flink);
+            md += fl.markdown();
+            sectionFailures += fl.failures();
         }
         terminal.print(md);
         if (out != null) {
