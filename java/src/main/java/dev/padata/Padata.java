@@ -48,6 +48,13 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Errors: a stopped or invalid instance gives IllegalStateException; a bad {@code cb_cpu},
  * mask or CPU gives IllegalArgumentException; libpadata's {@code -EBUSY} gives
  * {@link PadataBusyException}. Every message names the offending value.
+ *
+ * <p>Flight Recorder: every change of an instance's usable masks ({@link #setCpumasks},
+ * {@link #setCpumask}, {@link #addCpu}, {@link #removeCpu}, and {@link Cpus#down}/{@link Cpus#up}
+ * for each instance they change) is a {@code dev.padata.CpumaskChange} event (category
+ * "padata") with the old and new usable masks in cpulist form, the call that triggered it, how
+ * long it took to drain the jobs accepted before it, and libpadata's answer; so
+ * {@code jcmd <pid> JFR.start} shows what padata did. Not enabled, it costs nothing measurable.
  */
 public final class Padata implements AutoCloseable {
     /** The default in-flight limit ({@code MAX_OBJ_NUM} of 2.6.36). */
@@ -501,7 +508,11 @@ public final class Padata implements AutoCloseable {
         refuseInCallback(what);
         enter(what);
         try (Arena a = Arena.ofConfined()) {
-            check(what, PadataNative.setCpumasks(pinst, pcpu.toNative(a), cbcpu.toNative(a)));
+            FlightRecorderEvents.Change jfr = FlightRecorderEvents.beginChange(this, what);
+            int rc = PadataNative.setCpumasks(pinst, pcpu.toNative(a), cbcpu.toNative(a));
+            if (jfr != null)
+                jfr.end(rc);
+            check(what, rc);
         } finally {
             exit();
         }
@@ -521,7 +532,11 @@ public final class Padata implements AutoCloseable {
         refuseInCallback(what);
         enter(what);
         try (Arena a = Arena.ofConfined()) {
-            check(what, PadataNative.setCpumask(pinst, type.bit, mask.toNative(a)));
+            FlightRecorderEvents.Change jfr = FlightRecorderEvents.beginChange(this, what);
+            int rc = PadataNative.setCpumask(pinst, type.bit, mask.toNative(a));
+            if (jfr != null)
+                jfr.end(rc);
+            check(what, rc);
         } finally {
             exit();
         }
@@ -562,7 +577,10 @@ public final class Padata implements AutoCloseable {
         refuseInCallback(what);
         enter(what);
         try {
+            FlightRecorderEvents.Change jfr = FlightRecorderEvents.beginChange(this, what);
             int rc = add ? PadataNative.addCpu(pinst, cpu, bits) : PadataNative.removeCpu(pinst, cpu, bits);
+            if (jfr != null)
+                jfr.end(rc);
             if (rc == -Errno.EINVAL)
                 throw new IllegalArgumentException(what + ": CPU " + cpu + " is not in [0, " + Cpus.count() + ")");
             check(what, rc);
@@ -582,6 +600,23 @@ public final class Padata implements AutoCloseable {
         if (rc == -Errno.EBUSY)
             throw new PadataBusyException(what + " refused (-EBUSY)");
         throw Errno.unexpected(what, rc);
+    }
+
+    /** The usable parallel and serial masks, or null once closed (for the Flight Recorder events). */
+    CpuMask[] usableMasksOrNull() {
+        for (;;) {
+            int g = (int) GATE.getVolatile(this);
+            if ((g & CLOSED) != 0)
+                return null;
+            if (GATE.compareAndSet(this, g, g + 1))
+                break;
+        }
+        try {
+            long[][] m = PadataNative.usableMasks(pinst);
+            return m == null ? null : new CpuMask[] {CpuMask.ofWords(m[0]), CpuMask.ofWords(m[1])};
+        } finally {
+            exit();
+        }
     }
 
     // ---- notifiers ---------------------------------------------------------------------------
