@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "export.h"
 #include "cpumask.h"
 #include "notifier.h"
@@ -161,6 +162,48 @@ PADATA_API int padata_do_parallel(struct padata_instance *pinst,
 				  struct padata_priv *padata, int cb_cpu);
 
 /**
+ * padata_do_parallel_wait - submit @padata, sleeping while the instance is
+ * busy instead of answering -EBUSY.
+ * @pinst: the instance.
+ * @padata: the job (as for padata_do_parallel()).
+ * @cb_cpu: the CPU whose worker runs its serial().
+ * @timeout_ms: how long to wait at most, in milliseconds; < 0 waits without
+ *	limit; 0 is exactly padata_do_parallel() (-EBUSY included).
+ *
+ * Makes the checks of padata_do_parallel(), with its -EINVAL answers. Where
+ * that would answer -EBUSY (the jobs in flight reached the limit, or a
+ * cpumask change, padata_set_max_inflight() or padata_test_set_seq() is in
+ * progress) the caller sleeps on a futex, costing no CPU, until the job is
+ * accepted. Waiters are admitted in the order they began to wait (a caller
+ * that finds others waiting queues behind them), and woken when room is
+ * back at a low-water mark (the jobs in flight fell to half the limit or
+ * below), not once per completed job. While nobody waits this costs the
+ * pipeline nothing but one load per serial batch.
+ *
+ * Any thread but the instance's own workers and notifiers. May be called
+ * while other threads stop, change or free the instance: a waiter then
+ * returns -EINVAL, and padata_free() waits until every waiter has left.
+ *
+ * Return: 0 when accepted (the job now belongs to padata until its
+ * serial());
+ *   -EINVAL: @pinst or @padata NULL, a callback NULL, @padata still in
+ *            flight, the instance not started or invalid, or @cb_cpu not in
+ *            the usable serial mask, whether at the call or while waiting
+ *            (padata_stop(), padata_free(), a mask change that removed
+ *            @cb_cpu or left no usable CPU);
+ *   -EDEADLK: @timeout_ms != 0 and called on a worker of @pinst's workqueue
+ *            (its parallel(), serial() or any work item there) or inside a
+ *            cpumask notifier (any instance's: hotplug runs them while
+ *            other instances' changes are still in progress), where waiting
+ *            could wait for itself; checked after the NULL checks;
+ *   -ETIMEDOUT: @timeout_ms > 0 passed without acceptance;
+ *   -EBUSY: only with @timeout_ms == 0, as padata_do_parallel().
+ * On every error nothing was queued: the caller still owns the job.
+ */
+PADATA_API int padata_do_parallel_wait(struct padata_instance *pinst,
+				       struct padata_priv *padata, int cb_cpu, int timeout_ms);
+
+/**
  * padata_do_serial - hand the finished @padata to the reorder stage.
  *
  * Any thread, exactly once per accepted job; do not touch the job after it.
@@ -260,6 +303,48 @@ PADATA_API unsigned int padata_get_max_inflight(const struct padata_instance *pi
  * Return: 0; -EINVAL for NULL arguments.
  */
 PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out);
+
+/**
+ * struct padata_stats - what padata_get_stats() reports about an instance.
+ * @accepted: jobs accepted since padata_alloc() (completed + in flight).
+ * @completed: jobs whose serial() returned.
+ * @busy: -EBUSY answers: padata_do_parallel() refusals for the in-flight
+ *	limit or a mask change in progress, including the tries of
+ *	padata_do_parallel_wait() that had to wait.
+ * @reorder_depth: finished jobs (padata_do_serial() called) held in the
+ *	reorder stage now, waiting for an earlier job.
+ * @reorder_depth_max: the highest reorder depth seen: observed once per
+ *	release (the jobs released together, less the one that let them go,
+ *	all sat finished behind another job) and at each padata_get_stats()
+ *	call, so never below any @reorder_depth reported.
+ * @in_flight: jobs accepted whose serial() has not returned.
+ * @limit: the in-flight limit (padata_set_max_inflight()).
+ * @waiting_submitters: threads sleeping in padata_do_parallel_wait().
+ *
+ * The counts are kept where the core writes anyway (per CPU, by the CPU's
+ * own worker) and summed by the call, so they cost the job path nothing; a
+ * call while jobs run gives a snapshot whose fields may be off from one
+ * another by the jobs finishing meanwhile. After padata_stop() returned
+ * (nothing running) they are exact: accepted == completed.
+ */
+struct padata_stats {
+	uint64_t accepted;
+	uint64_t completed;
+	uint64_t busy;
+	uint32_t reorder_depth;
+	uint32_t reorder_depth_max;
+	uint32_t in_flight;
+	uint32_t limit;
+	uint32_t waiting_submitters;
+};
+
+/**
+ * padata_get_stats - fill @st with the statistics of @pinst.
+ *
+ * Any thread, callbacks and notifiers included; lock-free, never blocks.
+ * Return: 0; -EINVAL when @pinst or @st is NULL.
+ */
+PADATA_API int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st);
 
 /**
  * padata_test_set_seq - test hook: make the next accepted job take sequence
