@@ -359,7 +359,7 @@ PADATA_API int padata_test_set_seq(struct padata_instance *pinst, unsigned int s
  * that declare the layouts themselves (the Java front end tests them).
  * @name: "sizeof(struct padata_priv)", "offsetof(struct padata_priv, serial)",
  *        and likewise for every field of struct padata_priv, work_struct,
- *        notifier_block, cpumask and padata_cpumask.
+ *        notifier_block, cpumask, padata_cpumask and padata_stats.
  * Return: the value, or -1 for an unknown or NULL name.
  */
 PADATA_API long padata_abi_query(const char *name);

@@ -4,13 +4,17 @@ package dev.padata;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
+import jdk.jfr.Period;
 import jdk.jfr.StackTrace;
 import jdk.jfr.Timespan;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The JDK Flight Recorder events padata emits (docs/contract.md section 9), so that
@@ -23,6 +27,10 @@ import java.util.List;
  *       {@link Padata#removeCpu} or simulated hotplug ({@link Cpus#down}, {@link Cpus#up}): the
  *       old and new usable masks, what triggered it and how long the call took, which is the
  *       drain of the jobs accepted before it (the event's duration).</li>
+ *   <li>{@code dev.padata.Statistics}: periodic (every second by default; a recording's
+ *       {@code period} setting changes it), one event per live instance with its
+ *       {@link PadataStats}. Each instance registers its own periodic hook
+ *       when allocated and removes it when closed.</li>
  * </ul>
  */
 final class FlightRecorderEvents {
@@ -68,6 +76,87 @@ final class FlightRecorderEvents {
         @Label("Result")
         @Description("0, or the negative errno libpadata answered")
         int result;
+    }
+
+    @Name("dev.padata.Statistics")
+    @Label("padata Statistics")
+    @Category("padata")
+    @Description("The counters of a live padata instance (Padata.stats()), one event per instance and period")
+    @Period("1 s")
+    @StackTrace(false)
+    static final class Statistics extends Event {
+        @Label("Instance")
+        @Description("The instance: its workqueue's name and an identity number")
+        String instance;
+
+        @Label("Accepted")
+        @Description("Jobs accepted since allocation")
+        long accepted;
+
+        @Label("Completed")
+        @Description("Jobs whose serial() has returned")
+        long completed;
+
+        @Label("Busy")
+        @Description("Submissions refused with -EBUSY")
+        long busy;
+
+        @Label("In Flight")
+        @Description("Jobs accepted and not yet through serial()")
+        long inFlight;
+
+        @Label("Reorder Depth")
+        @Description("Jobs done with parallel() and waiting for an earlier job")
+        long reorderDepth;
+
+        @Label("Highest Reorder Depth")
+        @Description("The highest reorder depth since allocation")
+        long reorderDepthMax;
+
+        @Label("In-flight Limit")
+        @Description("The in-flight limit beyond which submissions are refused")
+        int maxInflight;
+
+        @Label("Waiting Submitters")
+        @Description("Threads waiting in the core for room to submit")
+        int waitingSubmitters;
+    }
+
+    /** The periodic hook of each live instance, removed when it closes. */
+    private static final Map<Padata, Runnable> HOOKS = new IdentityHashMap<>(); // guarded by itself
+
+    /** Registers {@code p}'s periodic Statistics hook (at allocation). */
+    static void opened(Padata p) {
+        Runnable hook = () -> {
+            PadataStats st = p.statsOrNull();
+            if (st == null)
+                return; // closing
+            Statistics e = new Statistics();
+            e.instance = name(p);
+            e.accepted = st.accepted();
+            e.completed = st.completed();
+            e.busy = st.busy();
+            e.inFlight = st.inFlight();
+            e.reorderDepth = st.reorderDepth();
+            e.reorderDepthMax = st.reorderDepthMax();
+            e.maxInflight = st.limit();
+            e.waitingSubmitters = st.waitingSubmitters();
+            e.commit();
+        };
+        synchronized (HOOKS) {
+            HOOKS.put(p, hook);
+        }
+        FlightRecorder.addPeriodicEvent(Statistics.class, hook);
+    }
+
+    /** Removes {@code p}'s hook (when it closes, before it is freed). */
+    static void closed(Padata p) {
+        Runnable hook;
+        synchronized (HOOKS) {
+            hook = HOOKS.remove(p);
+        }
+        if (hook != null)
+            FlightRecorder.removePeriodicEvent(hook);
     }
 
     /** An instance's usable masks while a change runs; null fields when it was closed meanwhile. */

@@ -122,6 +122,8 @@ public final class Padata implements AutoCloseable {
     /** Counted down when close() has freed everything; a concurrent second close() waits for it. */
     private final CountDownLatch freed = new CountDownLatch(1);
     private volatile JobPool pool;
+    /** doParallel(PadataJob) refusals for want of a job slot, added to the core's busy count in stats(). */
+    private final java.util.concurrent.atomic.LongAdder slotRefusals = new java.util.concurrent.atomic.LongAdder();
     private volatile FailureHandler failureHandler = LOG;
     private volatile boolean started;
     /** CLOSED bit, plus the number of threads inside a call that uses the native instance. */
@@ -203,6 +205,7 @@ public final class Padata implements AutoCloseable {
             }
             Padata p = new Padata(wq, pinst);
             Lifecycle.opened(p);
+            FlightRecorderEvents.opened(p);
             ok = true;
             return p;
         } finally {
@@ -335,6 +338,7 @@ public final class Padata implements AutoCloseable {
             awaitFreed(); // a concurrent close() frees; return once it has
             return;
         }
+        FlightRecorderEvents.closed(this);
         try {
             // No lock is held here: the calls still inside the gate may need this instance's lock
             // (registerCpumaskNotifier, setMaxInflight) before they can leave it.
@@ -407,6 +411,7 @@ public final class Padata implements AutoCloseable {
             int slot = p.acquire();
             if (slot < 0) {
                 job.setIdle();
+                slotRefusals.increment(); // stats().busy(): refused here, before the core
                 throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
             }
             MemorySegment node = p.bind(slot, job);
@@ -602,20 +607,80 @@ public final class Padata implements AutoCloseable {
         throw Errno.unexpected(what, rc);
     }
 
-    /** The usable parallel and serial masks, or null once closed (for the Flight Recorder events). */
-    CpuMask[] usableMasksOrNull() {
+    /** Enters the gate unless the instance is closing; for the Flight Recorder hooks, which must not throw. */
+    private boolean tryEnter() {
         for (;;) {
             int g = (int) GATE.getVolatile(this);
             if ((g & CLOSED) != 0)
-                return null;
+                return false;
             if (GATE.compareAndSet(this, g, g + 1))
-                break;
+                return true;
         }
+    }
+
+    /** The usable parallel and serial masks, or null once closed (for the Flight Recorder events). */
+    CpuMask[] usableMasksOrNull() {
+        if (!tryEnter())
+            return null;
         try {
             long[][] m = PadataNative.usableMasks(pinst);
             return m == null ? null : new CpuMask[] {CpuMask.ofWords(m[0]), CpuMask.ofWords(m[1])};
         } finally {
             exit();
+        }
+    }
+
+    // ---- statistics --------------------------------------------------------------------------
+
+    /**
+     * The instance's statistics now ({@code padata_get_stats}): jobs accepted and completed,
+     * {@code -EBUSY} answers, the current and highest reorder depth, jobs in flight, the limit and
+     * the submitters waiting for room. Reading them costs the jobs nothing: the core counts where
+     * it already writes. Lock-free; any thread, callbacks included. The same figures reach JDK Flight
+     * Recorder as the periodic {@code dev.padata.Statistics} event.
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("stats");
+     *      Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     padata.doParallel(PadataJob.of(() -> { }, () -> { }), padata.cpumask(CpuMaskType.SERIAL).first());
+     *     padata.stop();                                  // waits for the job's serial()
+     *     PadataStats st = padata.stats();
+     *     System.out.println(st.accepted() + " accepted, " + st.completed() + " completed");
+     * }
+     * }</pre>
+     *
+     * @return a snapshot of the counters
+     * @throws IllegalStateException after close()
+     */
+    public PadataStats stats() {
+        enter("stats()");
+        try {
+            return readStats();
+        } finally {
+            exit();
+        }
+    }
+
+    /** stats(), or null once the instance is closing (for the periodic Flight Recorder hook). */
+    PadataStats statsOrNull() {
+        if (!tryEnter())
+            return null;
+        try {
+            return readStats();
+        } finally {
+            exit();
+        }
+    }
+
+    private PadataStats readStats() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(PadataNative.PADATA_STATS);
+            int rc = PadataNative.getStats(pinst, st);
+            if (rc != 0)
+                throw Errno.unexpected("padata_get_stats", rc);
+            long[] v = PadataNative.statsValues(st);
+            return new PadataStats(v[0], v[1], v[2] + slotRefusals.sum(), v[3], v[4], v[5], (int) v[6], (int) v[7]);
         }
     }
 

@@ -54,6 +54,11 @@ class AbiLayoutTest {
     }
 
     @Test
+    void padataStatsMatchesTheCompilersLayout() {
+        assertMatchesC(PadataNative.PADATA_STATS);
+    }
+
+    @Test
     void everyPublicLayoutIsChecked() {
         for (GroupLayout l : PadataNative.publicLayouts())
             assertMatchesC(l);
