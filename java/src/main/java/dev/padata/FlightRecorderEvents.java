@@ -5,6 +5,7 @@ import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
 import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.Period;
@@ -19,7 +20,11 @@ import java.util.Map;
 /**
  * The JDK Flight Recorder events padata emits (docs/contract.md section 9), so that
  * {@code jcmd <pid> JFR.start} shows what padata did. Every event is in the category
- * "padata"; an event that no recording enables costs one {@code isEnabled()} check.
+ * "padata"; an event that no recording enables costs one {@code isEnabled()} check. Until the
+ * recorder is initialized (a recording started, by {@code -XX:StartFlightRecording},
+ * {@code jcmd JFR.start} or the API) padata touches no event class, because the first one
+ * initializes JFR's event machinery (a few hundred milliseconds here): a listener registers the
+ * periodic hooks of the live instances when the recorder comes up.
  *
  * <ul>
  *   <li>{@code dev.padata.CpumaskChange}: a change of an instance's usable cpumasks, by
@@ -124,8 +129,29 @@ final class FlightRecorderEvents {
 
     /** The periodic hook of each live instance, removed when it closes. */
     private static final Map<Padata, Runnable> HOOKS = new IdentityHashMap<>(); // guarded by itself
+    /** True once the recorder is initialized: from then on the hooks are registered with it. */
+    private static boolean recorderUp; // guarded by HOOKS
+    /** Read without the lock by the cpumask events; set with recorderUp. */
+    private static volatile boolean recorderUpFast;
 
-    /** Registers {@code p}'s periodic Statistics hook (at allocation). */
+    static {
+        // Invoked at once when the recorder is already initialized, else when it comes up.
+        FlightRecorder.addListener(new FlightRecorderListener() {
+            @Override
+            public void recorderInitialized(FlightRecorder recorder) {
+                List<Runnable> hooks;
+                synchronized (HOOKS) {
+                    recorderUp = true;
+                    recorderUpFast = true;
+                    hooks = new ArrayList<>(HOOKS.values());
+                }
+                for (Runnable h : hooks)
+                    FlightRecorder.addPeriodicEvent(Statistics.class, h);
+            }
+        });
+    }
+
+    /** Keeps {@code p}'s periodic Statistics hook, registered with the recorder once it is up (at allocation). */
     static void opened(Padata p) {
         Runnable hook = () -> {
             PadataStats st = p.statsOrNull();
@@ -143,19 +169,24 @@ final class FlightRecorderEvents {
             e.waitingSubmitters = st.waitingSubmitters();
             e.commit();
         };
+        boolean register;
         synchronized (HOOKS) {
             HOOKS.put(p, hook);
+            register = recorderUp;
         }
-        FlightRecorder.addPeriodicEvent(Statistics.class, hook);
+        if (register)
+            FlightRecorder.addPeriodicEvent(Statistics.class, hook);
     }
 
     /** Removes {@code p}'s hook (when it closes, before it is freed). */
     static void closed(Padata p) {
         Runnable hook;
+        boolean registered;
         synchronized (HOOKS) {
             hook = HOOKS.remove(p);
+            registered = recorderUp;
         }
-        if (hook != null)
+        if (hook != null && registered)
             FlightRecorder.removePeriodicEvent(hook);
     }
 
@@ -213,14 +244,14 @@ final class FlightRecorderEvents {
      * gate. Returns null (nothing to do) when no recording enables the event.
      */
     static Change beginChange(Padata p, String trigger) {
-        if (!CPUMASK_CHANGE.isEnabled())
+        if (!recorderUpFast || !Enabled.CPUMASK_CHANGE.isEnabled())
             return null;
         return new Change(trigger, List.of(masks(p)));
     }
 
     /** Starts timing a simulated hotplug; it reports every live instance whose masks it changes. */
     static Change beginHotplug(String trigger) {
-        if (!CPUMASK_CHANGE.isEnabled())
+        if (!recorderUpFast || !Enabled.CPUMASK_CHANGE.isEnabled())
             return null;
         List<Masks> all = new ArrayList<>();
         for (Padata p : Lifecycle.liveInstances())
@@ -228,8 +259,11 @@ final class FlightRecorderEvents {
         return new Change(trigger, all);
     }
 
-    /** A reusable instance for isEnabled(): true when a recording enables CpumaskChange. */
-    private static final CpumaskChange CPUMASK_CHANGE = new CpumaskChange();
+    /** Created on first use only, after the recorder is up: the first event object initializes JFR's machinery. */
+    private static final class Enabled {
+        /** A reusable instance for isEnabled(): true when a recording enables CpumaskChange. */
+        static final CpumaskChange CPUMASK_CHANGE = new CpumaskChange();
+    }
 
     private static Masks masks(Padata p) {
         CpuMask[] m = p.usableMasksOrNull();
