@@ -25,7 +25,7 @@ final class FlinkSection {
 
     static JavaWorkloadsSection.Rendered render(Path file) throws IOException {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (String line : Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.<String>of()) {
             if (!line.isBlank()) {
                 Map<String, Object> o = Json.parseObject(line);
                 if ("flink".equals(Json.str(o, "suite"))) {

@@ -29,7 +29,7 @@ final class JavaWorkloadsSection {
 
     static Rendered render(Path file) throws IOException {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (String line : Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8) : List.<String>of()) {
             if (line.isBlank()) {
                 continue;
             }

@@ -46,4 +46,12 @@ class FlinkSectionTest {
         assertTrue(r.markdown().contains("| 0 | 1 | padata | n/a | n/a | n/a | FAIL: element 7 arrived twice |"), r.markdown());
         assertTrue(r.markdown().contains("p=1 padata       n/a (no figure)"), r.markdown());
     }
+
+    @Test
+    void aMissingFileIsAFailureNotAnError() throws IOException {
+        JavaWorkloadsSection.Rendered r = FlinkSection.render(dir.resolve("absent.jsonl"));
+        assertEquals(1, r.failures());
+        assertTrue(r.markdown().contains("No result"), r.markdown());
+        assertEquals(1, JavaWorkloadsSection.render(dir.resolve("absent.jsonl")).failures());
+    }
 }
