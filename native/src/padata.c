@@ -158,6 +158,10 @@ struct pqueue {
  *	CPU's worker, on its own cache line, summed mod 2^32 by
  *	pd_completed_total() and in full by padata_get_stats() (64 bits: the
  *	statistic costs the job path nothing, a 64-bit store is one store).
+ * @busy: -EBUSY answers given to submitters running on this CPU (by
+ *	sched_getcpu(), modulo nr_cpu_ids), for padata_get_stats(): counted
+ *	on a line of the submitter's own CPU, so a submitter retrying at the
+ *	limit writes no line shared with other CPUs.
  */
 struct squeue {
 	struct padata_priv *head padata__aligned;
@@ -165,6 +169,7 @@ struct squeue {
 	struct parallel_data *pd;
 	int cpu;
 	uint64_t serialized padata__aligned;
+	uint64_t busy;
 } padata__aligned;
 
 /**
@@ -190,12 +195,11 @@ struct pd_sub_waiter {
  * @completed_cache: a recent pd_completed_total(), never ahead of it;
  *	lets a submitter check the in-flight limit without summing.
  * @limit: the in-flight limit (padata_set_max_inflight()).
- * @stat_busy: -EBUSY answers of pd_admit() (padata_get_stats()); on the
- *	line an -EBUSY answer reads anyway, added to only on that path.
  * @pinst: the instance this is embedded in.
  * @wq: the workqueue running the instance's work items.
  * @nr: nr_cpu_ids at allocation; the length of the per-CPU arrays.
  * @pw: weight of the usable parallel mask.
+ * @pw_magic: 2^64 / @pw rounded up, for pd_pick_cpu()'s seq % @pw.
  * @pcpu_list: the CPUs of the usable parallel mask, @pw of them.
  * @cb_usable: the usable serial mask, written with relaxed atomic words
  *	while drained, read by submitters without a lock.
@@ -236,13 +240,13 @@ struct parallel_data {
 	uint64_t ctl padata__aligned;
 	uint32_t completed_cache;
 	unsigned int limit;
-	uint64_t stat_busy;
 
 	/* Read-mostly. */
 	struct padata_instance *pinst padata__aligned;
 	struct workqueue_struct *wq;
 	unsigned int nr;
 	unsigned int pw;
+	uint64_t pw_magic;
 	int *pcpu_list;
 	struct cpumask cb_usable;
 	struct padata_priv **ring;
@@ -360,7 +364,8 @@ static uint32_t pd_completed_total(const struct parallel_data *pd)
 {
 	/* Acquire: pairs with the release stores of sq->serialized in pd_serial_work(),
 	 * of skipped in pd_reorder() and of completed_base in pd_apply_seq(); seq_cst:
-	 * Dekker with those writers' padata__wq_signal() for waiters. */
+	 * Dekker with those writers' padata__wq_signal() for waiters (for serialized:
+	 * through the seq_cst fence pd_serial_work() puts before its signal). */
 	uint32_t t = __atomic_load_n(&pd->completed_base, __ATOMIC_SEQ_CST) +
 		     __atomic_load_n(&pd->skipped, __ATOMIC_SEQ_CST);
 	for (unsigned int c = 0; c < pd->nr; c++)
@@ -584,7 +589,21 @@ static void pd_parallel_work(struct work_struct *w)
 
 static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq)
 {
-	return pd->pcpu_list[seq % pd->pw];
+	/* seq % pw without a division (a 32-bit div is ~25 cycles per job):
+	 * Lemire's fastmod, exact for 32-bit operands with the 64-bit
+	 * pw_magic = 2^64 / pw rounded up (0 for pw == 1: index 0). */
+	uint64_t low = pd->pw_magic * seq;
+	return pd->pcpu_list[(uint32_t)(((unsigned __int128)low * pd->pw) >> 64)];
+}
+
+/* An -EBUSY answer, for padata_get_stats(); off the accepting path. */
+static void pd_count_busy(struct parallel_data *pd)
+{
+	int c = sched_getcpu();
+	if (c < 0)
+		c = 0;
+	/* Relaxed: a statistic; several threads may share the CPU. */
+	__atomic_fetch_add(&pd->sq[(unsigned int)c % pd->nr].busy, 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -620,8 +639,7 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
 			return -EINVAL;
 		if (s & CTL_CHANGING) {
-			/* Relaxed: a statistic (rare: a change in progress). */
-			__atomic_fetch_add(&pd->stat_busy, 1, __ATOMIC_RELAXED);
+			pd_count_busy(pd);
 			return -EBUSY;
 		}
 		/* Relaxed: written while stopped, published by the control
@@ -631,11 +649,16 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		 * submitter, which read the completions with acquire: the
 		 * serial() calls it counts (and the ring clears before them)
 		 * happen before the job we accept on its strength. */
-		uint32_t completed = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
+		uint32_t cached = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
+		uint32_t completed = cached;
 		if ((uint32_t)(seq - completed) >= limit || !(seq & COMPLETED_CACHE_REFRESH)) {
 			completed = pd_completed_total(pd);
-			/* Release: pairs with the acquire load above. */
-			__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
+			/* Release: pairs with the acquire load above. Only when it
+			 * moved: submitters retrying -EBUSY at the limit then only
+			 * read this line (it stays shared in their caches) instead
+			 * of each rewriting it with the same value. */
+			if (completed != cached)
+				__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
 			if ((int32_t)(seq - completed) < 0) {
 				/* Our copy of the control word is older than the
 				 * completions (other submitters moved on): read it
@@ -644,9 +667,7 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 				continue;
 			}
 			if ((uint32_t)(seq - completed) >= limit) {
-				/* Relaxed: a statistic; this path has just read and
-				 * written this line (completed_cache). */
-				__atomic_fetch_add(&pd->stat_busy, 1, __ATOMIC_RELAXED);
+				pd_count_busy(pd);
 				return -EBUSY;
 			}
 		}
@@ -750,7 +771,8 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
  *
  * No lost wake-up, by two Dekker pairs (all four accesses seq_cst, one
  * total order S):
- * - room: the worker stores sq->serialized, then loads sub_sleep; the first
+ * - room: the worker stores sq->serialized, then (after a seq_cst fence,
+ *   once per batch) loads sub_sleep; the first
  *   stores sub_sleep = 1, then reads the completion counts (in pd_admit()'s
  *   pd_completed_total(), or pd_sub_room() below). Either the worker sees
  *   the flag, or the first sees the completion and the room it made.
@@ -1240,14 +1262,24 @@ static void pd_serial_work(struct work_struct *w)
 			/* In flight means "serial() not yet returned": count per job,
 			 * on this CPU's own line. Release: pairs with the acquire
 			 * loads in pd_completed_total() (serial() and the ring clear
-			 * happen before a submission counted on it); seq_cst: a
-			 * Dekker pair with the waiter registration in
-			 * padata__wq_wait(). */
-			__atomic_store_n(&sq->serialized, sq->serialized + 1, __ATOMIC_SEQ_CST);
+			 * happen before a submission counted on it). Not seq_cst:
+			 * the Dekker pairs with waiters need a full barrier between
+			 * this store and the waiter checks below, which run once per
+			 * batch, so the fence there serves the whole batch (on x86 a
+			 * seq_cst store is a locked xchg per job). */
+			__atomic_store_n(&sq->serialized, sq->serialized + 1, __ATOMIC_RELEASE);
 		}
-		/* A waiting submitter: checked once per batch. seq_cst: the read
-		 * side of the "room" Dekker with pd_sub_wait() (our serialized
-		 * stores above are seq_cst; on x86 this load is a plain mov). */
+		/*
+		 * Dekker with every waiter that registers (seq_cst RMW) and then
+		 * reads the completion counts (seq_cst loads): padata__wq_wait()'s
+		 * ev_waiters, pd_sub_wait()'s sub_sleep. By C11's fence rules,
+		 * a waiter's load of serialized that follows this fence in the
+		 * single total order sees our stores, and a registration that
+		 * precedes it is seen by our seq_cst loads after it.
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		/* A waiting submitter: checked once per batch; the read side of
+		 * the "room" Dekker with pd_sub_wait(), after the fence above. */
 		if (padata__unlikely(__atomic_load_n(&pd->sub_sleep, __ATOMIC_SEQ_CST)))
 			pd_sub_room(pd);
 		/* Whatever a waiter waits for completes at the end of some batch:
@@ -1318,6 +1350,7 @@ static unsigned long pd_update_usable(struct padata_instance *pinst)
 	for_each_cpu(c, &np)
 		pd->pcpu_list[pw++] = (int)c;
 	pd->pw = pw;
+	pd->pw_magic = pw ? UINT64_MAX / pw + 1 : 0;
 	padata__mask_store_atomic(&pd->cb_usable, &ncb);
 	pd_mutex_lock(&pinst->mask_lock);
 	cpumask_copy(pinst->usable.pcpu, &np);
@@ -1848,7 +1881,8 @@ int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st)
 	st->completed = completed;
 	st->accepted = completed + in_flight;
 	st->in_flight = in_flight;
-	st->busy = __atomic_load_n(&pd->stat_busy, __ATOMIC_RELAXED);
+	for (unsigned int c = 0; c < pd->nr; c++)
+		st->busy += __atomic_load_n(&pd->sq[c].busy, __ATOMIC_RELAXED);
 	st->reorder_depth_max = __atomic_load_n(&pd->stat_depth_max, __ATOMIC_RELAXED);
 	st->limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
 	st->waiting_submitters = __atomic_load_n(&pd->sub_waiters, __ATOMIC_RELAXED);
@@ -1917,5 +1951,53 @@ int padata_test_add_refs(struct padata_instance *pinst, int32_t delta)
 		__atomic_fetch_add(&pd->ctl, (uint64_t)delta * CTL_REF_ONE, __ATOMIC_SEQ_CST);
 	else
 		pd_ctl_drop(pd, (uint64_t)-(int64_t)delta * CTL_REF_ONE, pd->wq);
+	return 0;
+}
+
+/* ---- multithreaded jobs (padata_mt.c) --------------------------------- */
+
+/*
+ * padata_mt.c's only way into an instance (see internal.h). The reference
+ * is a submitter's (pd_admit() without a sequence number): drains for mask
+ * changes, hotplug and padata_free() wait for it (pd_fully_drained()),
+ * padata_stop() does not (pd_jobs_drained()).
+ */
+int padata__mt_ref(struct padata_instance *pinst, struct padata__mt_view *view)
+{
+	struct parallel_data *pd = &pinst->pd;
+
+	if (!view) {
+		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+		return 0;
+	}
+	if (pd_in_worker_of(pd) || pd_in_padata_context())
+		return -EDEADLK;
+	/* Acquire: as in pd_admit(); the masks read below are published by the
+	 * release RMW of the control word that ended the last change. */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
+			return -EINVAL;
+		if (s & CTL_CHANGING) {
+			/* Set and cleared under pinst->lock (pd_update_usable() to
+			 * pd_finish_change(), pd_while_stopped()): having had the
+			 * lock, the change we saw is over. Not a worker or notifier
+			 * (checked above), so the lock holder waits for nothing of
+			 * ours. */
+			pd_mutex_lock(&pinst->lock);
+			pd_mutex_unlock(&pinst->lock);
+			/* Acquire, as above. */
+			s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+			continue;
+		}
+		/* As the CAS of pd_admit(): against a change's fetch_or(CHANGING)
+		 * by RMW atomicity; acquire (success and failure) as the load. */
+		if (__atomic_compare_exchange_n(&pd->ctl, &s, s + CTL_REF_ONE, true, __ATOMIC_SEQ_CST,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	view->wq = pd->wq;
+	view->pcpu_list = pd->pcpu_list;
+	view->pw = pd->pw;
 	return 0;
 }

@@ -455,3 +455,126 @@ TEST_F(PadataWait, WakeUpsArePerRefillNotPerCompletedJob)
 	EXPECT_LE(wakes, 2 * (n / (kLimit / 2 - 1)) + 2);
 	EXPECT_LT(wakes * 4, n) << "wake-ups must be far fewer than completed jobs";
 }
+
+namespace {
+/* A job of the concurrency test: per (submitter, cb_cpu) FIFO checked in serial(). */
+struct Tracked {
+	struct padata_priv priv;
+	int submitter = 0;
+	uint64_t index = 0;
+	std::atomic<int> serial_runs{0};
+};
+struct Lanes {
+	std::mutex lock;
+	std::vector<uint64_t> next; /* [submitter * NR_CPUS + cb] */
+	std::atomic<long> errors{0};
+	std::atomic<long> done{0};
+};
+Lanes *g_lanes;
+} /* namespace */
+
+TEST_F(PadataWait, ConcurrentWaitersSurviveStopStartMaskChangesAndTimeouts)
+{
+	if (nr_cpu_ids < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	started_with_limit(4);
+	constexpr int kSubmitters = 3;
+	const long per = scaled(3000, 200);
+	Lanes lanes;
+	lanes.next.assign(kSubmitters * NR_CPUS, 0);
+	g_lanes = &lanes;
+	std::vector<std::vector<Tracked>> jobs(kSubmitters);
+	for (auto &v : jobs)
+		v = std::vector<Tracked>(static_cast<size_t>(per));
+	std::atomic<int> finished{0};
+	std::atomic<long> accepted{0}, timeouts{0}, refused{0};
+	const int cb_a = 0, cb_b = last_cpu();
+
+	run_bounded("waiting submitters with stop/start and mask changes", [&] {
+		std::vector<std::thread> subs;
+		/* Per (submitter, cb) the next index to hand out. */
+		for (int s = 0; s < kSubmitters; s++) {
+			subs.emplace_back([&, s] {
+				Rng rng(static_cast<uint64_t>(s) + 1);
+				std::vector<uint64_t> idx(NR_CPUS, 0);
+				for (long i = 0; i < per; i++) {
+					Tracked &j = jobs[s][static_cast<size_t>(i)];
+					for (;;) {
+						int cb = rng.below(2) ? cb_a : cb_b;
+						std::memset(&j.priv, 0, sizeof(j.priv));
+						j.priv.parallel = [](struct padata_priv *p) { padata_do_serial(p); };
+						j.priv.serial = [](struct padata_priv *p) {
+							Tracked *t = container_of(p, Tracked, priv);
+							int c = padata_current_cpu();
+							std::lock_guard<std::mutex> g(g_lanes->lock);
+							uint64_t &n = g_lanes->next[t->submitter * NR_CPUS + c];
+							if (t->index != n)
+								g_lanes->errors++;
+							n = t->index + 1;
+							t->serial_runs++;
+							g_lanes->done++;
+						};
+						j.submitter = s;
+						j.index = idx[cb];
+						int timeout = rng.below(4) == 0 ? 1 : -1;
+						int rc = padata_do_parallel_wait(pinst_, &j.priv, cb, timeout);
+						if (rc == 0) {
+							idx[cb]++;
+							accepted++;
+							break;
+						}
+						if (rc == -ETIMEDOUT)
+							timeouts++;
+						else if (rc == -EINVAL)
+							refused++; /* stopped or cb_cpu removed: try again */
+						else
+							ADD_FAILURE() << "unexpected " << rc;
+						std::this_thread::yield();
+					}
+				}
+				finished++;
+			});
+		}
+		/* Faults until the submitters are done. */
+		Rng rng(99);
+		struct cpumask all_but_b;
+		cpumask_copy(&all_but_b, cpu_possible_mask);
+		cpumask_clear_cpu(static_cast<unsigned int>(cb_b), &all_but_b);
+		while (finished.load() < kSubmitters) {
+			switch (rng.below(3)) {
+			case 0:
+				padata_stop(pinst_);
+				std::this_thread::yield();
+				EXPECT_EQ(padata_start(pinst_), 0);
+				break;
+			case 1:
+				EXPECT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL, &all_but_b), 0);
+				std::this_thread::yield();
+				EXPECT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_SERIAL,
+							     const_cast<struct cpumask *>(cpu_possible_mask)), 0);
+				break;
+			default:
+				EXPECT_EQ(padata_remove_cpu(pinst_, 0, PADATA_CPU_PARALLEL), 0);
+				EXPECT_EQ(padata_add_cpu(pinst_, 0, PADATA_CPU_PARALLEL), 0);
+				break;
+			}
+			std::this_thread::sleep_for(std::chrono::microseconds(200));
+		}
+		for (auto &t : subs)
+			t.join();
+		padata_stop(pinst_);
+	});
+	EXPECT_EQ(accepted.load(), kSubmitters * per);
+	EXPECT_EQ(lanes.done.load(), kSubmitters * per);
+	EXPECT_EQ(lanes.errors.load(), 0) << "serial() out of order within a (submitter, cb_cpu) lane";
+	for (auto &v : jobs)
+		for (auto &j : v)
+			ASSERT_EQ(j.serial_runs.load(), 1);
+	struct padata_stats st;
+	ASSERT_EQ(padata_get_stats(pinst_, &st), 0);
+	EXPECT_EQ(st.accepted, static_cast<uint64_t>(kSubmitters * per));
+	EXPECT_EQ(st.completed, st.accepted);
+	EXPECT_EQ(st.waiting_submitters, 0u);
+	std::printf("accepted %ld, timeouts %ld, -EINVAL while stopped/cb removed %ld\n", accepted.load(),
+		    timeouts.load(), refused.load());
+}

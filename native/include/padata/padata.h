@@ -305,6 +305,80 @@ PADATA_API unsigned int padata_get_max_inflight(const struct padata_instance *pi
 PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out);
 
 /**
+ * struct padata_mt_job - one range of work for padata_do_multithreaded()
+ * (the kernel's struct, same fields).
+ * @thread_fn: called once per chunk with [start, end) of the chunk and
+ *	@fn_arg; on a worker of the instance or on the calling thread, many
+ *	chunks at once. Required.
+ * @fn_arg: passed to @thread_fn unchanged.
+ * @start: first index of the range.
+ * @size: number of indexes; start + size must not exceed ULONG_MAX (the
+ *	range [start, start + size) ends at ULONG_MAX at the latest). 0: no
+ *	chunk, nothing runs.
+ * @align: chunk boundaries other than @start and start + size are
+ *	start + a multiple of @align; at least 1.
+ * @min_chunk: the least size of a chunk (only a range smaller than it gets
+ *	one smaller chunk); at least 1.
+ * @max_threads: the most threads that run chunks, the caller included; at
+ *	least 1.
+ */
+struct padata_mt_job {
+	void (*thread_fn)(unsigned long start, unsigned long end, void *arg);
+	void *fn_arg;
+	unsigned long start;
+	unsigned long size;
+	unsigned long align;
+	unsigned long min_chunk;
+	int max_threads;
+};
+
+/**
+ * padata_do_multithreaded - run @job->thread_fn over [start, start + size)
+ * in chunks, on the workers of @pinst and the calling thread; return when
+ * every chunk has returned.
+ *
+ * Chunks: the range is cut into pieces of one size c (the last one takes
+ * the remainder, so it is at least c and under 2c), where c is the size
+ * divided by 4 per thread (the kernel's load-balancing factor, for
+ * threads that finish at different times), at least min_chunk, rounded up
+ * to a multiple of align. Each chunk runs exactly once. The threads are
+ * the caller and up to min(max_threads, weight of the usable parallel
+ * mask, size / min_chunk) - 1 helpers, work items queued on the workers of
+ * distinct CPUs of the usable parallel mask, starting after the CPU the
+ * caller runs on (so it gets none when it is in the mask); every thread
+ * takes chunks until none is left. A helper shares its worker with the instance's
+ * parallel() and serial() calls (they wait while it runs chunks, and it
+ * waits behind them), and the call returns once every helper has returned,
+ * so a long callback on a helper's CPU delays the return.
+ *
+ * Any thread that is not a worker of a padata workqueue or in a notifier.
+ * While the job runs it holds the instance as a submitter does: a mask
+ * change, cpu_down/cpu_up and padata_free() of this instance wait until it
+ * returns (padata_stop() does not); a call during a mask change waits
+ * until the change (with its notifiers) is over, then uses the new mask.
+ * Inside @thread_fn the calls that a callback may not make are refused the
+ * same way (-EDEADLK, see the top of this file), on the caller's chunks
+ * too (there, as in a notifier, (un)registering a notifier as well), and
+ * padata_do_parallel_wait() answers -EDEADLK, as in a callback: it could
+ * wait for a mask change that waits for this job. padata_do_parallel() is
+ * fine. A chunk must not wait for a mask
+ * change, or for another chunk.
+ *
+ * Checks, in this order:
+ * Return: 0 when every chunk has run (at once when @job->size is 0);
+ *   -EINVAL: @pinst or @job NULL, @job->thread_fn NULL, @job->align,
+ *            @job->min_chunk or @job->max_threads below 1, or
+ *            start + size above ULONG_MAX;
+ *   -EDEADLK: called on a worker of any padata workqueue (parallel(),
+ *            serial(), a work item, a chunk of another job) or in a
+ *            notifier, or from a chunk of a multithreaded job;
+ *   -EINVAL: the instance is not started or invalid.
+ * On an error no chunk has run. @job is only read (unlike the kernel's,
+ * which consumes start and size), so it may be run again as it is.
+ */
+PADATA_API int padata_do_multithreaded(struct padata_instance *pinst, struct padata_mt_job *job);
+
+/**
  * struct padata_stats - what padata_get_stats() reports about an instance.
  * @accepted: jobs accepted since padata_alloc() (completed + in flight).
  * @completed: jobs whose serial() returned.
@@ -359,7 +433,7 @@ PADATA_API int padata_test_set_seq(struct padata_instance *pinst, unsigned int s
  * that declare the layouts themselves (the Java front end tests them).
  * @name: "sizeof(struct padata_priv)", "offsetof(struct padata_priv, serial)",
  *        and likewise for every field of struct padata_priv, work_struct,
- *        notifier_block, cpumask, padata_cpumask and padata_stats.
+ *        notifier_block, cpumask, padata_cpumask, padata_mt_job and padata_stats.
  * Return: the value, or -1 for an unknown or NULL name.
  */
 PADATA_API long padata_abi_query(const char *name);

@@ -50,14 +50,15 @@ public final class Report {
     }
 
     static final String USAGE = """
-            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--java-workloads FILE] [--flink FILE]
-                          [--expect LIST] [--w LIST]
+            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--mt FILE] [--java-workloads FILE]
+                          [--flink FILE] [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
               --java-workloads FILE  JSON lines of dev.padata.bench.workload.WorkloadMain
               --flink FILE    JSON lines of dev.padata.flink.examples.OrderedMapBenchmark
+              --mt FILE       JSON lines of mt_bench and MultithreadedMain (multithreaded jobs)
               --expect LIST   contenders that must have a figure at every w (comma separated)
               --w LIST        work sizes of the sweep (default: those found)
               --out DIR       write DIR/report.md and DIR/throughput.png
@@ -81,6 +82,7 @@ public final class Report {
         Path javaLat = null;
         Path javaWorkloads = null;
         Path flink = null;
+        Path mt = null;
         Path out = null;
         List<String> expect = new ArrayList<>();
         Set<Integer> ws = new TreeSet<>();
@@ -108,6 +110,7 @@ public final class Report {
                 case "--java-lat" -> javaLat = Path.of(v);
                 case "--java-workloads" -> javaWorkloads = Path.of(v);
                 case "--flink" -> flink = Path.of(v);
+                case "--mt" -> mt = Path.of(v);
                 case "--out" -> out = Path.of(v);
                 case "--title" -> title = v;
                 case "--expect" -> {
@@ -168,6 +171,10 @@ public final class Report {
             md += fl.markdown();
             sectionFailures += fl.failures();
         }
+        List<MtSection.Row> mtRows = mt == null ? List.of() : MtSection.read(mt);
+        if (mt != null) {
+            md += MtSection.render(mtRows);
+        }
         terminal.print(md);
         if (out != null) {
             Files.createDirectories(out);
@@ -176,7 +183,7 @@ public final class Report {
                 Chart.write(model, title, out.resolve("throughput.png"));
             }
         }
-        return model.failures().isEmpty() && sectionFailures == 0 ? 0 : 1;
+        return model.failures().isEmpty() && sectionFailures == 0 && !MtSection.anyFailed(mtRows) ? 0 : 1;
     }
 
     static String key(String contender, int w) {
