@@ -17,5 +17,7 @@
  * for the machine.
  */
 module dev.padata {
+    requires jdk.jfr;
+
     exports dev.padata;
 }

@@ -80,7 +80,11 @@ public final class Cpus {
      *                                  notifier), where it would wait for itself
      */
     public static void down(int cpu) {
-        check("down", cpu, PadataNative.cpuDown(cpu));
+        FlightRecorderEvents.Change jfr = FlightRecorderEvents.beginHotplug("Cpus.down(" + cpu + ")");
+        int rc = PadataNative.cpuDown(cpu);
+        if (jfr != null)
+            jfr.end(rc);
+        check("down", cpu, rc);
     }
 
     /**
@@ -91,7 +95,11 @@ public final class Cpus {
      * @throws IllegalStateException    when called from a padata worker thread
      */
     public static void up(int cpu) {
-        check("up", cpu, PadataNative.cpuUp(cpu));
+        FlightRecorderEvents.Change jfr = FlightRecorderEvents.beginHotplug("Cpus.up(" + cpu + ")");
+        int rc = PadataNative.cpuUp(cpu);
+        if (jfr != null)
+            jfr.end(rc);
+        check("up", cpu, rc);
     }
 
     private static void check(String op, int cpu, int rc) {

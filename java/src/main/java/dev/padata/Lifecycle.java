@@ -51,6 +51,13 @@ final class Lifecycle {
         }
     }
 
+    /** The instances open now (a copy), for the Flight Recorder events. */
+    static java.util.List<Padata> liveInstances() {
+        synchronized (LOCK) {
+            return java.util.List.copyOf(INSTANCES);
+        }
+    }
+
     static void closed(Padata p) {
         synchronized (LOCK) {
             INSTANCES.remove(p);

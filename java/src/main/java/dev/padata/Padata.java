@@ -49,6 +49,13 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Errors: a stopped or invalid instance gives IllegalStateException; a bad {@code cb_cpu},
  * mask or CPU gives IllegalArgumentException; libpadata's {@code -EBUSY} gives
  * {@link PadataBusyException}. Every message names the offending value.
+ *
+ * <p>Flight Recorder: every change of an instance's usable masks ({@link #setCpumasks},
+ * {@link #setCpumask}, {@link #addCpu}, {@link #removeCpu}, and {@link Cpus#down}/{@link Cpus#up}
+ * for each instance they change) is a {@code dev.padata.CpumaskChange} event (category
+ * "padata") with the old and new usable masks in cpulist form, the call that triggered it, how
+ * long it took to drain the jobs accepted before it, and libpadata's answer; so
+ * {@code jcmd <pid> JFR.start} shows what padata did. Not enabled, it costs nothing measurable.
  */
 public final class Padata implements AutoCloseable {
     /** The default in-flight limit ({@code MAX_OBJ_NUM} of 2.6.36). */
@@ -117,6 +124,8 @@ public final class Padata implements AutoCloseable {
     /** Counted down when close() has freed everything; a concurrent second close() waits for it. */
     private final CountDownLatch freed = new CountDownLatch(1);
     private volatile JobPool pool;
+    /** doParallel(PadataJob) refusals for want of a job slot, added to the core's busy count in stats(). */
+    private final java.util.concurrent.atomic.LongAdder slotRefusals = new java.util.concurrent.atomic.LongAdder();
     private volatile FailureHandler failureHandler = LOG;
     private volatile boolean started;
     /** CLOSED bit, plus the number of threads inside a call that uses the native instance. */
@@ -198,6 +207,7 @@ public final class Padata implements AutoCloseable {
             }
             Padata p = new Padata(wq, pinst);
             Lifecycle.opened(p);
+            FlightRecorderEvents.opened(p);
             ok = true;
             return p;
         } finally {
@@ -330,6 +340,7 @@ public final class Padata implements AutoCloseable {
             awaitFreed(); // a concurrent close() frees; return once it has
             return;
         }
+        FlightRecorderEvents.closed(this);
         try {
             // No lock is held here: the calls still inside the gate may need this instance's lock
             // (registerCpumaskNotifier, setMaxInflight) before they can leave it.
@@ -405,6 +416,7 @@ public final class Padata implements AutoCloseable {
             int slot = p.acquire();
             if (slot < 0) {
                 job.setIdle();
+                slotRefusals.increment(); // stats().busy(): refused here, before the core
                 throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
             }
             MemorySegment node = p.bind(slot, job);
@@ -771,7 +783,11 @@ public final class Padata implements AutoCloseable {
         refuseInCallback(what);
         enter(what);
         try (Arena a = Arena.ofConfined()) {
-            check(what, PadataNative.setCpumasks(pinst, pcpu.toNative(a), cbcpu.toNative(a)));
+            FlightRecorderEvents.Change jfr = FlightRecorderEvents.beginChange(this, what);
+            int rc = PadataNative.setCpumasks(pinst, pcpu.toNative(a), cbcpu.toNative(a));
+            if (jfr != null)
+                jfr.end(rc);
+            check(what, rc);
         } finally {
             exit();
         }
@@ -791,7 +807,11 @@ public final class Padata implements AutoCloseable {
         refuseInCallback(what);
         enter(what);
         try (Arena a = Arena.ofConfined()) {
-            check(what, PadataNative.setCpumask(pinst, type.bit, mask.toNative(a)));
+            FlightRecorderEvents.Change jfr = FlightRecorderEvents.beginChange(this, what);
+            int rc = PadataNative.setCpumask(pinst, type.bit, mask.toNative(a));
+            if (jfr != null)
+                jfr.end(rc);
+            check(what, rc);
         } finally {
             exit();
         }
@@ -832,7 +852,10 @@ public final class Padata implements AutoCloseable {
         refuseInCallback(what);
         enter(what);
         try {
+            FlightRecorderEvents.Change jfr = FlightRecorderEvents.beginChange(this, what);
             int rc = add ? PadataNative.addCpu(pinst, cpu, bits) : PadataNative.removeCpu(pinst, cpu, bits);
+            if (jfr != null)
+                jfr.end(rc);
             if (rc == -Errno.EINVAL)
                 throw new IllegalArgumentException(what + ": CPU " + cpu + " is not in [0, " + Cpus.count() + ")");
             check(what, rc);
@@ -852,6 +875,83 @@ public final class Padata implements AutoCloseable {
         if (rc == -Errno.EBUSY)
             throw new PadataBusyException(what + " refused (-EBUSY)");
         throw Errno.unexpected(what, rc);
+    }
+
+    /** Enters the gate unless the instance is closing; for the Flight Recorder hooks, which must not throw. */
+    private boolean tryEnter() {
+        for (;;) {
+            int g = (int) GATE.getVolatile(this);
+            if ((g & CLOSED) != 0)
+                return false;
+            if (GATE.compareAndSet(this, g, g + 1))
+                return true;
+        }
+    }
+
+    /** The usable parallel and serial masks, or null once closed (for the Flight Recorder events). */
+    CpuMask[] usableMasksOrNull() {
+        if (!tryEnter())
+            return null;
+        try {
+            long[][] m = PadataNative.usableMasks(pinst);
+            return m == null ? null : new CpuMask[] {CpuMask.ofWords(m[0]), CpuMask.ofWords(m[1])};
+        } finally {
+            exit();
+        }
+    }
+
+    // ---- statistics --------------------------------------------------------------------------
+
+    /**
+     * The instance's statistics now ({@code padata_get_stats}): jobs accepted and completed,
+     * {@code -EBUSY} answers, the current and highest reorder depth, jobs in flight, the limit and
+     * the submitters waiting for room. Reading them costs the jobs nothing: the core counts where
+     * it already writes. Lock-free; any thread, callbacks included. The same figures reach JDK Flight
+     * Recorder as the periodic {@code dev.padata.Statistics} event.
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("stats");
+     *      Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     padata.doParallel(PadataJob.of(() -> { }, () -> { }), padata.cpumask(CpuMaskType.SERIAL).first());
+     *     padata.stop();                                  // waits for the job's serial()
+     *     PadataStats st = padata.stats();
+     *     System.out.println(st.accepted() + " accepted, " + st.completed() + " completed");
+     * }
+     * }</pre>
+     *
+     * @return a snapshot of the counters
+     * @throws IllegalStateException after close()
+     */
+    public PadataStats stats() {
+        enter("stats()");
+        try {
+            return readStats();
+        } finally {
+            exit();
+        }
+    }
+
+    /** stats(), or null once the instance is closing (for the periodic Flight Recorder hook). */
+    PadataStats statsOrNull() {
+        if (!tryEnter())
+            return null;
+        try {
+            return readStats();
+        } finally {
+            exit();
+        }
+    }
+
+    private PadataStats readStats() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(PadataNative.PADATA_STATS);
+            int rc = PadataNative.getStats(pinst, st);
+            if (rc != 0)
+                throw Errno.unexpected("padata_get_stats", rc);
+            long[] v = PadataNative.statsValues(st);
+            return new PadataStats(v[0], v[1], v[2] + slotRefusals.sum(), v[3], v[4], v[5], (int) v[6], (int) v[7]);
+        }
     }
 
     // ---- notifiers ---------------------------------------------------------------------------

@@ -54,6 +54,11 @@ class AbiLayoutTest {
     }
 
     @Test
+    void padataStatsMatchesTheCompilersLayout() {
+        assertMatchesC(PadataNative.PADATA_STATS);
+    }
+
+    @Test
     void padataMtJobMatchesTheCompilersLayout() {
         assertMatchesC(PadataNative.PADATA_MT_JOB);
     }

@@ -1049,13 +1049,81 @@ public final class PadataNative {
         return EVERYTHING.get(JAVA_LONG, address + NOTIFIER_REGISTRATION_OFFSET);
     }
 
+    // ---- statistics (SPEC section 9) ---------------------------------------------------------
+
+    /**
+     * <pre>
+     * struct padata_stats {
+     *     uint64_t accepted;
+     *     uint64_t completed;
+     *     uint64_t busy;
+     *     uint32_t reorder_depth;
+     *     uint32_t reorder_depth_max;
+     *     uint32_t in_flight;
+     *     uint32_t limit;
+     *     uint32_t waiting_submitters;
+     *     // 4 bytes of padding to 48
+     * };
+     * </pre>
+     */
+    public static final StructLayout PADATA_STATS = MemoryLayout.structLayout(
+            JAVA_LONG.withName("accepted"),
+            JAVA_LONG.withName("completed"),
+            JAVA_LONG.withName("busy"),
+            JAVA_INT.withName("reorder_depth"),
+            JAVA_INT.withName("reorder_depth_max"),
+            JAVA_INT.withName("in_flight"),
+            JAVA_INT.withName("limit"),
+            JAVA_INT.withName("waiting_submitters"),
+            MemoryLayout.paddingLayout(4)).withName("padata_stats");
+
+    private static final String[] PADATA_STATS_FIELDS = {
+            "accepted", "completed", "busy", "reorder_depth", "reorder_depth_max", "in_flight", "limit",
+            "waiting_submitters"};
+
+    private static final MethodHandle PADATA_GET_STATS =
+            downcall("padata_get_stats", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+
+    /**
+     * Calls {@code padata_get_stats}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param out the {@code struct padata_stats} to fill
+     * @return what {@code padata_get_stats} returns: 0, or -EINVAL for NULL arguments
+     */
+    public static int getStats(MemorySegment pinst, MemorySegment out) {
+        try {
+            return (int) PADATA_GET_STATS.invokeExact(pinst, out);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * The fields of a filled {@code struct padata_stats}, in declaration order, the 32-bit ones
+     * unsigned.
+     *
+     * @param st the struct, laid out as {@link #PADATA_STATS}
+     * @return accepted, completed, busy, reorder_depth, reorder_depth_max, in_flight, limit,
+     *         waiting_submitters
+     */
+    public static long[] statsValues(MemorySegment st) {
+        long[] v = new long[PADATA_STATS_FIELDS.length];
+        for (int i = 0; i < v.length; i++) {
+            long off = PADATA_STATS.byteOffset(groupElement(PADATA_STATS_FIELDS[i]));
+            v[i] = i < 3 ? st.get(JAVA_LONG, off) : Integer.toUnsignedLong(st.get(JAVA_INT, off));
+        }
+        return v;
+    }
+
     /**
      * Every layout checked against padata_abi_query, by C struct name.
      *
-     * @return the layouts of padata_priv, work_struct, notifier_block, cpumask, padata_cpumask and
-     *         padata_mt_job
+     * @return the layouts of padata_priv, work_struct, notifier_block, cpumask, padata_cpumask,
+     *         padata_mt_job and padata_stats
      */
     public static GroupLayout[] publicLayouts() {
-        return new GroupLayout[] {PADATA_PRIV, WORK_STRUCT, NOTIFIER_BLOCK, CPUMASK, PADATA_CPUMASK, PADATA_MT_JOB};
+        return new GroupLayout[] {PADATA_PRIV, WORK_STRUCT, NOTIFIER_BLOCK, CPUMASK, PADATA_CPUMASK, PADATA_MT_JOB,
+                PADATA_STATS};
     }
 }

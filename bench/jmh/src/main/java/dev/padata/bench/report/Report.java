@@ -51,12 +51,14 @@ public final class Report {
 
     static final String USAGE = """
             usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--keyed FILE] [--mt FILE] [--idle FILE]
-                          [--workloads FILE]... [--expect LIST] [--w LIST]
+                          [--workloads FILE]... [--java-workloads FILE] [--flink FILE] [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
               --keyed FILE    JSON lines of dev.padata.bench.KeyedMain (a section of its own)
+              --java-workloads FILE  JSON lines of dev.padata.bench.workload.WorkloadMain
+              --flink FILE    JSON lines of dev.padata.flink.examples.OrderedMapBenchmark
               --mt FILE       JSON lines of mt_bench and MultithreadedMain (multithreaded jobs)
               --idle FILE     JSON lines of bench/c/idle_bench (the idle-cost section)
               --workloads FILE JSON lines of the real workloads ("suite":"workload"; repeatable)
@@ -84,6 +86,8 @@ public final class Report {
         Path jmh = null;
         Path javaLat = null;
         Path keyed = null;
+        Path javaWorkloads = null;
+        Path flink = null;
         Path mt = null;
         Path idle = null;
         Path out = null;
@@ -112,6 +116,8 @@ public final class Report {
                 case "--jmh" -> jmh = Path.of(v);
                 case "--java-lat" -> javaLat = Path.of(v);
                 case "--keyed" -> keyed = Path.of(v);
+                case "--java-workloads" -> javaWorkloads = Path.of(v);
+                case "--flink" -> flink = Path.of(v);
                 case "--mt" -> mt = Path.of(v);
                 case "--idle" -> idle = Path.of(v);
                 case "--workloads" -> workloadFiles.add(Path.of(v));
@@ -196,13 +202,24 @@ public final class Report {
             md.append(IdleReport.render(idleLines));
         }
         Workloads.markdown(md, workloads, workloadCharts);
+        int sectionFailures = 0;
+        if (javaWorkloads != null) {
+            JavaWorkloadsSection.Rendered jw = JavaWorkloadsSection.render(javaWorkloads);
+            md.append(jw.markdown());
+            sectionFailures += jw.failures();
+        }
+        if (flink != null) {
+            JavaWorkloadsSection.Rendered fl = FlinkSection.render(flink);
+            md.append(fl.markdown());
+            sectionFailures += fl.failures();
+        }
         terminal.print(md);
         if (out != null) {
             Files.writeString(out.resolve("report.md"), md, StandardCharsets.UTF_8);
         }
         return model.failures().isEmpty() && (keyedSection == null || keyedSection.ok())
                 && !MtSection.anyFailed(mtRows) && IdleReport.failures(idleLines).isEmpty()
-                && Workloads.failures(workloads).isEmpty() ? 0 : 1;
+                && Workloads.failures(workloads).isEmpty() && sectionFailures == 0 ? 0 : 1;
     }
 
     static String key(String contender, int w) {
