@@ -115,12 +115,17 @@ TEST_F(PadataStats, AHeldBackJobShowsInTheReorderDepth)
 	ASSERT_EQ(padata_do_parallel(pinst_, &first.priv, 0), 0);
 	ASSERT_EQ(padata_do_parallel(pinst_, &second.priv, 0), 0);
 	ASSERT_EQ(padata_do_parallel(pinst_, &third.priv, 0), 0);
-	/* second and third finished; both wait for first. */
+	/* second and third finished; both wait for first. parallel_runs counts
+	 * before the callback calls padata_do_serial(), so wait for the depth
+	 * itself: it reaches 2 only once both are in the reorder ring. */
 	ASSERT_TRUE(wait_until([&] {
 		return first.parallel_runs.load() == 1 && second.parallel_runs.load() == 1 &&
 		       third.parallel_runs.load() == 1;
 	}));
 	struct padata_stats st;
+	ASSERT_TRUE(wait_until([&] {
+		return padata_get_stats(pinst_, &st) == 0 && st.reorder_depth == 2u;
+	})) << "reorder depth stayed at " << st.reorder_depth;
 	ASSERT_EQ(padata_get_stats(pinst_, &st), 0);
 	EXPECT_EQ(st.reorder_depth, 2u);
 	EXPECT_GE(st.reorder_depth_max, 2u);
