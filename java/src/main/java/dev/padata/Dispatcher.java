@@ -213,6 +213,7 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
             }
         } finally {
             w.running = outer;
+            pool.padata.jobLeft(); // wakes submitters waiting for room, once per batch
         }
     }
 

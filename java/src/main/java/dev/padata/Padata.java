@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -42,8 +43,9 @@ import java.util.concurrent.locks.LockSupport;
  * own monitor, so user code may synchronize on it freely. Methods that change masks, and
  * {@link #stop()} and {@link #close()}, block until the jobs already accepted have run
  * {@code serial()}; from inside a callback or notifier of this instance they would wait for
- * themselves, so they throw IllegalStateException there instead. {@link #doParallel} never
- * blocks and, in steady state, allocates nothing.
+ * themselves, so they throw IllegalStateException there instead. {@link #doParallel(PadataJob, int)}
+ * never blocks; {@link #doParallel(PadataJob, int, Duration)} parks while the instance is full;
+ * in steady state neither allocates.
  *
  * <p>Errors: a stopped or invalid instance gives IllegalStateException; a bad {@code cb_cpu},
  * mask or CPU gives IllegalArgumentException; libpadata's {@code -EBUSY} gives
@@ -115,6 +117,8 @@ public final class Padata implements AutoCloseable {
     /** Counted down when close() has freed everything; a concurrent second close() waits for it. */
     private final CountDownLatch freed = new CountDownLatch(1);
     private volatile JobPool pool;
+    /** Where submitters of {@link #doParallel(PadataJob, int, Duration)} wait; on lines of its own. */
+    private final Room room = new Room();
     private volatile FailureHandler failureHandler = LOG;
     private volatile boolean started;
     /** CLOSED bit, plus the number of threads inside a call that uses the native instance. */
@@ -293,6 +297,7 @@ public final class Padata implements AutoCloseable {
         try {
             started = false;
             PadataNative.padataStop(pinst);
+            wakeAll(); // waiting submitters retry and see the stopped instance
         } finally {
             exit();
         }
@@ -324,6 +329,7 @@ public final class Padata implements AutoCloseable {
                     + " close the instance from another thread");
         int before = (int) GATE.getAndBitwiseOr(this, CLOSED);
         SUBMIT_GATE.getAndBitwiseOr(this, CLOSED);
+        wakeAll(); // waiting submitters retry and see the closed instance
         if ((before & CLOSED) != 0) {
             awaitFreed(); // a concurrent close() frees; return once it has
             return;
@@ -392,6 +398,73 @@ public final class Padata implements AutoCloseable {
      */
     public void doParallel(PadataJob job, int cbCpu) {
         Objects.requireNonNull(job, "job");
+        int rc = submit(job, cbCpu);
+        if (rc == SLOTS_EXHAUSTED)
+            throw PadataBusyException.slotsExhausted(cbCpu, pool.capacity);
+        if (rc != 0)
+            throw PadataBusyException.refused(cbCpu, pool.capacity);
+    }
+
+    /**
+     * Submits {@code job} as {@link #doParallel(PadataJob, int)} does, but where that would throw
+     * {@link PadataBusyException} (in-flight limit reached, cpumask change in progress) it parks
+     * the caller until the job is accepted or {@code maxWait} has passed. The caller costs no CPU
+     * while parked: it is woken when a batch of jobs (an eighth of the in-flight limit) has left
+     * {@code serial()}, not once per job, and polls with a growing back-off (50 µs to 1 ms) when
+     * nothing wakes it (a cpumask change, or {@link NativeJob}s, whose completions Java does not
+     * see). A zero {@code maxWait} behaves as {@code doParallel(job, cbCpu)} answering false
+     * instead of throwing.
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("wait");
+     *      Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
+     *     PadataJob job = PadataJob.of(() -> { }, () -> { });
+     *     if (!padata.doParallel(job, cbCpu, Duration.ofSeconds(1)))
+     *         System.err.println("still full after a second; the job was not queued");
+     * }
+     * }</pre>
+     *
+     * <p>Interruption: an interrupt that arrives while the caller waits (or is pending when it
+     * would start waiting) ends the wait with InterruptedException and clears the interrupt
+     * status; the job was not queued and may be submitted again. A job accepted without waiting
+     * is accepted even when the interrupt status is set (it is left set).
+     *
+     * @param job     the job; not in flight
+     * @param cbCpu   the CPU that runs its serial(), in the usable serial mask
+     * @param maxWait how long to wait for room at most; zero or negative waits not at all
+     * @return true when the job was queued; false when {@code maxWait} passed first (the job was
+     *         not queued; the caller still owns it)
+     * @throws InterruptedException     when interrupted while waiting; the job was not queued
+     * @throws IllegalStateException    as for {@link #doParallel(PadataJob, int)}; also when the
+     *                                  instance is stopped or closed while the caller waits, and
+     *                                  when a callback of this instance would have to wait (for
+     *                                  itself)
+     * @throws IllegalArgumentException as for {@link #doParallel(PadataJob, int)}, also when
+     *                                  {@code cbCpu} leaves the usable serial mask while the
+     *                                  caller waits
+     * @throws NullPointerException     when {@code job} or {@code maxWait} is null
+     */
+    public boolean doParallel(PadataJob job, int cbCpu, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(job, "job");
+        long deadline = deadlineOf(maxWait);
+        for (int round = 0; ; round++) {
+            if (submit(job, cbCpu) == 0)
+                return true;
+            if (!awaitRoom(deadline, round))
+                return false;
+        }
+    }
+
+    /** {@link #submit(PadataJob, int)}'s answer when every Java job slot is taken. */
+    private static final int SLOTS_EXHAUSTED = 1;
+
+    /**
+     * The submission of {@link #doParallel(PadataJob, int)}: 0 when queued, -EBUSY when the limit
+     * is reached or a mask change is in progress, {@link #SLOTS_EXHAUSTED}; throws for the rest.
+     */
+    private int submit(PadataJob job, int cbCpu) {
         enter(SUBMIT_GATE, "doParallel()");
         try {
             if (!job.claim())
@@ -400,7 +473,7 @@ public final class Padata implements AutoCloseable {
             int slot = p.acquire();
             if (slot < 0) {
                 job.setIdle();
-                throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
+                return SLOTS_EXHAUSTED;
             }
             MemorySegment node = p.bind(slot, job);
             job.node = p.handle(slot);
@@ -409,8 +482,11 @@ public final class Padata implements AutoCloseable {
             if (rc != 0) {
                 p.retire(slot);
                 job.setIdle();
+                if (rc == -Errno.EBUSY)
+                    return rc;
                 throw submitError(rc, cbCpu, job);
             }
+            return 0;
         } finally {
             SUBMIT_GATE.getAndAdd(this, -1);
         }
@@ -430,15 +506,94 @@ public final class Padata implements AutoCloseable {
      */
     public void doParallel(NativeJob job, int cbCpu) {
         Objects.requireNonNull(job, "job");
+        if (submit(job, cbCpu) != 0)
+            throw PadataBusyException.refused(cbCpu, pool.capacity);
+    }
+
+    /**
+     * Submits a native job as {@link #doParallel(NativeJob, int)} does, waiting for room as
+     * {@link #doParallel(PadataJob, int, Duration)} does. Java does not see native jobs finish,
+     * so a caller that only native jobs can make room for polls with the back-off (50 µs to 1 ms).
+     *
+     * @param job     the job, not in flight
+     * @param cbCpu   the CPU whose worker runs its {@code serial()}
+     * @param maxWait how long to wait for room at most; zero or negative waits not at all
+     * @return true when queued; false when {@code maxWait} passed first (not queued)
+     * @throws InterruptedException     when interrupted while waiting; the job was not queued
+     * @throws IllegalStateException    as for {@link #doParallel(NativeJob, int)}; also when the
+     *                                  instance is stopped or closed while the caller waits, and
+     *                                  when a callback of this instance would have to wait
+     * @throws IllegalArgumentException as for {@link #doParallel(NativeJob, int)}
+     * @throws NullPointerException     when {@code job} or {@code maxWait} is null
+     */
+    public boolean doParallel(NativeJob job, int cbCpu, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(job, "job");
+        long deadline = deadlineOf(maxWait);
+        for (int round = 0; ; round++) {
+            if (submit(job, cbCpu) == 0)
+                return true;
+            if (!awaitRoom(deadline, round))
+                return false;
+        }
+    }
+
+    private int submit(NativeJob job, int cbCpu) {
         job.checkFunctions();
         enter(SUBMIT_GATE, "doParallel()");
         try {
             int rc = PadataNative.doParallel(pinst, job.priv(), cbCpu);
-            if (rc != 0)
-                throw submitError(rc, cbCpu, job);
+            if (rc == 0 || rc == -Errno.EBUSY)
+                return rc;
+            throw submitError(rc, cbCpu, job);
         } finally {
             SUBMIT_GATE.getAndAdd(this, -1);
         }
+    }
+
+    // ---- waiting for room ---------------------------------------------------------------------
+
+    /** First and longest timed wait of a waiting submitter nobody wakes (ns). */
+    private static final long MIN_SLICE = 50_000;
+    private static final long MAX_SLICE = 1_000_000;
+
+    /** {@code System.nanoTime()} after {@code d}, saturated; a zero or negative span is now. */
+    static long deadlineOf(Duration d) {
+        long nanos;
+        try {
+            nanos = Objects.requireNonNull(d, "maxWait").toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        // Spans below 2^62 keep (deadline - now) right even when now + nanos wraps around.
+        return System.nanoTime() + Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+    }
+
+    /**
+     * Parks a busy submitter until room may be back or one back-off slice has passed; false when
+     * the deadline has passed (checked first, so a zero wait never parks).
+     */
+    private boolean awaitRoom(long deadline, int round) throws InterruptedException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0)
+            return false;
+        if (Thread.interrupted())
+            throw new InterruptedException("interrupted while waiting for room in " + this + "; the job was not queued");
+        if (Dispatcher.inCallbackOf(this))
+            throw new IllegalStateException("doParallel(..., maxWait) from a callback of " + this + " on "
+                    + Thread.currentThread().getName() + " found the instance full: it would wait for itself");
+        long slice = Math.min(left, Math.min(MAX_SLICE, MIN_SLICE << Math.min(round, 5)));
+        room.await(pool.capacity, slice);
+        return true;
+    }
+
+    /** Called by the serial trampoline after a Java job's serial() returned. */
+    void jobLeft() {
+        room.jobLeft();
+    }
+
+    /** Wakes every parked submitter at once (stop, close). */
+    private void wakeAll() {
+        room.wakeAll();
     }
 
     private RuntimeException submitError(int rc, int cbCpu, Object job) {
