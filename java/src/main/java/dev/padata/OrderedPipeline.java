@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 package dev.padata;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -40,7 +39,10 @@ import java.util.function.Function;
  * {@code capacity} jobs; the function runs in {@code parallel()}, and the consumer in
  * {@code serial()}, on one callback CPU so the results form a single ordered stream.
  * {@link #submit} waits for a free job instead of throwing {@link PadataBusyException}, and
- * retries (with a short back-off) when padata is busy changing its masks.
+ * waits with {@link Padata#doParallel(PadataJob, int, Duration)} while padata is full or busy
+ * changing its masks. At steady state a submission allocates nothing (the values and results
+ * are the caller's): the jobs form a ring, the submitters and the callback worker each write
+ * counters of their own, and a waiting submitter is woken once per batch of results.
  *
  * <p>Threads: the function runs on padata's parallel workers; the consumer, the error handler
  * and the completion of {@link #submitAsync} futures run on the worker of the callback CPU,
@@ -62,14 +64,39 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private final boolean ownsPadata;
     private final int callbackCpu;
     private final int capacity;
-    private final ArrayBlockingQueue<Task> free;
-    private final AtomicLong outstanding = new AtomicLong();
-    private final AtomicLong completed = new AtomicLong();
+    /** The jobs; submission {@code s} takes {@code ring[s % capacity]} once that one is free. */
+    private final Task[] ring;
+    /**
+     * Counters on lines of their own (128 bytes apart): {@link #SEQ} and {@link #ACCEPTED} written
+     * by submitters only, {@link #COMPLETED} by the callback worker only, {@link #IDLE_WAITERS}
+     * by awaitIdle() only (the worker reads it once per result).
+     */
+    private final long[] counters = new long[64];
+    /** Submitters waiting for a free job: woken by the callback worker once per batch. */
+    private final Room room = new Room();
     private final Object idle = new Object();
     private final AtomicBoolean released = new AtomicBoolean();
     private volatile boolean closed;
 
+    private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int SEQ = 8;
+    private static final int ACCEPTED = 24;
+    private static final int COMPLETED = 40;
+    private static final int IDLE_WAITERS = 56;
+    private static final VarHandle TAKEN;
+
+    static {
+        try {
+            TAKEN = MethodHandles.lookup().findVarHandle(OrderedPipeline.Task.class, "taken", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final class Task extends PadataJob {
+        /** 1 from a submitter's claim until serial() has delivered and cleared the job; via TAKEN. */
+        @SuppressWarnings("unused")
+        volatile int taken;
         T input;
         R result;
         Throwable failure;
@@ -160,9 +187,11 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                 callbackCpu = cpu;
             }
             capacity = b.capacity > 0 ? b.capacity : p.maxInflight();
-            free = new ArrayBlockingQueue<>(capacity);
+            @SuppressWarnings("unchecked")
+            Task[] r = (Task[]) java.lang.reflect.Array.newInstance(Task.class, capacity);
             for (int i = 0; i < capacity; i++)
-                free.add(new Task());
+                r[i] = new Task();
+            ring = r;
         } catch (Throwable e) {
             // Free what this constructor created, instance before queue; the first failure is
             // the one the caller sees, cleanup failures ride along as suppressed.
@@ -328,9 +357,9 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public void submit(T input) throws InterruptedException {
         checkOpen();
-        Task t = free.take();
+        Task t = take(NO_DEADLINE);
         t.input = input;
-        send(t, true);
+        sendBy(t, NO_DEADLINE);
     }
 
     /**
@@ -342,14 +371,14 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public boolean trySubmit(T input) {
         checkOpen();
-        Task t = free.poll();
+        Task t = tryTake();
         if (t == null)
             return false;
         t.input = input;
         try {
-            return send(t, false);
+            return sendBy(t, System.nanoTime());
         } catch (InterruptedException e) {
-            throw new AssertionError("send(wait = false) never waits", e);
+            throw new AssertionError("a zero wait never waits", e);
         }
     }
 
@@ -367,7 +396,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     public boolean submit(T input, Duration timeout) throws InterruptedException {
         long deadline = deadlineOf(timeout);
         checkOpen();
-        Task t = free.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        Task t = take(deadline);
         if (t == null)
             return false;
         t.input = input;
@@ -375,33 +404,50 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     }
 
     /**
-     * Submits a filled task; while padata is busy retries with back-off until {@code deadline}
-     * ({@code System.nanoTime()}; {@link #NO_DEADLINE} waits as long as it takes), then gives the
-     * task back and returns false.
+     * Submits a filled task, waiting while padata is full or busy until {@code deadline}
+     * ({@code System.nanoTime()}; {@link #NO_DEADLINE} waits as long as it takes); when the time
+     * runs out gives the task back and returns false.
      */
     private boolean sendBy(Task t, long deadline) throws InterruptedException {
-        outstanding.incrementAndGet();
-        long backoff = 1_000;
-        for (;;) {
-            try {
-                padata.doParallel(t, callbackCpu);
-                return true;
-            } catch (PadataBusyException busy) {
-                long left = deadline == NO_DEADLINE ? Long.MAX_VALUE : deadline - System.nanoTime();
-                if (left <= 0) {
-                    unsend(t);
-                    return false;
-                }
-                if (Thread.interrupted()) {
-                    unsend(t);
-                    throw new InterruptedException("interrupted while padata was busy; " + t + " was not submitted");
-                }
-                LockSupport.parkNanos(Math.min(backoff, left));
-                backoff = Math.min(backoff * 2, 1_000_000);
-            } catch (RuntimeException e) {
+        // Counted before the job can finish, so COMPLETED never passes ACCEPTED.
+        COUNTERS.getAndAdd(counters, ACCEPTED, 1L);
+        boolean queued = false;
+        try {
+            Duration wait = deadline == NO_DEADLINE ? FOREVER : Duration.ofNanos(deadline - System.nanoTime());
+            queued = padata.doParallel(t, callbackCpu, wait);
+        } finally {
+            if (!queued)
                 unsend(t);
-                throw e;
-            }
+        }
+        return queued;
+    }
+
+    /** A wait that never ends in practice (292 years). */
+    private static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
+
+    /** Takes the job of the next submission, or null when it is still in use. */
+    private Task tryTake() {
+        long seq = (long) COUNTERS.getAndAdd(counters, SEQ, 1L);
+        Task t = ring[(int) Long.remainderUnsigned(seq, capacity)];
+        return TAKEN.compareAndSet(t, 0, 1) ? t : null;
+    }
+
+    /**
+     * Takes the job of the next submission, parking while it is in use (woken once per batch of
+     * delivered results, with timed back-off); null when {@code deadline} passed first.
+     */
+    private Task take(long deadline) throws InterruptedException {
+        long seq = (long) COUNTERS.getAndAdd(counters, SEQ, 1L);
+        Task t = ring[(int) Long.remainderUnsigned(seq, capacity)];
+        for (int round = 0; ; round++) {
+            if (TAKEN.compareAndSet(t, 0, 1))
+                return t;
+            long left = deadline == NO_DEADLINE ? Long.MAX_VALUE : deadline - System.nanoTime();
+            if (left <= 0)
+                return null;
+            if (Thread.interrupted())
+                throw new InterruptedException("interrupted while the OrderedPipeline was full; nothing was submitted");
+            room.await(capacity, Math.min(left, Math.min(1_000_000L, 50_000L << Math.min(round, 5))));
         }
     }
 
@@ -433,36 +479,46 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public CompletableFuture<R> submitAsync(T input) throws InterruptedException {
         checkOpen();
-        Task t = free.take();
+        Task t = take(NO_DEADLINE);
         CompletableFuture<R> f = new CompletableFuture<>();
         t.input = input;
         t.future = f;
-        send(t, true);
+        sendBy(t, NO_DEADLINE);
         return f;
     }
 
-    /** Submits a filled task; on busy padata waits (with back-off), or gives the task back at once. */
-    private boolean send(Task t, boolean wait) throws InterruptedException {
-        return sendBy(t, wait ? NO_DEADLINE : System.nanoTime());
-    }
-
+    /** Gives back a job that was not queued. */
     private void unsend(Task t) {
         t.input = null;
         t.future = null;
-        free.add(t);
-        if (outstanding.decrementAndGet() == 0)
+        TAKEN.setRelease(t, 0); // pairs with the claim CAS in take()/tryTake()
+        room.jobLeft();
+        COUNTERS.getAndAdd(counters, ACCEPTED, -1L);
+        if ((long) COUNTERS.getVolatile(counters, IDLE_WAITERS) != 0 && outstanding() == 0)
             synchronized (idle) {
                 idle.notifyAll();
             }
     }
 
+    /** The end of a job's serial(): frees it, counts the result, wakes whoever waits. */
     private void finished(Task t) {
-        completed.incrementAndGet();
-        free.add(t);
-        if (outstanding.decrementAndGet() == 0)
+        TAKEN.setRelease(t, 0); // pairs with the claim CAS in take()/tryTake()
+        // Volatile (seq-cst) add, then a volatile read of IDLE_WAITERS: with awaitIdleUntil's
+        // volatile add to IDLE_WAITERS before its read of COMPLETED, one of the two sees the other.
+        long done = (long) COUNTERS.getAndAdd(counters, COMPLETED, 1L) + 1;
+        room.jobLeft();
+        if ((long) COUNTERS.getVolatile(counters, IDLE_WAITERS) != 0
+                && done == (long) COUNTERS.getVolatile(counters, ACCEPTED))
             synchronized (idle) {
                 idle.notifyAll();
             }
+    }
+
+    /** Values accepted and not yet delivered. */
+    private long outstanding() {
+        // COMPLETED first: a result counted after this read has an acceptance counted before the next.
+        long done = (long) COUNTERS.getVolatile(counters, COMPLETED);
+        return (long) COUNTERS.getVolatile(counters, ACCEPTED) - done;
     }
 
     private void fail(T input, Throwable failure) {
@@ -511,15 +567,20 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private boolean awaitIdleUntil(long deadline) throws InterruptedException {
         refuseOnOwnWorker("awaitIdle()/close()");
         synchronized (idle) {
-            while (outstanding.get() != 0) {
-                if (deadline == NO_DEADLINE) {
-                    idle.wait();
-                    continue;
+            COUNTERS.getAndAdd(counters, IDLE_WAITERS, 1L);
+            try {
+                while (outstanding() != 0) {
+                    if (deadline == NO_DEADLINE) {
+                        idle.wait();
+                        continue;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0)
+                        return false;
+                    TimeUnit.NANOSECONDS.timedWait(idle, left);
                 }
-                long left = deadline - System.nanoTime();
-                if (left <= 0)
-                    return false;
-                TimeUnit.NANOSECONDS.timedWait(idle, left);
+            } finally {
+                COUNTERS.getAndAdd(counters, IDLE_WAITERS, -1L);
             }
         }
         return true;
@@ -555,7 +616,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             idleInTime = awaitIdleUntil(deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            idleInTime = outstanding.get() == 0;
+            idleInTime = outstanding() == 0;
         }
         if (!idleInTime)
             return false;
@@ -577,7 +638,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      * @return the count of delivered results
      */
     public long completed() {
-        return completed.get();
+        return (long) COUNTERS.getVolatile(counters, COMPLETED);
     }
 
     /**

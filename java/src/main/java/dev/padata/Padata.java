@@ -31,10 +31,8 @@ import java.util.concurrent.locks.LockSupport;
  *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
  *     for (byte[] p : packets) {
  *         PadataJob job = PadataJob.of(() -> Arrays.fill(p, (byte) 1), () -> out.add(p));  // out sees submission order
- *         while (true) {
- *             try { padata.doParallel(job, cbCpu); break; }
- *             catch (PadataBusyException busy) { Thread.onSpinWait(); }  // or use OrderedPipeline
- *         }
+ *         if (!padata.doParallel(job, cbCpu, Duration.ofSeconds(10)))   // parks while the instance is full
+ *             throw new IllegalStateException("no room in 10 s");         // (or use OrderedPipeline)
  *     }
  * }   // close() waits for every accepted job, then frees the instance, then the workqueue
  * }</pre>

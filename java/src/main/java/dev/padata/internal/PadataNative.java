@@ -142,7 +142,7 @@ public final class PadataNative {
      * <pre>
      * struct java_job_node {
      *     struct padata_priv priv;
-     *     uint64_t tag;     // generation &lt;&lt; 32 | slot, rewritten at each submission
+     *     uint64_t tag;     // generation &lt;&lt; 32 | slot while bound, | 0xffffffff while free
      *     int32_t owner;    // index of the owning pool in the dispatcher's table
      *     // 12 bytes of padding to 64
      * };
@@ -858,6 +858,38 @@ public final class PadataNative {
      */
     public static void setJobTag(MemorySegment node, long tag) {
         NODE_TAG.set(node, 0L, tag);
+    }
+
+    /**
+     * The tag of a node, read with acquire semantics.
+     *
+     * @param node the node
+     * @return its tag
+     */
+    public static long jobTagAcquire(MemorySegment node) {
+        return (long) NODE_TAG.getAcquire(node, 0L);
+    }
+
+    /**
+     * Writes the tag of a node with release semantics.
+     *
+     * @param node the node
+     * @param tag the new tag
+     */
+    public static void setJobTagRelease(MemorySegment node, long tag) {
+        NODE_TAG.setRelease(node, 0L, tag);
+    }
+
+    /**
+     * Compares and sets the tag of a node (volatile semantics).
+     *
+     * @param node the node
+     * @param expected the tag it must have
+     * @param tag the new tag
+     * @return whether it had {@code expected} and now has {@code tag}
+     */
+    public static boolean casJobTag(MemorySegment node, long expected, long tag) {
+        return NODE_TAG.compareAndSet(node, 0L, expected, tag);
     }
 
     /**
