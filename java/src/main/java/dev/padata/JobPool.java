@@ -59,8 +59,13 @@ final class JobPool {
     private final MemorySegment[] handles;
     private final long base;
     private final PadataJob[] jobs;
-    /** Where the next submitter starts looking; written by submitters only, racy on purpose. */
-    private int cursor;
+    /**
+     * Where the next submitter starts looking, at {@link #CURSOR} in an array of its own so that
+     * its line is not the one of this object's fields, which every upcall reads. Written by
+     * submitters only, racy on purpose (the CAS on the slot decides).
+     */
+    private final int[] cursor = new int[32];
+    private static final int CURSOR = 16;
 
     JobPool(int owner, Padata padata, int capacity) {
         this.owner = owner;
@@ -96,7 +101,7 @@ final class JobPool {
 
     /** A free slot, reserved for the caller, or -1 when none. Any thread; one CAS when the cursor's slot is free. */
     int acquire() {
-        int start = cursor;
+        int start = cursor[CURSOR];
         if (start >= capacity)
             start = 0;
         int slot = start;
@@ -104,7 +109,7 @@ final class JobPool {
             long t = PadataNative.jobTagAcquire(nodes[slot]);
             if ((int) t == FREE
                     && PadataNative.casJobTag(nodes[slot], t, ((t >>> 32) + 1) << 32 | (RESERVED & 0xffffffffL))) {
-                cursor = slot + 1;
+                cursor[CURSOR] = slot + 1;
                 return slot;
             }
             if (++slot == capacity)
@@ -144,12 +149,12 @@ final class JobPool {
 
     /** Where the next acquire() starts looking (for tests). */
     int cursorForTest() {
-        return cursor;
+        return cursor[CURSOR];
     }
 
     /** Test hook: the next acquire() starts looking at {@code slot}. */
     void testSetCursor(int slot) {
-        cursor = slot;
+        cursor[CURSOR] = slot;
     }
 
     /** Slots currently free (a snapshot, for tests). */
