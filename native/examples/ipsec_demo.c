@@ -198,7 +198,6 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned long *flow_seq = calloc((size_t)nflows, sizeof(*flow_seq));
-	long busy = 0;
 	for (long i = 0; i < packets && flow_seq; i++) {
 		struct esp_request *req = &reqs[i];
 		struct flow *f = &flows[(i * 7 + i / 3) % nflows];
@@ -212,13 +211,10 @@ int main(int argc, char **argv)
 		for (int b = 0; b < PAYLOAD; b++)
 			req->payload[b] = (unsigned char)(i + b);
 
-		int err;
-		while ((err = padata_do_parallel(pinst, &req->padata, f->cpu)) == -EBUSY) {
-			busy++;           /* too many in flight: back off */
-			sched_yield();
-		}
+		/* Too many in flight: sleep until room is back (no spinning). */
+		int err = padata_do_parallel_wait(pinst, &req->padata, f->cpu, -1);
 		if (err) {
-			fprintf(stderr, "ipsec_demo: padata_do_parallel: %s\n", strerror(-err));
+			fprintf(stderr, "ipsec_demo: padata_do_parallel_wait: %s\n", strerror(-err));
 			rc = 1;
 			break;
 		}
@@ -244,9 +240,9 @@ int main(int argc, char **argv)
 	}
 	long ooo = atomic_load(&out_of_order), wrong = atomic_load(&wrong_cpu);
 	int ok = rc == 0 && flow_seq && sent == packets && ooo == 0 && wrong == 0 && lost == 0;
-	printf("ipsec_demo: %ld packets, %ld flows on %u CPUs, %ld async, %ld busy retries, "
+	printf("ipsec_demo: %ld packets, %ld flows on %u CPUs, %ld async, "
 	       "%.0f packets/s, out_of_order=%ld wrong_cpu=%ld short_flows=%ld checksum=%016llx %s\n",
-	       sent, nflows, cpumask_weight(usable.cbcpu), atomic_load(&engine_done), busy,
+	       sent, nflows, cpumask_weight(usable.cbcpu), atomic_load(&engine_done),
 	       secs > 0 ? (double)sent / secs : 0.0, ooo, wrong, lost, (unsigned long long)total,
 	       ok ? "OK" : "FAILED");
 	if (!ok)

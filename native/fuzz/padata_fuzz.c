@@ -422,7 +422,13 @@ static void op_free(struct finst *fi, uint8_t order)
 	fi->pinst = NULL;
 }
 
-static void op_submit(struct finst *fi, int fi_index, struct input *in)
+/*
+ * @wait_ms < 0: padata_do_parallel(); else padata_do_parallel_wait() with
+ * that timeout (0 must answer exactly as padata_do_parallel; 1 ms may also
+ * be accepted at the limit, when jobs finish meanwhile, and says
+ * -ETIMEDOUT where the other says -EBUSY).
+ */
+static void op_submit(struct finst *fi, int fi_index, struct input *in, int wait_ms)
 {
 	unsigned int pick = next_byte(in), mode = next_byte(in) % MODE_NR;
 	int cb = decode_cb(in);
@@ -455,7 +461,15 @@ static void op_submit(struct finst *fi, int fi_index, struct input *in)
 		j->index = fi->next_index[cb];
 	j->state = JS_FLIGHT;
 
-	rc = padata_do_parallel(fi->pinst, &j->priv, cb);
+	if (wait_ms < 0) {
+		rc = padata_do_parallel(fi->pinst, &j->priv, cb);
+	} else {
+		rc = padata_do_parallel_wait(fi->pinst, &j->priv, cb, wait_ms);
+		CHECK(wait_ms > 0 || rc != -ETIMEDOUT, "padata_do_parallel_wait(timeout 0) returned -ETIMEDOUT");
+		CHECK(wait_ms == 0 || rc != -EBUSY, "padata_do_parallel_wait(%d ms) returned -EBUSY", wait_ms);
+		if (rc == -ETIMEDOUT)
+			rc = -EBUSY; /* the model's "not queued: busy" */
+	}
 	s_after = __atomic_load_n(&fi->serialized, __ATOMIC_ACQUIRE);
 
 	if (fi->started == 2 && valid(fi) && cb_ok) {
@@ -481,7 +495,7 @@ static void op_submit(struct finst *fi, int fi_index, struct input *in)
 	 * notes), so the exact count is not observable from here.
 	 */
 	/* s_after may already count this very job's serial(). */
-	if (fi->accepted - (s_after < fi->accepted ? s_after : fi->accepted) >= fi->limit)
+	if (fi->accepted - (s_after < fi->accepted ? s_after : fi->accepted) >= fi->limit && wait_ms <= 0)
 		CHECK_RC("padata_do_parallel at the in-flight limit", rc, -EBUSY);
 	else
 		CHECK(rc == 0 || rc == -EBUSY, "padata_do_parallel returned %d", rc);
@@ -742,9 +756,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3:
 		case 4:
-		case 5:
 			if (fi->pinst)
-				op_submit(fi, i, &in);
+				op_submit(fi, i, &in, -1);
+			break;
+		case 5:
+			/* The waiting submission, timeout 0 or 1 ms. */
+			if (fi->pinst)
+				op_submit(fi, i, &in, (op >> 5) & 1);
 			break;
 		case 6:
 			release_one(next_byte(&in));

@@ -17,6 +17,11 @@ _Static_assert(sizeof(struct notifier_block) == 24, "notifier_block layout chang
 _Static_assert(sizeof(struct cpumask) == NR_CPUS / 8, "cpumask layout changed");
 _Static_assert(sizeof(struct padata_cpumask) == 2 * sizeof(struct cpumask),
 	       "padata_cpumask layout changed");
+_Static_assert(offsetof(struct padata_mt_job, max_threads) == 48 &&
+		       sizeof(struct padata_mt_job) == 56,
+	       "padata_mt_job layout changed");
+_Static_assert(sizeof(struct padata_stats) == 48 && offsetof(struct padata_stats, reorder_depth) == 24,
+	       "padata_stats layout changed");
 
 #define SIZE(t) { "sizeof(" #t ")", sizeof(t) }
 #define OFF(t, f) { "offsetof(" #t ", " #f ")", offsetof(t, f) }
@@ -48,6 +53,23 @@ static const struct {
 	SIZE(struct padata_cpumask),
 	OFF(struct padata_cpumask, pcpu),
 	OFF(struct padata_cpumask, cbcpu),
+	SIZE(struct padata_mt_job),
+	OFF(struct padata_mt_job, thread_fn),
+	OFF(struct padata_mt_job, fn_arg),
+	OFF(struct padata_mt_job, start),
+	OFF(struct padata_mt_job, size),
+	OFF(struct padata_mt_job, align),
+	OFF(struct padata_mt_job, min_chunk),
+	OFF(struct padata_mt_job, max_threads),
+	SIZE(struct padata_stats),
+	OFF(struct padata_stats, accepted),
+	OFF(struct padata_stats, completed),
+	OFF(struct padata_stats, busy),
+	OFF(struct padata_stats, reorder_depth),
+	OFF(struct padata_stats, reorder_depth_max),
+	OFF(struct padata_stats, in_flight),
+	OFF(struct padata_stats, limit),
+	OFF(struct padata_stats, waiting_submitters),
 	{ "NR_CPUS", NR_CPUS },
 	{ "MAX_OBJ_NUM", MAX_OBJ_NUM },
 	{ "PADATA_MAX_INFLIGHT_LIMIT", PADATA_MAX_INFLIGHT_LIMIT },

@@ -104,4 +104,31 @@ void padata__wq_unhold(struct workqueue_struct *wq);
 void padata__wq_get(struct workqueue_struct *wq);
 void padata__wq_put(struct workqueue_struct *wq);
 
+/* --- multithreaded jobs (padata_mt.c; the function is in padata.c) --- */
+
+/**
+ * struct padata__mt_view - what padata_mt.c uses of an instance; stable
+ * while it holds the reference padata__mt_ref() took (the fields change
+ * only during a drain, which waits for the reference).
+ * @wq: the instance's workqueue.
+ * @pcpu_list: the CPUs of the usable parallel mask, @pw of them.
+ * @pw: weight of the usable parallel mask (at least 1).
+ */
+struct padata__mt_view {
+	struct workqueue_struct *wq;
+	const int *pcpu_list;
+	unsigned int pw;
+};
+
+/*
+ * With @view: refuse (-EDEADLK) on a worker of any padata workqueue or in a
+ * notifier; wait out a mask change in progress; then take a reference on
+ * @pinst as padata_do_parallel() does while it submits (mask changes,
+ * hotplug and padata_free() wait for it, padata_stop() does not) and fill
+ * @view. Return: 0; -EINVAL when not started or invalid; -EDEADLK.
+ * With @view NULL: drop that reference (0); the caller must not touch
+ * @pinst afterwards.
+ */
+int padata__mt_ref(struct padata_instance *pinst, struct padata__mt_view *view);
+
 #endif /* PADATA_INTERNAL_H */

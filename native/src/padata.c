@@ -72,10 +72,16 @@
  * pd_steal, ...), so a stack trace names its module.
  */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -148,17 +154,37 @@ struct pqueue {
  * @work: the work item that runs serial() (pd_serial_work()).
  * @pd: the instance's parallel data.
  * @cpu: the CPU whose queue this is.
- * @serialized: serial() calls returned on this CPU, mod 2^32; written
- *	only by this CPU's worker, on its own cache line, summed by
- *	pd_completed_total().
+ * @serialized: serial() calls returned on this CPU; written only by this
+ *	CPU's worker, on its own cache line, summed mod 2^32 by
+ *	pd_completed_total() and in full by padata_get_stats() (64 bits: the
+ *	statistic costs the job path nothing, a 64-bit store is one store).
+ * @busy: -EBUSY answers given to submitters running on this CPU (by
+ *	sched_getcpu(), modulo nr_cpu_ids), for padata_get_stats(): counted
+ *	on a line of the submitter's own CPU, so a submitter retrying at the
+ *	limit writes no line shared with other CPUs.
  */
 struct squeue {
 	struct padata_priv *head padata__aligned;
 	struct work_struct work;
 	struct parallel_data *pd;
 	int cpu;
-	uint32_t serialized padata__aligned;
+	uint64_t serialized padata__aligned;
+	uint64_t busy;
 } padata__aligned;
+
+/**
+ * struct pd_sub_waiter - a thread in padata_do_parallel_wait()'s queue, on
+ * its stack; linked under parallel_data.sub_lock.
+ * @next: the next younger waiter.
+ * @word: its futex word: bit 0 (SUBW_TURN) set when it became the first
+ *	(oldest) waiter; += SUBW_EVENT per broadcast (stop, mask change...).
+ */
+struct pd_sub_waiter {
+	struct pd_sub_waiter *next;
+	uint32_t word;
+};
+#define SUBW_TURN  1u
+#define SUBW_EVENT 2u
 
 /**
  * struct parallel_data - the running state of an instance, grouped by who
@@ -173,6 +199,7 @@ struct squeue {
  * @wq: the workqueue running the instance's work items.
  * @nr: nr_cpu_ids at allocation; the length of the per-CPU arrays.
  * @pw: weight of the usable parallel mask.
+ * @pw_magic: 2^64 / @pw rounded up, for pd_pick_cpu()'s seq % @pw.
  * @pcpu_list: the CPUs of the usable parallel mask, @pw of them.
  * @cb_usable: the usable serial mask, written with relaxed atomic words
  *	while drained, read by submitters without a lock.
@@ -187,6 +214,8 @@ struct squeue {
  *	padata_test_set_seq().
  * @waiters: threads in pd_drain_wait() (stop, free, mask and limit
  *	changes); @ctl keeps one CTL_WAITING bit for all of them.
+ * @stat_depth_max: the highest reorder depth seen (padata_get_stats());
+ *	read once per release run, written only when it grows.
  * @reorder_busy: the releaser token (1 while a thread runs pd_reorder()).
  * @reorder_next: the next sequence number to release; written by the
  *	token holder, read by padata_do_serial() to defer a release.
@@ -195,6 +224,13 @@ struct squeue {
  * @chain_bottom: the oldest job of each chain.
  * @touched: the CPUs with a non-empty chain, @ntouched of them.
  * @ntouched: see @touched.
+ * @sub_event: futex word of the first waiting submitter; bumped when room
+ *	came back (pd_sub_room()) and by pd_sub_broadcast().
+ * @sub_sleep: 1 while the first waiting submitter is (about to be) asleep
+ *	on @sub_event; the serial workers read it once per batch.
+ * @sub_waiters: threads inside pd_sub_wait() (padata_free() waits for 0).
+ * @sub_lock: spin lock of the waiting submitters' FIFO @sub_first.
+ * @sub_first: the waiting submitters, oldest first (on their stacks).
  *
  * The fields from @pinst to @sq are read-mostly: rewritten only while
  * drained (CTL_CHANGING set, or stopped in pd_while_stopped()).
@@ -210,6 +246,7 @@ struct parallel_data {
 	struct workqueue_struct *wq;
 	unsigned int nr;
 	unsigned int pw;
+	uint64_t pw_magic;
 	int *pcpu_list;
 	struct cpumask cb_usable;
 	struct padata_priv **ring;
@@ -221,6 +258,7 @@ struct parallel_data {
 	uint32_t skipped padata__aligned;
 	uint32_t completed_base;
 	uint32_t waiters;
+	uint32_t stat_depth_max;
 
 	/* Reorder side. */
 	uint32_t reorder_busy padata__aligned;
@@ -229,6 +267,13 @@ struct parallel_data {
 	struct padata_priv **chain_bottom;
 	int *touched;
 	int ntouched;
+
+	/* Waiting submitters (padata_do_parallel_wait()); see pd_sub_wait(). */
+	uint32_t sub_event padata__aligned;
+	uint32_t sub_sleep;
+	uint32_t sub_waiters;
+	uint32_t sub_lock;
+	struct pd_sub_waiter *sub_first;
 };
 
 /**
@@ -319,11 +364,12 @@ static uint32_t pd_completed_total(const struct parallel_data *pd)
 {
 	/* Acquire: pairs with the release stores of sq->serialized in pd_serial_work(),
 	 * of skipped in pd_reorder() and of completed_base in pd_apply_seq(); seq_cst:
-	 * Dekker with those writers' padata__wq_signal() for waiters. */
+	 * Dekker with those writers' padata__wq_signal() for waiters (for serialized:
+	 * through the seq_cst fence pd_serial_work() puts before its signal). */
 	uint32_t t = __atomic_load_n(&pd->completed_base, __ATOMIC_SEQ_CST) +
 		     __atomic_load_n(&pd->skipped, __ATOMIC_SEQ_CST);
 	for (unsigned int c = 0; c < pd->nr; c++)
-		t += __atomic_load_n(&pd->sq[c].serialized, __ATOMIC_SEQ_CST);
+		t += (uint32_t)__atomic_load_n(&pd->sq[c].serialized, __ATOMIC_SEQ_CST);
 	return t;
 }
 
@@ -543,7 +589,21 @@ static void pd_parallel_work(struct work_struct *w)
 
 static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq)
 {
-	return pd->pcpu_list[seq % pd->pw];
+	/* seq % pw without a division (a 32-bit div is ~25 cycles per job):
+	 * Lemire's fastmod, exact for 32-bit operands with the 64-bit
+	 * pw_magic = 2^64 / pw rounded up (0 for pw == 1: index 0). */
+	uint64_t low = pd->pw_magic * seq;
+	return pd->pcpu_list[(uint32_t)(((unsigned __int128)low * pd->pw) >> 64)];
+}
+
+/* An -EBUSY answer, for padata_get_stats(); off the accepting path. */
+static void pd_count_busy(struct parallel_data *pd)
+{
+	int c = sched_getcpu();
+	if (c < 0)
+		c = 0;
+	/* Relaxed: a statistic; several threads may share the CPU. */
+	__atomic_fetch_add(&pd->sq[(unsigned int)c % pd->nr].busy, 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -578,8 +638,10 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		uint32_t seq = (uint32_t)s;
 		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
 			return -EINVAL;
-		if (s & CTL_CHANGING)
+		if (s & CTL_CHANGING) {
+			pd_count_busy(pd);
 			return -EBUSY;
+		}
 		/* Relaxed: written while stopped, published by the control
 		 * word (acquired above). */
 		uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
@@ -587,11 +649,16 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		 * submitter, which read the completions with acquire: the
 		 * serial() calls it counts (and the ring clears before them)
 		 * happen before the job we accept on its strength. */
-		uint32_t completed = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
+		uint32_t cached = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
+		uint32_t completed = cached;
 		if ((uint32_t)(seq - completed) >= limit || !(seq & COMPLETED_CACHE_REFRESH)) {
 			completed = pd_completed_total(pd);
-			/* Release: pairs with the acquire load above. */
-			__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
+			/* Release: pairs with the acquire load above. Only when it
+			 * moved: submitters retrying -EBUSY at the limit then only
+			 * read this line (it stays shared in their caches) instead
+			 * of each rewriting it with the same value. */
+			if (completed != cached)
+				__atomic_store_n(&pd->completed_cache, completed, __ATOMIC_RELEASE);
 			if ((int32_t)(seq - completed) < 0) {
 				/* Our copy of the control word is older than the
 				 * completions (other submitters moved on): read it
@@ -599,8 +666,10 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 				s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
 				continue;
 			}
-			if ((uint32_t)(seq - completed) >= limit)
+			if ((uint32_t)(seq - completed) >= limit) {
+				pd_count_busy(pd);
 				return -EBUSY;
+			}
 		}
 		uint64_t ns = (s & ~CTL_SEQ) + CTL_REF_ONE + (uint32_t)(seq + 1);
 		/* Acquire (success and failure): as the loads above. Release: our
@@ -681,6 +750,290 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	return 0;
 }
 
+/* ---- waiting submitters ---------------------------------------------- */
+
+/*
+ * padata_do_parallel_wait() queues its callers in a FIFO (oldest first, on
+ * their stacks, under a spin lock held for a few instructions). Only the
+ * first tries to submit; the others sleep on their own futex word until
+ * they become first (SUBW_TURN, handed on by the leaving first) or a
+ * broadcast (stop, free, the end of a mask change) makes them re-check the
+ * instance and their cb_cpu. So waiters are admitted in the order they
+ * came, and one wake-up moves one thread.
+ *
+ * The first sleeps on pd->sub_event with pd->sub_sleep = 1. A serial worker
+ * reads sub_sleep once per batch (the no-waiter cost: one load of a line
+ * nobody writes then); when it is set and the jobs in flight fell to half
+ * the limit or below (the low-water mark), the worker takes the flag with
+ * an exchange, so one sleep gets at most one such wake-up, and wakes the
+ * first. It then admits (and its successors after it) about limit/2 jobs
+ * before anybody sleeps again: wake-ups are per refill, not per job.
+ *
+ * No lost wake-up, by two Dekker pairs (all four accesses seq_cst, one
+ * total order S):
+ * - room: the worker stores sq->serialized, then (after a seq_cst fence,
+ *   once per batch) loads sub_sleep; the first
+ *   stores sub_sleep = 1, then reads the completion counts (in pd_admit()'s
+ *   pd_completed_total(), or pd_sub_room() below). Either the worker sees
+ *   the flag, or the first sees the completion and the room it made.
+ * - state: a broadcaster changes the control word, bumps sub_event, then
+ *   loads sub_waiters; a waiter adds itself to sub_waiters, then reads its
+ *   futex word and the control word. Either the broadcaster sees the waiter
+ *   and wakes it, or the waiter's read of sub_event (or its lock of the
+ *   queue, for the others) sees the bump and hence the new control word.
+ * futex_wait() compares the word it was given, so a bump between a read
+ * and the sleep makes the sleep return at once.
+ */
+
+static int pd_futex_wait_until(uint32_t *addr, uint32_t expected, const struct timespec *deadline)
+{
+	/* An absolute CLOCK_MONOTONIC deadline (NULL: none); FUTEX_WAIT_BITSET
+	 * takes one, so a wake-up that was not ours costs no re-computation. */
+	return (int)syscall(SYS_futex, addr, FUTEX_WAIT_BITSET_PRIVATE, expected, deadline, NULL,
+			    FUTEX_BITSET_MATCH_ANY);
+}
+
+static bool pd_deadline_passed(const struct timespec *deadline)
+{
+	struct timespec now;
+	if (!deadline)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+static void pd_sub_lock(struct parallel_data *pd)
+{
+	/* Acquire: pairs with the release store of pd_sub_unlock(). */
+	while (__atomic_exchange_n(&pd->sub_lock, 1, __ATOMIC_ACQUIRE)) {
+		/* Relaxed: a hint; the exchange decides. The holder runs a few
+		 * instructions (and a futex wake): yield, it may share our CPU. */
+		while (__atomic_load_n(&pd->sub_lock, __ATOMIC_RELAXED))
+			sched_yield();
+	}
+}
+
+static void pd_sub_unlock(struct parallel_data *pd)
+{
+	/* Release: pairs with the acquire exchange of pd_sub_lock(). */
+	__atomic_store_n(&pd->sub_lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * After a change of the control word (stop, free, the end of a mask change
+ * or of pd_while_stopped()): make every waiting submitter re-check. Rare,
+ * never on the job path.
+ */
+static void pd_sub_broadcast(struct parallel_data *pd)
+{
+	/* Release: pairs with the first's seq_cst load of sub_event (a waiter
+	 * that reads the bump sees the control word change before it); seq_cst:
+	 * the "state" Dekker with the fetch_add of sub_waiters. */
+	__atomic_fetch_add(&pd->sub_event, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&pd->sub_waiters, __ATOMIC_SEQ_CST))
+		return;
+	padata__futex_wake(&pd->sub_event, INT_MAX);
+	pd_sub_lock(pd);
+	for (struct pd_sub_waiter *w = pd->sub_first; w; w = w->next) {
+		/* Release: pairs with the waiter's acquire load of its word (it
+		 * then sees the control word change). The waiter leaves the queue
+		 * only under the lock, so its word is alive here. */
+		__atomic_fetch_add(&w->word, SUBW_EVENT, __ATOMIC_RELEASE);
+		padata__futex_wake(&w->word, 1);
+	}
+	pd_sub_unlock(pd);
+}
+
+/*
+ * Called by a serial worker after a batch (and by the releaser after a
+ * cancelled sequence number) that found sub_sleep set: wake the first
+ * waiting submitter when the jobs in flight are at or below the low-water
+ * mark. Not during a mask change (nothing is admitted then; its end
+ * broadcasts).
+ */
+static void pd_sub_room(struct parallel_data *pd)
+{
+	/* Completions first, then the control word, as pd_jobs_drained(): the
+	 * difference can only over-state what is in flight (jobs accepted in
+	 * between), and their completions check again. */
+	uint32_t completed = pd_completed_total(pd);
+	/* seq_cst: as pd_jobs_drained(). */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_SEQ_CST);
+	/* Relaxed: written while stopped, published by the control word. */
+	uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
+	if ((s & CTL_CHANGING) || (uint32_t)((uint32_t)s - completed) > limit / 2)
+		return;
+	/* seq_cst: the "room" Dekker's read side took a plain load; the
+	 * exchange picks one waker per sleep. */
+	if (!__atomic_exchange_n(&pd->sub_sleep, 0, __ATOMIC_SEQ_CST))
+		return;
+	void (*hook)(void) = __atomic_load_n(&padata_test_hooks.submit_wake, __ATOMIC_RELAXED);
+	if (padata__unlikely(hook != NULL))
+		hook();
+	/* Release: pairs with the first's load of sub_event, so that it sees
+	 * the completions (seq_cst, as in pd_sub_broadcast()). */
+	__atomic_fetch_add(&pd->sub_event, 1, __ATOMIC_SEQ_CST);
+	padata__futex_wake(&pd->sub_event, INT_MAX);
+}
+
+/* The -EINVAL checks of padata_do_parallel() that can change while waiting. */
+static int pd_sub_check(struct parallel_data *pd, int cb_cpu)
+{
+	/* seq_cst: the read side of the "state" Dekker (after our fetch_add of
+	 * sub_waiters); acquire: the masks read next are those the control
+	 * word's last release RMW published. */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_SEQ_CST);
+	if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
+		return -EINVAL;
+	if (!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))
+		return -EINVAL;
+	return 0;
+}
+
+static bool pd_sub_none(void *arg)
+{
+	struct parallel_data *pd = arg;
+	/* Acquire: pairs with the leaver's fetch_sub, its last touch of @pd;
+	 * seq_cst: Dekker with its padata__wq_signal(). */
+	return __atomic_load_n(&pd->sub_waiters, __ATOMIC_SEQ_CST) == 0;
+}
+
+static void pd_sub_sleep_hook(void)
+{
+	void (*hook)(void) = __atomic_load_n(&padata_test_hooks.submit_sleep, __ATOMIC_RELAXED);
+	if (padata__unlikely(hook != NULL))
+		hook();
+}
+
+static int pd_sub_wait(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu,
+		       const struct timespec *deadline)
+{
+	struct parallel_data *pd = &pinst->pd;
+	struct workqueue_struct *wq = pd->wq;
+	struct pd_sub_waiter me = { NULL, 0 };
+	bool first;
+	int err;
+
+	/* seq_cst: the write side of the "state" Dekker (see above). */
+	__atomic_fetch_add(&pd->sub_waiters, 1, __ATOMIC_SEQ_CST);
+	pd_sub_lock(pd);
+	struct pd_sub_waiter **pp = &pd->sub_first;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = &me;
+	first = pd->sub_first == &me;
+	pd_sub_unlock(pd);
+
+	for (;;) {
+		if (!first) {
+			/* Acquire: pairs with the release RMWs of the leaving first
+			 * and of pd_sub_broadcast(). */
+			uint32_t w = __atomic_load_n(&me.word, __ATOMIC_ACQUIRE);
+			if (w & SUBW_TURN) {
+				first = true;
+				continue;
+			}
+			err = pd_sub_check(pd, cb_cpu);
+			if (err)
+				break;
+			if (pd_deadline_passed(deadline)) {
+				err = -ETIMEDOUT;
+				break;
+			}
+			pd_sub_sleep_hook();
+			pd_futex_wait_until(&me.word, w, deadline);
+			continue;
+		}
+		/* seq_cst (acquire): pairs with the bumps of pd_sub_room() and
+		 * pd_sub_broadcast(). */
+		uint32_t ev = __atomic_load_n(&pd->sub_event, __ATOMIC_SEQ_CST);
+		/* seq_cst: the write side of the "room" Dekker; our completion
+		 * reads follow in padata_do_parallel() (pd_admit()). */
+		__atomic_store_n(&pd->sub_sleep, 1, __ATOMIC_SEQ_CST);
+		err = pd_sub_check(pd, cb_cpu);
+		if (err)
+			break;
+		err = padata_do_parallel(pinst, padata, cb_cpu);
+		if (err != -EBUSY)
+			break;
+		if (pd_deadline_passed(deadline)) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		pd_sub_sleep_hook();
+		pd_futex_wait_until(&pd->sub_event, ev, deadline);
+	}
+
+	/* Relaxed: a hint for the serial workers; the next first sets it
+	 * again, after our hand-off below (release/acquire on its word). */
+	if (first)
+		__atomic_store_n(&pd->sub_sleep, 0, __ATOMIC_RELAXED);
+	/* padata_free() may wait for us: keep the queue its signal goes to. */
+	padata__wq_hold(wq);
+	pd_sub_lock(pd);
+	bool was_first = pd->sub_first == &me;
+	for (pp = &pd->sub_first; *pp != &me; pp = &(*pp)->next)
+		;
+	*pp = me.next;
+	if (was_first && pd->sub_first) {
+		/* Release: pairs with the new first's acquire load of its word. */
+		__atomic_fetch_or(&pd->sub_first->word, SUBW_TURN, __ATOMIC_RELEASE);
+		padata__futex_wake(&pd->sub_first->word, 1);
+	}
+	pd_sub_unlock(pd);
+	/* Last touch of @pd. Release (seq_cst): pairs with pd_sub_none(). */
+	__atomic_fetch_sub(&pd->sub_waiters, 1, __ATOMIC_SEQ_CST);
+	padata__wq_signal(wq);
+	padata__wq_unhold(wq);
+	return err;
+}
+
+int padata_do_parallel_wait(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu,
+			    int timeout_ms)
+{
+	struct timespec deadline;
+
+	if (timeout_ms == 0)
+		return padata_do_parallel(pinst, padata, cb_cpu);
+	if (!pinst || !padata || !padata->parallel || !padata->serial)
+		return -EINVAL;
+	struct parallel_data *pd = &pinst->pd;
+	/*
+	 * A callback (or any work item of the instance's workqueue) would wait
+	 * for jobs its own worker must run; a notifier runs while a mask change
+	 * (of this instance, or in a hotplug one still pending for it) holds
+	 * CHANGING set.
+	 */
+	if (pd_in_worker_of(pd) || padata__self.in_notifier)
+		return -EDEADLK;
+	if (timeout_ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	/* Relaxed: a hint. With nobody queued, try at once; otherwise queue
+	 * behind the waiters (FIFO), after the checks that answer at once. */
+	if (!__atomic_load_n(&pd->sub_waiters, __ATOMIC_RELAXED)) {
+		int err = padata_do_parallel(pinst, padata, cb_cpu);
+		if (err != -EBUSY)
+			return err;
+	} else {
+		int err = pd_sub_check(pd, cb_cpu);
+		if (err)
+			return err;
+		/* Relaxed: as padata_do_parallel()'s CAS would report a job in
+		 * flight; its CAS decides when we submit. */
+		if (__atomic_load_n(&padata->state, __ATOMIC_RELAXED) != JOB_IDLE)
+			return -EINVAL;
+	}
+	return pd_sub_wait(pinst, padata, cb_cpu, timeout_ms > 0 ? &deadline : NULL);
+}
+
 /* ---- reorder ---------------------------------------------------------- */
 
 /*
@@ -729,6 +1082,22 @@ static void pd_chains_flush(struct parallel_data *pd)
 }
 
 /*
+ * The reorder stage held @depth finished jobs at once: keep the highest
+ * such count. Called once per release run (and by padata_get_stats()), a
+ * read and a compare; a write only when it grows.
+ */
+static inline void pd_stat_depth(struct parallel_data *pd, uint32_t depth)
+{
+	/* Relaxed: a statistic; the CAS keeps the maximum. */
+	uint32_t max = __atomic_load_n(&pd->stat_depth_max, __ATOMIC_RELAXED);
+	while (padata__unlikely(depth > max)) {
+		if (__atomic_compare_exchange_n(&pd->stat_depth_max, &max, depth, true,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
+}
+
+/*
  * Release every consecutive finished job. Lock-free: whoever wins the token
  * releases; a loser leaves, and the winner re-checks the ring after giving
  * the token back, so a job stored while the token was held is never
@@ -768,6 +1137,9 @@ static void pd_reorder(struct parallel_data *pd)
 				 * pairs with pd_completed_total()'s acquire loads; seq_cst:
 				 * Dekker with waiters via the signal. */
 				__atomic_fetch_add(&pd->skipped, 1, __ATOMIC_SEQ_CST);
+				/* seq_cst: as in pd_serial_work(). */
+				if (__atomic_load_n(&pd->sub_sleep, __ATOMIC_SEQ_CST))
+					pd_sub_room(pd);
 				padata__wq_signal(pd->wq);
 				continue;
 			}
@@ -795,6 +1167,11 @@ static void pd_reorder(struct parallel_data *pd)
 		 * defer it and we would not see it, delaying it to the end of that
 		 * worker's batch. */
 		__atomic_store_n(&pd->reorder_next, next, __ATOMIC_SEQ_CST);
+		/* Statistics: all but the first of the jobs released together
+		 * (since the last flush, at most REORDER_BATCH) sat finished
+		 * behind another; once per run, not per job. */
+		if (n > 1)
+			pd_stat_depth(pd, n - 1);
 		pd_chains_flush(pd);
 		/* Release: pairs with the next holder's token CAS; seq_cst: Dekker
 		 * with pd_reorder()'s entry (slot store, then busy load). */
@@ -885,11 +1262,26 @@ static void pd_serial_work(struct work_struct *w)
 			/* In flight means "serial() not yet returned": count per job,
 			 * on this CPU's own line. Release: pairs with the acquire
 			 * loads in pd_completed_total() (serial() and the ring clear
-			 * happen before a submission counted on it); seq_cst: a
-			 * Dekker pair with the waiter registration in
-			 * padata__wq_wait(). */
-			__atomic_store_n(&sq->serialized, sq->serialized + 1, __ATOMIC_SEQ_CST);
+			 * happen before a submission counted on it). Not seq_cst:
+			 * the Dekker pairs with waiters need a full barrier between
+			 * this store and the waiter checks below, which run once per
+			 * batch, so the fence there serves the whole batch (on x86 a
+			 * seq_cst store is a locked xchg per job). */
+			__atomic_store_n(&sq->serialized, sq->serialized + 1, __ATOMIC_RELEASE);
 		}
+		/*
+		 * Dekker with every waiter that registers (seq_cst RMW) and then
+		 * reads the completion counts (seq_cst loads): padata__wq_wait()'s
+		 * ev_waiters, pd_sub_wait()'s sub_sleep. By C11's fence rules,
+		 * a waiter's load of serialized that follows this fence in the
+		 * single total order sees our stores, and a registration that
+		 * precedes it is seen by our seq_cst loads after it.
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		/* A waiting submitter: checked once per batch; the read side of
+		 * the "room" Dekker with pd_sub_wait(), after the fence above. */
+		if (padata__unlikely(__atomic_load_n(&pd->sub_sleep, __ATOMIC_SEQ_CST)))
+			pd_sub_room(pd);
 		/* Whatever a waiter waits for completes at the end of some batch:
 		 * one wake-up per batch, not one per job of a draining pipeline. */
 		padata__wq_signal(pd->wq);
@@ -958,6 +1350,7 @@ static unsigned long pd_update_usable(struct padata_instance *pinst)
 	for_each_cpu(c, &np)
 		pd->pcpu_list[pw++] = (int)c;
 	pd->pw = pw;
+	pd->pw_magic = pw ? UINT64_MAX / pw + 1 : 0;
 	padata__mask_store_atomic(&pd->cb_usable, &ncb);
 	pd_mutex_lock(&pinst->mask_lock);
 	cpumask_copy(pinst->usable.pcpu, &np);
@@ -993,6 +1386,8 @@ static void pd_finish_change(struct padata_instance *pinst, unsigned long change
 		ns = (s & ~(CTL_CHANGING | CTL_INVALID)) | (pinst->change_valid ? 0 : CTL_INVALID);
 	} while (!__atomic_compare_exchange_n(&pd->ctl, &s, ns, true, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
+	/* Waiting submitters: admitted now, or cb_cpu / the instance invalid. */
+	pd_sub_broadcast(pd);
 }
 
 /* Common entry of the mask-changing calls. */
@@ -1277,6 +1672,8 @@ void padata_stop(struct padata_instance *pinst)
 	 * check reads the control word with acquire (seq_cst more than
 	 * needed). */
 	__atomic_fetch_and(&pd->ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
+	/* Waiting submitters answer -EINVAL now, not after the drain. */
+	pd_sub_broadcast(pd);
 	if (pd_in_worker_of(pd))
 		return; /* waiting here would wait for ourselves */
 	pd_drain_wait(pd, pd_jobs_drained);
@@ -1313,7 +1710,11 @@ void padata_free(struct padata_instance *pinst)
 	pd_mutex_lock(&pinst->lock);
 	/* As in padata_stop(). */
 	__atomic_fetch_and(&pd->ctl, ~CTL_STARTED, __ATOMIC_SEQ_CST);
+	pd_sub_broadcast(pd);
 	pd_drain_wait(pd, pd_fully_drained);
+	/* Waiting submitters leave with -EINVAL; their last touch is the
+	 * count, followed by a signal through the (surviving) queue. */
+	padata__wq_wait(pd->wq, pd_sub_none, pd);
 	pd_flush_all_work(pd);
 	pd_mutex_unlock(&pinst->lock);
 
@@ -1402,6 +1803,8 @@ static int pd_while_stopped(struct padata_instance *pinst,
 	/* Release: publishes what @fn rewrote; pairs with the acquire reads
 	 * of the control word in pd_admit(). */
 	__atomic_fetch_and(&pd->ctl, ~CTL_CHANGING, __ATOMIC_SEQ_CST);
+	/* A padata_start() during @fn: its waiters may go on. */
+	pd_sub_broadcast(pd);
 	pd_mutex_unlock(&pinst->lock);
 	return 0;
 }
@@ -1454,6 +1857,66 @@ int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out
 	return 0;
 }
 
+int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st)
+{
+	if (!pinst || !st)
+		return -EINVAL;
+	struct parallel_data *pd = &pinst->pd;
+	uint64_t completed = 0;
+
+	memset(st, 0, sizeof(*st));
+	/* Relaxed: statistics; a snapshot, exact when nothing runs (a drain,
+	 * padata_stop() for instance, orders the workers' stores before us). */
+	for (unsigned int c = 0; c < pd->nr; c++)
+		completed += __atomic_load_n(&pd->sq[c].serialized, __ATOMIC_RELAXED);
+	/* In flight as the core counts it: completions (with cancelled
+	 * numbers) first, then the control word, as pd_jobs_drained(). */
+	uint32_t done = pd_completed_total(pd);
+	/* Acquire: the ring and its size read below are those published by
+	 * the control word's last release RMW (see the top of the file). */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	uint32_t in_flight = (uint32_t)s - done;
+	if ((int32_t)in_flight < 0)
+		in_flight = 0; /* completions counted after our read of them */
+	st->completed = completed;
+	st->accepted = completed + in_flight;
+	st->in_flight = in_flight;
+	for (unsigned int c = 0; c < pd->nr; c++)
+		st->busy += __atomic_load_n(&pd->sq[c].busy, __ATOMIC_RELAXED);
+	st->reorder_depth_max = __atomic_load_n(&pd->stat_depth_max, __ATOMIC_RELAXED);
+	st->limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
+	st->waiting_submitters = __atomic_load_n(&pd->sub_waiters, __ATOMIC_RELAXED);
+
+	/*
+	 * The current depth: finished jobs in the ring behind the next to
+	 * release. The ring may be replaced while stopped (pd_while_stopped),
+	 * so scan it holding a reference, as a submitter does; during a change
+	 * (everything is draining) report 0.
+	 */
+	while (!(s & CTL_CHANGING)) {
+		/* Acquire on success and failure, as pd_admit(). */
+		if (!__atomic_compare_exchange_n(&pd->ctl, &s, s + CTL_REF_ONE, true, __ATOMIC_SEQ_CST,
+						 __ATOMIC_ACQUIRE))
+			continue;
+		/* Relaxed: statistics; the slots are pointers, read atomically. */
+		uint32_t next = __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED);
+		uint32_t end = (uint32_t)s, depth = 0;
+		if (end - next > pd->ring_mask + 1)
+			end = next + pd->ring_mask + 1;
+		for (uint32_t q = next; q != end; q++) {
+			struct padata_priv *j = __atomic_load_n(&pd->ring[q & pd->ring_mask], __ATOMIC_RELAXED);
+			depth += j != NULL && j != RING_SKIP;
+		}
+		st->reorder_depth = depth;
+		pd_stat_depth(pd, depth);
+		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+		break;
+	}
+	if (st->reorder_depth_max < st->reorder_depth)
+		st->reorder_depth_max = st->reorder_depth;
+	return 0;
+}
+
 static void pd_apply_seq(struct parallel_data *pd, void *arg)
 {
 	unsigned int seq = *(unsigned int *)arg;
@@ -1488,5 +1951,53 @@ int padata_test_add_refs(struct padata_instance *pinst, int32_t delta)
 		__atomic_fetch_add(&pd->ctl, (uint64_t)delta * CTL_REF_ONE, __ATOMIC_SEQ_CST);
 	else
 		pd_ctl_drop(pd, (uint64_t)-(int64_t)delta * CTL_REF_ONE, pd->wq);
+	return 0;
+}
+
+/* ---- multithreaded jobs (padata_mt.c) --------------------------------- */
+
+/*
+ * padata_mt.c's only way into an instance (see internal.h). The reference
+ * is a submitter's (pd_admit() without a sequence number): drains for mask
+ * changes, hotplug and padata_free() wait for it (pd_fully_drained()),
+ * padata_stop() does not (pd_jobs_drained()).
+ */
+int padata__mt_ref(struct padata_instance *pinst, struct padata__mt_view *view)
+{
+	struct parallel_data *pd = &pinst->pd;
+
+	if (!view) {
+		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+		return 0;
+	}
+	if (pd_in_worker_of(pd) || pd_in_padata_context())
+		return -EDEADLK;
+	/* Acquire: as in pd_admit(); the masks read below are published by the
+	 * release RMW of the control word that ended the last change. */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
+			return -EINVAL;
+		if (s & CTL_CHANGING) {
+			/* Set and cleared under pinst->lock (pd_update_usable() to
+			 * pd_finish_change(), pd_while_stopped()): having had the
+			 * lock, the change we saw is over. Not a worker or notifier
+			 * (checked above), so the lock holder waits for nothing of
+			 * ours. */
+			pd_mutex_lock(&pinst->lock);
+			pd_mutex_unlock(&pinst->lock);
+			/* Acquire, as above. */
+			s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+			continue;
+		}
+		/* As the CAS of pd_admit(): against a change's fetch_or(CHANGING)
+		 * by RMW atomicity; acquire (success and failure) as the load. */
+		if (__atomic_compare_exchange_n(&pd->ctl, &s, s + CTL_REF_ONE, true, __ATOMIC_SEQ_CST,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	view->wq = pd->wq;
+	view->pcpu_list = pd->pcpu_list;
+	view->pw = pd->pw;
 	return 0;
 }

@@ -38,6 +38,17 @@ struct padata_test_hooks {
 	 * waiting flag.
 	 */
 	void (*drain_leave)(void);
+	/*
+	 * padata_do_parallel_wait(): called by a waiting submitter each time
+	 * it is about to sleep (its checks said "wait").
+	 */
+	void (*submit_sleep)(void);
+	/*
+	 * Called once per wake-up of a waiting submitter because room came
+	 * back (the low-water mark, decided per serial batch); not for the
+	 * wake-ups of stop, free and mask changes.
+	 */
+	void (*submit_wake)(void);
 };
 
 /* Set and cleared by tests with __atomic stores; read relaxed. */

@@ -881,6 +881,32 @@ static long rss_warm = -1, rss_end = -1;
 
 static void print_summary(int hangs);
 
+/* The library's statistics after the final stop, printed in the summary. */
+static struct padata_stats final_stats;
+static bool have_stats;
+
+/*
+ * After the final padata_stop() nothing runs: padata_get_stats() must agree
+ * exactly with our own counts (every padata_do_parallel() of this driver
+ * goes through job_submit(), which counts each answer).
+ */
+static void check_stats(void)
+{
+	int rc = padata_get_stats(pinst, &final_stats);
+
+	expect_rc("padata_get_stats", rc, 0);
+	if (rc)
+		return;
+	have_stats = true;
+	if (final_stats.accepted != ld(&cnt.accepted) || final_stats.completed != ld(&cnt.serial_done) ||
+	    final_stats.busy != ld(&cnt.busy) || final_stats.in_flight != 0 || final_stats.reorder_depth != 0)
+		violation(&cnt.errors,
+			  "padata_get_stats disagrees: accepted %" PRIu64 " (ours %" PRIu64 "), completed %" PRIu64
+			  " (ours %" PRIu64 "), busy %" PRIu64 " (ours %" PRIu64 "), in_flight %u, reorder_depth %u",
+			  final_stats.accepted, ld(&cnt.accepted), final_stats.completed, ld(&cnt.serial_done),
+			  final_stats.busy, ld(&cnt.busy), final_stats.in_flight, final_stats.reorder_depth);
+}
+
 static void *watchdog_thread(void *arg)
 {
 	uint64_t last = UINT64_MAX;
@@ -949,6 +975,10 @@ static void print_summary(int hangs)
 	printf(") notifier=%" PRIu64 " lost=%" PRIu64 " repeated=%" PRIu64 " reordered=%" PRIu64
 	       " hangs=%d errors=%" PRIu64, ld(&cnt.notifier_calls), lost, ld(&cnt.repeated),
 	       ld(&cnt.reordered), hangs, ld(&cnt.errors));
+	if (have_stats)
+		printf(" stats=accepted:%" PRIu64 ",completed:%" PRIu64 ",busy:%" PRIu64 ",reorder_depth_max:%u",
+		       final_stats.accepted, final_stats.completed, final_stats.busy,
+		       final_stats.reorder_depth_max);
 	if (rss_warm >= 0 && rss_end >= 0)
 		printf(" rss_mib=%.1f->%.1f", rss_warm / 1048576.0, rss_end / 1048576.0);
 	printf("\n");
@@ -1195,6 +1225,7 @@ int main(int argc, char **argv)
 	padata_stop(pinst);
 	next_phase("checks");
 	final_checks();
+	check_stats();
 
 	next_phase("join async threads");
 	pthread_mutex_lock(&bag.lock);

@@ -31,6 +31,7 @@
  *   padata_alloc / padata_alloc_possible posix_memalign x3, calloc x5
  *   padata_set_max_inflight              calloc (the new ring)
  *   flush_workqueue                      malloc (falls back to one CPU at a time)
+ *   padata_do_multithreaded              malloc beyond 9 threads (falls back to 9)
  * The others (notifier registration, cpumask setters, add/remove_cpu,
  * cpu_down/cpu_up, padata_test_set_seq, alloc_cpumask_var, a no-op that
  * never fails) allocate nothing: NonAllocatingCallsHaveNoFaultPoint guards
@@ -658,6 +659,63 @@ TEST(FlushWorkqueueFailure, WithoutMemoryItReturnsWhileAnItemKeepsRequeueingItse
 	r.stop = true;
 	flush_work(&r.work);
 	destroy_workqueue(r.wq);
+}
+
+/* ---- padata_do_multithreaded ------------------------------------------ */
+
+struct MtCount {
+	std::atomic<unsigned long> covered{0};
+	std::mutex lock;
+	std::vector<pthread_t> threads;
+};
+
+void mt_count(unsigned long start, unsigned long end, void *arg)
+{
+	MtCount *m = static_cast<MtCount *>(arg);
+	m->covered.fetch_add(end - start);
+	std::lock_guard<std::mutex> g(m->lock);
+	for (pthread_t t : m->threads)
+		if (pthread_equal(t, pthread_self()))
+			return;
+	m->threads.push_back(pthread_self());
+}
+
+/*
+ * padata_do_multithreaded() has no -ENOMEM: beyond its 8 helper items on the
+ * stack it allocates the array, and without memory it runs with those 8.
+ */
+TEST_F(PadataAllocFailure, MultithreadedWithoutMemoryRunsWithItsInlineHelpers)
+{
+	if (nr_cpu_ids < 10)
+		GTEST_SKIP() << "needs 10 parallel CPUs, so that the helper array comes from the heap";
+	struct padata_instance *pinst = padata_alloc_possible(wq_);
+	ASSERT_NE(pinst, nullptr);
+	ASSERT_EQ(padata_start(pinst), 0);
+	const size_t blocks0 = live_blocks();
+	for (long n : { 1, 2 }) {
+		MtCount m;
+		struct padata_mt_job job;
+		std::memset(&job, 0, sizeof(job));
+		job.thread_fn = mt_count;
+		job.fn_arg = &m;
+		job.size = 1ul << 16;
+		job.align = 1;
+		job.min_chunk = 1;
+		job.max_threads = 64;
+		arm(n);
+		int rc = padata_do_multithreaded(pinst, &job);
+		Fault kind = disarm();
+		EXPECT_EQ(rc, 0);
+		EXPECT_EQ(m.covered.load(), job.size) << "not every index ran";
+		EXPECT_EQ(live_blocks(), blocks0);
+		if (n == 1) {
+			EXPECT_EQ(kind, Fault::alloc) << "padata_do_multithreaded() no longer allocates: update this test";
+			EXPECT_LE(m.threads.size(), 9u) << "more threads than the inline helpers and the caller";
+		} else {
+			EXPECT_EQ(kind, Fault::none) << "more than one fault point";
+		}
+	}
+	padata_free(pinst);
 }
 
 /* ---- calls that must not allocate -------------------------------------- */

@@ -1181,6 +1181,17 @@ TEST_F(PadataApi, AbiQueryAnswersEveryPublicLayout)
 	EXPECT_ABI(sizeof(struct padata_cpumask), "sizeof(struct padata_cpumask)");
 	EXPECT_ABI(offsetof(struct padata_cpumask, pcpu), "offsetof(struct padata_cpumask, pcpu)");
 	EXPECT_ABI(offsetof(struct padata_cpumask, cbcpu), "offsetof(struct padata_cpumask, cbcpu)");
+	EXPECT_ABI(sizeof(struct padata_stats), "sizeof(struct padata_stats)");
+	EXPECT_ABI(offsetof(struct padata_stats, accepted), "offsetof(struct padata_stats, accepted)");
+	EXPECT_ABI(offsetof(struct padata_stats, completed), "offsetof(struct padata_stats, completed)");
+	EXPECT_ABI(offsetof(struct padata_stats, busy), "offsetof(struct padata_stats, busy)");
+	EXPECT_ABI(offsetof(struct padata_stats, reorder_depth), "offsetof(struct padata_stats, reorder_depth)");
+	EXPECT_ABI(offsetof(struct padata_stats, reorder_depth_max),
+		   "offsetof(struct padata_stats, reorder_depth_max)");
+	EXPECT_ABI(offsetof(struct padata_stats, in_flight), "offsetof(struct padata_stats, in_flight)");
+	EXPECT_ABI(offsetof(struct padata_stats, limit), "offsetof(struct padata_stats, limit)");
+	EXPECT_ABI(offsetof(struct padata_stats, waiting_submitters),
+		   "offsetof(struct padata_stats, waiting_submitters)");
 #undef EXPECT_ABI
 }
 

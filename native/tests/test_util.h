@@ -247,6 +247,8 @@ protected:
 		__atomic_store_n(&padata_test_hooks.queue_between, nullptr, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&padata_test_hooks.wait_sleep, nullptr, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&padata_test_hooks.drain_leave, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata_test_hooks.submit_sleep, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata_test_hooks.submit_wake, nullptr, __ATOMIC_SEQ_CST);
 		padata_free(pinst_);
 		pinst_ = nullptr;
 		destroy_workqueue(wq_);

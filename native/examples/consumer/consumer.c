@@ -69,11 +69,10 @@ int main(void)
 		jobs[i].index = i;
 		jobs[i].padata.parallel = job_parallel;
 		jobs[i].padata.serial = job_serial;
-		int err;
-		while ((err = padata_do_parallel(pinst, &jobs[i].padata, cb_cpu)) == -EBUSY)
-			sched_yield();
+		/* At the in-flight limit: sleep until room is back. */
+		int err = padata_do_parallel_wait(pinst, &jobs[i].padata, cb_cpu, -1);
 		if (err) {
-			fprintf(stderr, "padata_consumer: padata_do_parallel: %d\n", err);
+			fprintf(stderr, "padata_consumer: padata_do_parallel_wait: %d\n", err);
 			goto out;
 		}
 	}

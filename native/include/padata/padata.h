@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "export.h"
 #include "cpumask.h"
 #include "notifier.h"
@@ -161,6 +162,48 @@ PADATA_API int padata_do_parallel(struct padata_instance *pinst,
 				  struct padata_priv *padata, int cb_cpu);
 
 /**
+ * padata_do_parallel_wait - submit @padata, sleeping while the instance is
+ * busy instead of answering -EBUSY.
+ * @pinst: the instance.
+ * @padata: the job (as for padata_do_parallel()).
+ * @cb_cpu: the CPU whose worker runs its serial().
+ * @timeout_ms: how long to wait at most, in milliseconds; < 0 waits without
+ *	limit; 0 is exactly padata_do_parallel() (-EBUSY included).
+ *
+ * Makes the checks of padata_do_parallel(), with its -EINVAL answers. Where
+ * that would answer -EBUSY (the jobs in flight reached the limit, or a
+ * cpumask change, padata_set_max_inflight() or padata_test_set_seq() is in
+ * progress) the caller sleeps on a futex, costing no CPU, until the job is
+ * accepted. Waiters are admitted in the order they began to wait (a caller
+ * that finds others waiting queues behind them), and woken when room is
+ * back at a low-water mark (the jobs in flight fell to half the limit or
+ * below), not once per completed job. While nobody waits this costs the
+ * pipeline nothing but one load per serial batch.
+ *
+ * Any thread but the instance's own workers and notifiers. May be called
+ * while other threads stop, change or free the instance: a waiter then
+ * returns -EINVAL, and padata_free() waits until every waiter has left.
+ *
+ * Return: 0 when accepted (the job now belongs to padata until its
+ * serial());
+ *   -EINVAL: @pinst or @padata NULL, a callback NULL, @padata still in
+ *            flight, the instance not started or invalid, or @cb_cpu not in
+ *            the usable serial mask, whether at the call or while waiting
+ *            (padata_stop(), padata_free(), a mask change that removed
+ *            @cb_cpu or left no usable CPU);
+ *   -EDEADLK: @timeout_ms != 0 and called on a worker of @pinst's workqueue
+ *            (its parallel(), serial() or any work item there) or inside a
+ *            cpumask notifier (any instance's: hotplug runs them while
+ *            other instances' changes are still in progress), where waiting
+ *            could wait for itself; checked after the NULL checks;
+ *   -ETIMEDOUT: @timeout_ms > 0 passed without acceptance;
+ *   -EBUSY: only with @timeout_ms == 0, as padata_do_parallel().
+ * On every error nothing was queued: the caller still owns the job.
+ */
+PADATA_API int padata_do_parallel_wait(struct padata_instance *pinst,
+				       struct padata_priv *padata, int cb_cpu, int timeout_ms);
+
+/**
  * padata_do_serial - hand the finished @padata to the reorder stage.
  *
  * Any thread, exactly once per accepted job; do not touch the job after it.
@@ -262,6 +305,122 @@ PADATA_API unsigned int padata_get_max_inflight(const struct padata_instance *pi
 PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out);
 
 /**
+ * struct padata_mt_job - one range of work for padata_do_multithreaded()
+ * (the kernel's struct, same fields).
+ * @thread_fn: called once per chunk with [start, end) of the chunk and
+ *	@fn_arg; on a worker of the instance or on the calling thread, many
+ *	chunks at once. Required.
+ * @fn_arg: passed to @thread_fn unchanged.
+ * @start: first index of the range.
+ * @size: number of indexes; start + size must not exceed ULONG_MAX (the
+ *	range [start, start + size) ends at ULONG_MAX at the latest). 0: no
+ *	chunk, nothing runs.
+ * @align: chunk boundaries other than @start and start + size are
+ *	start + a multiple of @align; at least 1.
+ * @min_chunk: the least size of a chunk (only a range smaller than it gets
+ *	one smaller chunk); at least 1.
+ * @max_threads: the most threads that run chunks, the caller included; at
+ *	least 1.
+ */
+struct padata_mt_job {
+	void (*thread_fn)(unsigned long start, unsigned long end, void *arg);
+	void *fn_arg;
+	unsigned long start;
+	unsigned long size;
+	unsigned long align;
+	unsigned long min_chunk;
+	int max_threads;
+};
+
+/**
+ * padata_do_multithreaded - run @job->thread_fn over [start, start + size)
+ * in chunks, on the workers of @pinst and the calling thread; return when
+ * every chunk has returned.
+ *
+ * Chunks: the range is cut into pieces of one size c (the last one takes
+ * the remainder, so it is at least c and under 2c), where c is the size
+ * divided by 4 per thread (the kernel's load-balancing factor, for
+ * threads that finish at different times), at least min_chunk, rounded up
+ * to a multiple of align. Each chunk runs exactly once. The threads are
+ * the caller and up to min(max_threads, weight of the usable parallel
+ * mask, size / min_chunk) - 1 helpers, work items queued on the workers of
+ * distinct CPUs of the usable parallel mask, starting after the CPU the
+ * caller runs on (so it gets none when it is in the mask); every thread
+ * takes chunks until none is left. A helper shares its worker with the instance's
+ * parallel() and serial() calls (they wait while it runs chunks, and it
+ * waits behind them), and the call returns once every helper has returned,
+ * so a long callback on a helper's CPU delays the return.
+ *
+ * Any thread that is not a worker of a padata workqueue or in a notifier.
+ * While the job runs it holds the instance as a submitter does: a mask
+ * change, cpu_down/cpu_up and padata_free() of this instance wait until it
+ * returns (padata_stop() does not); a call during a mask change waits
+ * until the change (with its notifiers) is over, then uses the new mask.
+ * Inside @thread_fn the calls that a callback may not make are refused the
+ * same way (-EDEADLK, see the top of this file), on the caller's chunks
+ * too (there, as in a notifier, (un)registering a notifier as well), and
+ * padata_do_parallel_wait() answers -EDEADLK, as in a callback: it could
+ * wait for a mask change that waits for this job. padata_do_parallel() is
+ * fine. A chunk must not wait for a mask
+ * change, or for another chunk.
+ *
+ * Checks, in this order:
+ * Return: 0 when every chunk has run (at once when @job->size is 0);
+ *   -EINVAL: @pinst or @job NULL, @job->thread_fn NULL, @job->align,
+ *            @job->min_chunk or @job->max_threads below 1, or
+ *            start + size above ULONG_MAX;
+ *   -EDEADLK: called on a worker of any padata workqueue (parallel(),
+ *            serial(), a work item, a chunk of another job) or in a
+ *            notifier, or from a chunk of a multithreaded job;
+ *   -EINVAL: the instance is not started or invalid.
+ * On an error no chunk has run. @job is only read (unlike the kernel's,
+ * which consumes start and size), so it may be run again as it is.
+ */
+PADATA_API int padata_do_multithreaded(struct padata_instance *pinst, struct padata_mt_job *job);
+
+/**
+ * struct padata_stats - what padata_get_stats() reports about an instance.
+ * @accepted: jobs accepted since padata_alloc() (completed + in flight).
+ * @completed: jobs whose serial() returned.
+ * @busy: -EBUSY answers: padata_do_parallel() refusals for the in-flight
+ *	limit or a mask change in progress, including the tries of
+ *	padata_do_parallel_wait() that had to wait.
+ * @reorder_depth: finished jobs (padata_do_serial() called) held in the
+ *	reorder stage now, waiting for an earlier job.
+ * @reorder_depth_max: the highest reorder depth seen: observed once per
+ *	release (the jobs released together, less the one that let them go,
+ *	all sat finished behind another job) and at each padata_get_stats()
+ *	call, so never below any @reorder_depth reported.
+ * @in_flight: jobs accepted whose serial() has not returned.
+ * @limit: the in-flight limit (padata_set_max_inflight()).
+ * @waiting_submitters: threads sleeping in padata_do_parallel_wait().
+ *
+ * The counts are kept where the core writes anyway (per CPU, by the CPU's
+ * own worker) and summed by the call, so they cost the job path nothing; a
+ * call while jobs run gives a snapshot whose fields may be off from one
+ * another by the jobs finishing meanwhile. After padata_stop() returned
+ * (nothing running) they are exact: accepted == completed.
+ */
+struct padata_stats {
+	uint64_t accepted;
+	uint64_t completed;
+	uint64_t busy;
+	uint32_t reorder_depth;
+	uint32_t reorder_depth_max;
+	uint32_t in_flight;
+	uint32_t limit;
+	uint32_t waiting_submitters;
+};
+
+/**
+ * padata_get_stats - fill @st with the statistics of @pinst.
+ *
+ * Any thread, callbacks and notifiers included; lock-free, never blocks.
+ * Return: 0; -EINVAL when @pinst or @st is NULL.
+ */
+PADATA_API int padata_get_stats(struct padata_instance *pinst, struct padata_stats *st);
+
+/**
  * padata_test_set_seq - test hook: make the next accepted job take sequence
  * number @seq (to run across the 32-bit wrap).
  * Return: 0; -EINVAL for NULL; -EBUSY while started; -EDEADLK on a worker
@@ -274,7 +433,7 @@ PADATA_API int padata_test_set_seq(struct padata_instance *pinst, unsigned int s
  * that declare the layouts themselves (the Java front end tests them).
  * @name: "sizeof(struct padata_priv)", "offsetof(struct padata_priv, serial)",
  *        and likewise for every field of struct padata_priv, work_struct,
- *        notifier_block, cpumask and padata_cpumask.
+ *        notifier_block, cpumask, padata_cpumask, padata_mt_job and padata_stats.
  * Return: the value, or -1 for an unknown or NULL name.
  */
 PADATA_API long padata_abi_query(const char *name);

@@ -87,12 +87,19 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     private static final ThreadLocal<int[]> NOTIFYING = ThreadLocal.withInitial(() -> new int[1]);
 
     /**
-     * True when the calling thread is a worker of any padata workqueue or is running a cpumask
-     * notifier: where libpadata refuses padata_alloc (EDEADLK) and ignores padata_free, since
-     * either could wait for the thread itself.
+     * True when the calling thread is a worker of any padata workqueue, is running a cpumask
+     * notifier or is inside {@link Padata#doMultithreaded} (running its chunks): where libpadata
+     * refuses padata_alloc (EDEADLK) and ignores padata_free, since either could wait for the
+     * thread itself.
      */
     static boolean inPadataContext() {
-        return PadataNative.currentCpu() >= 0 || NOTIFYING.get()[0] > 0;
+        return PadataNative.currentCpu() >= 0 || NOTIFYING.get()[0] > 0 || Multithreaded.onCallingThread();
+    }
+
+    /** Gives a native worker its Java identity before a multithreaded job's chunk runs on it. */
+    static void attachWorker(Padata padata) {
+        if (WORKER.get() == null)
+            attach(padata);
     }
 
     /** True when the calling thread is a worker of {@code wq} that has called into Java. */

@@ -617,6 +617,84 @@ public final class Padata implements AutoCloseable {
                 + " was submitted (a cpumask change or hotplug ran meanwhile; the mask is now \"" + cbcpu + "\")");
     }
 
+    // ---- multithreaded jobs ------------------------------------------------------------------
+
+    /**
+     * Runs {@code task} over the indexes {@code [start, start + size)} in chunks, on this
+     * instance's workers and the calling thread, and returns once every chunk has finished
+     * ({@code padata_do_multithreaded}). For example, summing an array on up to 8 threads:
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("sum"); Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     long[] data = new long[1 << 20];
+     *     java.util.concurrent.atomic.LongAdder sum = new java.util.concurrent.atomic.LongAdder();
+     *     padata.doMultithreaded(0, data.length, 4096, 8, (from, to) -> {
+     *         long s = 0;
+     *         for (long i = from; i < to; i++)
+     *             s += data[(int) i];
+     *         sum.add(s);
+     *     });
+     * }
+     * }</pre>
+     *
+     * <p>Chunks are about a quarter of the range per thread (the kernel's load balancing), at
+     * least {@code minChunk} indexes each (only a range smaller than {@code minChunk} is one
+     * smaller chunk), each run exactly once. The threads are the caller and up to
+     * {@code min(maxThreads, usable parallel CPUs, size / minChunk) - 1} of the instance's
+     * workers, each on its own CPU of the usable parallel mask; they share those workers with the
+     * instance's jobs. While the call runs, cpumask changes, CPU hotplug and {@link #close()}
+     * wait for it; a call during a cpumask change waits for the change, then uses the new mask.
+     * Every chunk runs even when one throws; the first exception is then rethrown here, with the
+     * others as {@linkplain Throwable#getSuppressed() suppressed} exceptions.
+     *
+     * @param start    the first index, at least 0
+     * @param size     the number of indexes, at least 0 ({@code 0}: returns at once, no chunk runs);
+     *                 {@code start + size} must not exceed {@code Long.MAX_VALUE}
+     * @param minChunk the least number of indexes per chunk, at least 1
+     * @param maxThreads the most threads that run chunks, the caller included, at least 1
+     * @param task     runs each chunk; see {@link RangeTask} for its thread and its limits
+     * @throws NullPointerException     when {@code task} is null
+     * @throws IllegalArgumentException when {@code start} or {@code size} is negative,
+     *                                  {@code start + size} overflows, {@code minChunk} or
+     *                                  {@code maxThreads} is below 1
+     * @throws IllegalStateException    when the instance is not started, invalid or closed, or when
+     *                                  called from a padata callback, a cpumask notifier or a
+     *                                  chunk of a multithreaded job (it could wait for itself)
+     * @throws RuntimeException         (or {@link Error}) the first exception a chunk threw, after
+     *                                  every chunk has finished; a checked exception thrown
+     *                                  sneakily arrives wrapped in a
+     *                                  {@link java.util.concurrent.CompletionException}
+     */
+    public void doMultithreaded(long start, long size, long minChunk, int maxThreads, RangeTask task) {
+        Objects.requireNonNull(task, "task");
+        String what = "doMultithreaded(start " + start + ", size " + size + ", minChunk " + minChunk
+                + ", maxThreads " + maxThreads + ")";
+        if (start < 0 || size < 0)
+            throw new IllegalArgumentException(what + ": start and size must not be negative");
+        if (size > Long.MAX_VALUE - start)
+            throw new IllegalArgumentException(what + ": start + size overflows a long");
+        if (minChunk < 1)
+            throw new IllegalArgumentException(what + ": minChunk must be at least 1");
+        if (maxThreads < 1)
+            throw new IllegalArgumentException(what + ": maxThreads must be at least 1");
+        enter(what);
+        int rc;
+        try {
+            rc = Multithreaded.run(this, pinst, start, size, minChunk, maxThreads, task);
+        } finally {
+            exit();
+        }
+        if (rc == -Errno.EDEADLK)
+            throw new IllegalStateException(what + " called on " + Thread.currentThread().getName()
+                    + ", inside a padata callback, a cpumask notifier or a chunk: it could wait for itself");
+        if (rc == -Errno.EINVAL)
+            throw new IllegalStateException(what + ": the padata instance is not started or invalid"
+                    + " (usable parallel mask \"" + cpumask(CpuMaskType.PARALLEL) + "\")");
+        if (rc != 0)
+            throw Errno.unexpected("padata_do_multithreaded", rc);
+    }
+
     // ---- masks -------------------------------------------------------------------------------
 
     /**

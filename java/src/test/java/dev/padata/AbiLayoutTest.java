@@ -54,6 +54,11 @@ class AbiLayoutTest {
     }
 
     @Test
+    void padataMtJobMatchesTheCompilersLayout() {
+        assertMatchesC(PadataNative.PADATA_MT_JOB);
+    }
+
+    @Test
     void everyPublicLayoutIsChecked() {
         for (GroupLayout l : PadataNative.publicLayouts())
             assertMatchesC(l);

@@ -136,6 +136,30 @@ public final class PadataNative {
             CPUMASK.withName("cbcpu")).withName("padata_cpumask");
 
     /**
+     * <pre>
+     * struct padata_mt_job {
+     *     void (*thread_fn)(unsigned long start, unsigned long end, void *arg);
+     *     void *fn_arg;
+     *     unsigned long start;
+     *     unsigned long size;
+     *     unsigned long align;
+     *     unsigned long min_chunk;
+     *     int max_threads;
+     *     // 4 bytes of tail padding
+     * };
+     * </pre>
+     */
+    public static final StructLayout PADATA_MT_JOB = MemoryLayout.structLayout(
+            ADDRESS.withName("thread_fn"),
+            ADDRESS.withName("fn_arg"),
+            C_LONG.withName("start"),
+            C_LONG.withName("size"),
+            C_LONG.withName("align"),
+            C_LONG.withName("min_chunk"),
+            JAVA_INT.withName("max_threads"),
+            MemoryLayout.paddingLayout(4)).withName("padata_mt_job");
+
+    /**
      * The native node of one Java job: a padata_priv followed by the words the upcall
      * trampolines use to find the Java job. One cache line, so neighbouring nodes in a pool
      * never share a line.
@@ -271,6 +295,9 @@ public final class PadataNative {
             downcall("padata_get_cpumask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle PADATA_TEST_SET_SEQ =
             downcall("padata_test_set_seq", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // Not critical: blocks until every chunk has run, and calls back into Java per chunk.
+    private static final MethodHandle PADATA_DO_MULTITHREADED =
+            downcall("padata_do_multithreaded", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle PADATA_ABI_QUERY =
             downcall("padata_abi_query", FunctionDescriptor.of(JAVA_LONG, ADDRESS), CRITICAL);
     private static final MethodHandle CPULIST_PARSE =
@@ -607,6 +634,21 @@ public final class PadataNative {
     public static int testSetSeq(MemorySegment pinst, int seq) {
         try {
             return (int) PADATA_TEST_SET_SEQ.invokeExact(pinst, seq);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_do_multithreaded}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param job a {@link #PADATA_MT_JOB}
+     * @return what {@code padata_do_multithreaded} returns
+     */
+    public static int doMultithreaded(MemorySegment pinst, MemorySegment job) {
+        try {
+            return (int) PADATA_DO_MULTITHREADED.invokeExact(pinst, job);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -971,9 +1013,10 @@ public final class PadataNative {
     /**
      * Every layout checked against padata_abi_query, by C struct name.
      *
-     * @return the layouts of padata_priv, work_struct, notifier_block, cpumask and padata_cpumask
+     * @return the layouts of padata_priv, work_struct, notifier_block, cpumask, padata_cpumask and
+     *         padata_mt_job
      */
     public static GroupLayout[] publicLayouts() {
-        return new GroupLayout[] {PADATA_PRIV, WORK_STRUCT, NOTIFIER_BLOCK, CPUMASK, PADATA_CPUMASK};
+        return new GroupLayout[] {PADATA_PRIV, WORK_STRUCT, NOTIFIER_BLOCK, CPUMASK, PADATA_CPUMASK, PADATA_MT_JOB};
     }
 }

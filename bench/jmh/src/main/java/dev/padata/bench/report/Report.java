@@ -50,11 +50,12 @@ public final class Report {
     }
 
     static final String USAGE = """
-            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--expect LIST] [--w LIST]
+            usage: Report [--c FILE]... [--jmh FILE] [--java-lat FILE] [--mt FILE] [--expect LIST] [--w LIST]
                           [--title TEXT] [--env KEY=VALUE]... [--out DIR] [--no-chart]
               --c FILE        JSON lines of padata_bench / tbb_bench (repeatable)
               --jmh FILE      JMH result (-rf json) of OrderedThroughput
               --java-lat FILE JSON lines of dev.padata.bench.LatencyMain
+              --mt FILE       JSON lines of mt_bench and MultithreadedMain (multithreaded jobs)
               --expect LIST   contenders that must have a figure at every w (comma separated)
               --w LIST        work sizes of the sweep (default: those found)
               --out DIR       write DIR/report.md and DIR/throughput.png
@@ -76,6 +77,7 @@ public final class Report {
         List<Path> cFiles = new ArrayList<>();
         Path jmh = null;
         Path javaLat = null;
+        Path mt = null;
         Path out = null;
         List<String> expect = new ArrayList<>();
         Set<Integer> ws = new TreeSet<>();
@@ -101,6 +103,7 @@ public final class Report {
                 case "--c" -> cFiles.add(Path.of(v));
                 case "--jmh" -> jmh = Path.of(v);
                 case "--java-lat" -> javaLat = Path.of(v);
+                case "--mt" -> mt = Path.of(v);
                 case "--out" -> out = Path.of(v);
                 case "--title" -> title = v;
                 case "--expect" -> {
@@ -150,6 +153,10 @@ public final class Report {
 
         Model model = new Model(results, new ArrayList<>(ws), expect);
         String md = Markdown.render(model, title, env);
+        List<MtSection.Row> mtRows = mt == null ? List.of() : MtSection.read(mt);
+        if (mt != null) {
+            md += MtSection.render(mtRows);
+        }
         terminal.print(md);
         if (out != null) {
             Files.createDirectories(out);
@@ -158,7 +165,7 @@ public final class Report {
                 Chart.write(model, title, out.resolve("throughput.png"));
             }
         }
-        return model.failures().isEmpty() ? 0 : 1;
+        return model.failures().isEmpty() && !MtSection.anyFailed(mtRows) ? 0 : 1;
     }
 
     static String key(String contender, int w) {
