@@ -14,6 +14,7 @@ final class Errno {
     static final int EINVAL = 22;
     static final int ERANGE = 34;
     static final int EDEADLK = 35;
+    static final int ETIMEDOUT = 110;
 
     static String name(int errno) {
         return switch (Math.abs(errno)) {
@@ -25,6 +26,7 @@ final class Errno {
             case EINVAL -> "EINVAL";
             case ERANGE -> "ERANGE";
             case EDEADLK -> "EDEADLK";
+            case ETIMEDOUT -> "ETIMEDOUT";
             default -> "errno " + Math.abs(errno);
         };
     }

@@ -510,8 +510,11 @@ public final class Padata implements AutoCloseable {
 
     /**
      * Submits a native job as {@link #doParallel(NativeJob, int)} does, waiting for room as
-     * {@link #doParallel(PadataJob, int, Duration)} does. Java does not see native jobs finish,
-     * so a caller that only native jobs can make room for polls with the back-off (50 µs to 1 ms).
+     * {@link #doParallel(PadataJob, int, Duration)} does, but in libpadata
+     * ({@code padata_do_parallel_wait}): Java does not see native jobs finish, the core does, and
+     * wakes the caller when its in-flight count drops. The caller sleeps in slices of at most
+     * {@value #NATIVE_WAIT_SLICE_MS} ms, between which it checks for interruption and lets a
+     * concurrent {@link #close()} in.
      *
      * @param job     the job, not in flight
      * @param cbCpu   the CPU whose worker runs its {@code serial()}
@@ -521,19 +524,42 @@ public final class Padata implements AutoCloseable {
      * @throws IllegalStateException    as for {@link #doParallel(NativeJob, int)}; also when the
      *                                  instance is stopped or closed while the caller waits, and
      *                                  when a callback of this instance would have to wait
+     *                                  (libpadata answers EDEADLK)
      * @throws IllegalArgumentException as for {@link #doParallel(NativeJob, int)}
      * @throws NullPointerException     when {@code job} or {@code maxWait} is null
      */
     public boolean doParallel(NativeJob job, int cbCpu, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(job, "job");
         long deadline = deadlineOf(maxWait);
-        for (int round = 0; ; round++) {
-            if (submit(job, cbCpu) == 0)
-                return true;
-            if (!awaitRoom(deadline, round))
+        if (submit(job, cbCpu) == 0)
+            return true;
+        for (;;) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0)
                 return false;
+            if (Thread.interrupted())
+                throw new InterruptedException("interrupted while waiting for room in " + this + "; the job was not queued");
+            int ms = (int) Math.min(NATIVE_WAIT_SLICE_MS, Math.max(1, (left + 999_999) / 1_000_000));
+            job.checkFunctions();
+            enter(SUBMIT_GATE, "doParallel()");
+            int rc;
+            try {
+                rc = PadataNative.doParallelWait(pinst, job.priv(), cbCpu, ms);
+                if (rc == -Errno.EDEADLK)
+                    throw new IllegalStateException("doParallel(..., maxWait) from a callback of " + this + " on "
+                            + Thread.currentThread().getName() + " found the instance full: it would wait for itself");
+                if (rc != 0 && rc != -Errno.ETIMEDOUT && rc != -Errno.EBUSY)
+                    throw submitError(rc, cbCpu, job);
+            } finally {
+                SUBMIT_GATE.getAndAdd(this, -1);
+            }
+            if (rc == 0)
+                return true;
         }
     }
+
+    /** Longest sleep of one {@code padata_do_parallel_wait} call of {@link #doParallel(NativeJob, int, Duration)}. */
+    private static final int NATIVE_WAIT_SLICE_MS = 10;
 
     private int submit(NativeJob job, int cbCpu) {
         job.checkFunctions();

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -247,9 +248,40 @@ class WaitingSubmitTest {
             long before = (long) served.invokeExact();
             NativeJob job = NativeJob.allocate(arena, lib.find("testcb_parallel").orElseThrow(),
                     lib.find("testcb_serial").orElseThrow(), 24);
-            assertFalse(f.padata.doParallel(job, f.cb, Duration.ofMillis(10)));
+            long t0 = System.nanoTime();
+            assertFalse(f.padata.doParallel(job, f.cb, Duration.ofMillis(25))); // several 10 ms slices
+            assertTrue(System.nanoTime() - t0 >= 25_000_000L, "returned before maxWait");
+            assertFalse(f.padata.doParallel(job, f.cb, Duration.ZERO));
             assertThrows(NullPointerException.class, () -> f.padata.doParallel((NativeJob) null, f.cb, LONG));
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class, () -> f.padata.doParallel(job, f.cb, LONG));
+            assertFalse(Thread.currentThread().isInterrupted(), "the interrupt status is cleared");
+            // From a callback of the instance, while it is full: libpadata answers EDEADLK.
+            AtomicReference<Object> inCallback = new AtomicReference<>();
+            CountDownLatch called = new CountDownLatch(1);
+            PadataJob probe = PadataJob.of(() -> {
+                try {
+                    inCallback.set(f.padata.doParallel(job, f.cb, LONG));
+                } catch (Throwable e) {
+                    inCallback.set(e);
+                }
+                called.countDown();
+            }, () -> { });
+            Thread submitter = new Thread(() -> {
+                try {
+                    f.padata.doParallel(probe, f.cb, LONG); // waits for the blocker to leave
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            f.padata.setFailureHandler((j, stage, failure) -> { });
             f.release.countDown();
+            submitter.start();
+            submitter.join();
+            assertTrue(called.await(30, TimeUnit.SECONDS));
+            // probe's own slot keeps the instance (limit 1) full while its parallel() runs.
+            IllegalStateException refused = assertInstanceOf(IllegalStateException.class, inCallback.get());
+            assertTrue(refused.getMessage().contains("wait for itself"), refused.getMessage());
             assertTrue(f.padata.doParallel(job, f.cb, LONG));
             TestSupport.await("the native serial()", 30_000, () -> {
                 try {

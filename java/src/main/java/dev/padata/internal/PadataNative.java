@@ -273,6 +273,8 @@ public final class PadataNative {
     // Not critical: lock-free, but it queues work and may wake a worker.
     private static final MethodHandle PADATA_DO_PARALLEL =
             downcall("padata_do_parallel", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle PADATA_DO_PARALLEL_WAIT =
+            downcall("padata_do_parallel_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle PADATA_DO_SERIAL =
             downcall("padata_do_serial", FunctionDescriptor.ofVoid(ADDRESS));
     private static final MethodHandle PADATA_SET_CPUMASKS =
@@ -452,6 +454,23 @@ public final class PadataNative {
     public static void padataStop(MemorySegment pinst) {
         try {
             PADATA_STOP.invokeExact(pinst);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_do_parallel_wait}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance
+     * @param priv the job's {@code struct padata_priv}
+     * @param cbCpu the serial CPU
+     * @param timeoutMs how long to sleep for room at most, in ms
+     * @return what {@code padata_do_parallel_wait} returns
+     */
+    public static int doParallelWait(MemorySegment pinst, MemorySegment priv, int cbCpu, int timeoutMs) {
+        try {
+            return (int) PADATA_DO_PARALLEL_WAIT.invokeExact(pinst, priv, cbCpu, timeoutMs);
         } catch (Throwable t) {
             throw unexpected(t);
         }
