@@ -160,6 +160,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         this.onError = b.onError;
         Workqueue ownWq = null;
         Padata p = null;
+        int ringSize = b.capacity;
         try {
             if (b.padata != null) {
                 p = b.padata;
@@ -170,8 +171,15 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                 Consumer<Padata> hook = testAfterAlloc;
                 if (hook != null)
                     hook.accept(p);
-                if (b.capacity > p.maxInflight())
-                    p.setMaxInflight(b.capacity);
+                // One more than the job ring: a job is handed back at the end of its serial(), a
+                // moment before libpadata stops counting it, and only the one callback worker can
+                // be in that moment; so the instance never answers busy to the pipeline's own jobs
+                // and the ring is the only back-pressure (one wait, not two).
+                if (ringSize == 0)
+                    ringSize = p.maxInflight();
+                int limit = Math.min(Padata.MAX_INFLIGHT_LIMIT, ringSize + 1);
+                if (limit > p.maxInflight())
+                    p.setMaxInflight(limit);
                 p.start();
             }
             CpuMask serial = p.cpumask(CpuMaskType.SERIAL);
@@ -186,7 +194,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                     throw new IllegalStateException("the padata instance has no usable serial CPU (\"" + serial + "\")");
                 callbackCpu = cpu;
             }
-            capacity = b.capacity > 0 ? b.capacity : p.maxInflight();
+            capacity = ringSize > 0 ? ringSize : p.maxInflight();
             @SuppressWarnings("unchecked")
             Task[] r = (Task[]) java.lang.reflect.Array.newInstance(Task.class, capacity);
             for (int i = 0; i < capacity; i++)
@@ -439,7 +447,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private Task take(long deadline) throws InterruptedException {
         long seq = (long) COUNTERS.getAndAdd(counters, SEQ, 1L);
         Task t = ring[(int) Long.remainderUnsigned(seq, capacity)];
-        for (int round = 0; ; round++) {
+        for (;;) {
             if (TAKEN.compareAndSet(t, 0, 1))
                 return t;
             long left = deadline == NO_DEADLINE ? Long.MAX_VALUE : deadline - System.nanoTime();
@@ -447,7 +455,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                 return null;
             if (Thread.interrupted())
                 throw new InterruptedException("interrupted while the OrderedPipeline was full; nothing was submitted");
-            room.await(capacity, Math.min(left, Math.min(1_000_000L, 50_000L << Math.min(round, 5))));
+            room.await(capacity, Math.min(left, Padata.WAIT_SLICE));
         }
     }
 

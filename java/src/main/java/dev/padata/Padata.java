@@ -407,8 +407,8 @@ public final class Padata implements AutoCloseable {
      * Submits {@code job} as {@link #doParallel(PadataJob, int)} does, but where that would throw
      * {@link PadataBusyException} (in-flight limit reached, cpumask change in progress) it parks
      * the caller until the job is accepted or {@code maxWait} has passed. The caller costs no CPU
-     * while parked: it is woken when a batch of jobs (an eighth of the in-flight limit) has left
-     * {@code serial()}, not once per job, and polls with a growing back-off (50 µs to 1 ms) when
+     * while parked: it is woken when a batch of jobs (half the in-flight limit, as libpadata's own low-water mark) has left
+     * {@code serial()}, not once per job, and retries every millisecond (a timed wait) when
      * nothing wakes it (a cpumask change, or {@link NativeJob}s, whose completions Java does not
      * see). A zero {@code maxWait} behaves as {@code doParallel(job, cbCpu)} answering false
      * instead of throwing.
@@ -447,10 +447,10 @@ public final class Padata implements AutoCloseable {
     public boolean doParallel(PadataJob job, int cbCpu, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(job, "job");
         long deadline = deadlineOf(maxWait);
-        for (int round = 0; ; round++) {
+        for (;;) {
             if (submit(job, cbCpu) == 0)
                 return true;
-            if (!awaitRoom(deadline, round))
+            if (!awaitRoom(deadline))
                 return false;
         }
     }
@@ -576,9 +576,11 @@ public final class Padata implements AutoCloseable {
 
     // ---- waiting for room ---------------------------------------------------------------------
 
-    /** First and longest timed wait of a waiting submitter nobody wakes (ns). */
-    private static final long MIN_SLICE = 50_000;
-    private static final long MAX_SLICE = 1_000_000;
+    /**
+     * Longest timed wait of a waiting submitter nobody wakes (ns). {@code Object.wait} counts in
+     * whole milliseconds, so this is also the shortest.
+     */
+    static final long WAIT_SLICE = 1_000_000;
 
     /** {@code System.nanoTime()} after {@code d}, saturated; a zero or negative span is now. */
     static long deadlineOf(Duration d) {
@@ -596,7 +598,7 @@ public final class Padata implements AutoCloseable {
      * Parks a busy submitter until room may be back or one back-off slice has passed; false when
      * the deadline has passed (checked first, so a zero wait never parks).
      */
-    private boolean awaitRoom(long deadline, int round) throws InterruptedException {
+    private boolean awaitRoom(long deadline) throws InterruptedException {
         long left = deadline - System.nanoTime();
         if (left <= 0)
             return false;
@@ -605,7 +607,7 @@ public final class Padata implements AutoCloseable {
         if (Dispatcher.inCallbackOf(this))
             throw new IllegalStateException("doParallel(..., maxWait) from a callback of " + this + " on "
                     + Thread.currentThread().getName() + " found the instance full: it would wait for itself");
-        long slice = Math.min(left, Math.min(MAX_SLICE, MIN_SLICE << Math.min(round, 5)));
+        long slice = Math.min(left, WAIT_SLICE);
         room.await(pool.capacity, slice);
         return true;
     }

@@ -24,7 +24,7 @@ abstract class RoomFields extends RoomPadBefore {
  *
  * <p>Cost when nobody waits: the serial trampoline reads {@link #parked} (a line nobody writes
  * then, so it stays shared in every CPU's cache). While someone waits, the serial trampoline
- * counts jobs down and wakes every waiter with one notifyAll when a batch of them (an eighth
+ * counts jobs down and wakes every waiter with one notifyAll when a batch of them (half
  * of the in-flight limit, at least one) has left serial(): not once per job. A waiter whose
  * retry still finds the instance full (libpadata drops its in-flight count just after serial()
  * returns) parks again; timed waits bound every park, so a wake-up that never comes (no Java
@@ -63,7 +63,7 @@ final class Room extends RoomFields {
             // The volatile write of parked (seq-cst, like the trampoline's volatile read of it) comes
             // before the caller's next submission attempt reads libpadata's count: a job that
             // leaves after that attempt failed sees parked != 0 and counts down.
-            COUNTDOWN.setVolatile(this, Math.max(1, capacity / 8));
+            COUNTDOWN.setVolatile(this, Math.max(1, capacity / 2));
             PARKED.getAndAdd(this, 1);
             try {
                 TimeUnit.NANOSECONDS.timedWait(monitor, nanos);
