@@ -154,9 +154,9 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     }
 
     @Override
-    public void parallel(int owner, long tag) {
+    public void parallel(long node, int owner, long tag) {
         JobPool pool = pool(owner);
-        PadataJob job = pool == null ? null : pool.lookup(tag);
+        PadataJob job = pool == null ? null : pool.lookup(node, tag);
         if (job == null) {
             stale("parallel", pool, owner, tag);
             return;
@@ -185,15 +185,16 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     }
 
     @Override
-    public void serial(int owner, long tag) {
+    public void serial(long node, int owner, long tag) {
         JobPool pool = pool(owner);
-        PadataJob job = pool == null ? null : pool.lookup(tag);
+        PadataJob job = pool == null ? null : pool.lookup(node, tag);
         if (job == null) {
             stale("serial", pool, owner, tag);
             return;
         }
         Throwable failure = job.parallelFailure;
-        job.parallelFailure = null;
+        if (failure != null)
+            job.parallelFailure = null;
         pool.retire((int) tag);
         job.setIdle(); // from here on the job may be submitted again, serial() included
         WorkerState w;
@@ -220,6 +221,7 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
             }
         } finally {
             w.running = outer;
+            pool.padata.jobLeft(); // wakes submitters waiting for room, once per batch
         }
     }
 

@@ -16,37 +16,37 @@ import java.util.concurrent.atomic.AtomicLong;
  * back to its job.
  *
  * <p>Node {@code i} (a padata_priv plus trailing words, see {@link PadataNative#JOB_NODE}) is
- * slot {@code i}. A submission takes a free slot, binds the job to it and writes the tag
- * {@code generation << 32 | slot} into the node; the serial trampoline checks that the tag's
- * generation is still the slot's before it touches the job, then retires the slot (the
- * generation moves on) and frees it. A stale or repeated native pointer therefore never
- * reaches a job that is not its own.
+ * slot {@code i}; its {@code tag} word is the slot's state: {@code generation << 32 | i} while
+ * a job is bound to it, {@code generation << 32 | FREE} while it is free. A submitter takes a
+ * free slot with one CAS on that word (to RESERVED, the generation moved on), stores the job in
+ * {@code jobs[i]} and publishes the bound tag; the serial trampoline checks that the node it
+ * was handed is slot {@code i}'s own node and bound, then frees it with one release store. A
+ * stale or copied native pointer therefore never reaches a job that is not its own.
  *
- * <p>The free list is a Treiber stack of slot indices whose head carries a 32-bit ABA stamp.
- * Nothing here allocates after construction. Slots in use never exceed the native in-flight
- * count (a slot is freed when serial() begins, the native count drops when it returns), so a
- * pool as large as the instance's limit only runs dry when concurrent submitters race past it.
+ * <p>Why this shape: the slot's state lives in the node, a line the job's submission and both
+ * of its callbacks write anyway, so taking and freeing a slot moves no other line between
+ * CPUs. Only submitters write {@code jobs[]} and the cursor (a hint where to look next, racy on
+ * purpose: the CAS decides). {@code jobs[i]} keeps the last job bound to slot {@code i} until
+ * the slot's next use (at most {@code capacity} jobs stay reachable this way), so the serial
+ * worker never writes a line of that array. Nothing here allocates after construction.
  *
- * <p>Every pool starts its generations {@code 2^16} past the previous pool's start, so a stale
- * node of a freed pool does not match a live job of a later pool that reuses its owner index
- * (unless one of its slots was reused 65,536 times; 2^16 pools later the starts wrap).
+ * <p>Slots in use never exceed the native in-flight count (a slot is freed when serial()
+ * begins, the native count drops when it returns), so a pool as large as the instance's limit
+ * only runs dry when concurrent submitters race past it.
+ *
+ * <p>Every pool starts its generations {@code 2^16} past the previous pool's start (they only
+ * tell stale reports apart now; the node's address decides).
  *
  * <p>The nodes live in the pool's own arena, freed by {@link #close()} when the instance is
  * freed or when setMaxInflight() replaces the pool and none of its jobs is in flight.
  */
 final class JobPool {
-    private static final VarHandle HEAD;
     private static final VarHandle JOBS = MethodHandles.arrayElementVarHandle(PadataJob[].class);
-    private static final VarHandle GENS = MethodHandles.arrayElementVarHandle(int[].class);
     private static final AtomicInteger GENERATION_START = new AtomicInteger();
-
-    static {
-        try {
-            HEAD = MethodHandles.lookup().findVarHandle(JobPool.class, "head", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    /** Low half of a free slot's tag. */
+    static final int FREE = -1;
+    /** Low half of a slot's tag between a submitter's CAS and its bind. */
+    static final int RESERVED = -2;
 
     final int owner;
     final Padata padata;
@@ -57,32 +57,33 @@ final class JobPool {
     private final MemorySegment[] nodes;
     /** The nodes' addresses as zero-length segments of the global scope: see {@link #handle}. */
     private final MemorySegment[] handles;
+    private final long base;
     private final PadataJob[] jobs;
-    private final int[] gens;
-    private final int[] next;
-    @SuppressWarnings("unused") // through HEAD
-    private volatile long head;   // stamp << 32 | (slot + 1); low half 0 = empty
+    /**
+     * Where the next submitter starts looking, at {@link #CURSOR} in an array of its own so that
+     * its line is not the one of this object's fields, which every upcall reads. Written by
+     * submitters only, racy on purpose (the CAS on the slot decides).
+     */
+    private final int[] cursor = new int[32];
+    private static final int CURSOR = 16;
 
     JobPool(int owner, Padata padata, int capacity) {
         this.owner = owner;
         this.padata = padata;
         this.capacity = capacity;
         MemorySegment block = arena.allocate(PadataNative.JOB_NODE_STRIDE * capacity, PadataNative.JOB_NODE_STRIDE);
+        base = block.address();
         nodes = new MemorySegment[capacity];
         handles = new MemorySegment[capacity];
         jobs = new PadataJob[capacity];
-        gens = new int[capacity];
-        next = new int[capacity];
-        // Published with the pool (Dispatcher's volatile table, Padata's volatile pool field).
-        java.util.Arrays.fill(gens, GENERATION_START.getAndAdd(1 << 16));
+        long gen = GENERATION_START.getAndAdd(1 << 16);
         for (int i = 0; i < capacity; i++) {
             nodes[i] = block.asSlice(i * PadataNative.JOB_NODE_STRIDE, PadataNative.JOB_NODE.byteSize());
             PadataNative.initJobNode(nodes[i], owner, Upcalls.PARALLEL_STUB, Upcalls.SERIAL_STUB);
+            PadataNative.setJobTag(nodes[i], gen << 32 | (FREE & 0xffffffffL));
             handles[i] = MemorySegment.ofAddress(nodes[i].address());
-            next[i] = i + 2 < capacity + 1 ? i + 2 : 0; // slot+1 links; 0 ends the list
         }
-        next[capacity - 1] = 0;
-        head = 1; // slot 0, stamp 0
+        // Published with the pool (Dispatcher's volatile table, Padata's volatile pool field).
     }
 
     /**
@@ -98,79 +99,76 @@ final class JobPool {
         return handles[slot];
     }
 
-    /** A free slot, or -1 when none. Any thread. */
+    /** A free slot, reserved for the caller, or -1 when none. Any thread; one CAS when the cursor's slot is free. */
     int acquire() {
-        for (;;) {
-            long h = head;
-            int top = (int) h;
-            if (top == 0)
-                return -1;
-            int slot = top - 1;
-            long nh = ((h >>> 32) + 1) << 32 | (next[slot] & 0xffffffffL);
-            if (HEAD.compareAndSet(this, h, nh))
+        int start = cursor[CURSOR];
+        if (start >= capacity)
+            start = 0;
+        int slot = start;
+        do {
+            long t = PadataNative.jobTagAcquire(nodes[slot]);
+            if ((int) t == FREE
+                    && PadataNative.casJobTag(nodes[slot], t, ((t >>> 32) + 1) << 32 | (RESERVED & 0xffffffffL))) {
+                cursor[CURSOR] = slot + 1;
                 return slot;
-        }
+            }
+            if (++slot == capacity)
+                slot = 0;
+        } while (slot != start);
+        return -1;
     }
 
-    /** Puts a retired slot back. Any thread. */
-    void release(int slot) {
-        for (;;) {
-            long h = head;
-            next[slot] = (int) h;
-            long nh = ((h >>> 32) + 1) << 32 | (slot + 1);
-            if (HEAD.compareAndSet(this, h, nh))
-                return;
-        }
-    }
-
-    /** Binds {@code job} to {@code slot} and tags the node; returns the node to submit. */
+    /** Binds {@code job} to the reserved {@code slot} and tags the node; returns the node to submit. */
     MemorySegment bind(int slot, PadataJob job) {
-        int gen = (int) GENS.getAcquire(gens, slot);
         JOBS.setRelease(jobs, slot, job);
         MemorySegment node = nodes[slot];
-        PadataNative.setJobTag(node, (long) gen << 32 | slot);
+        long t = PadataNative.jobTagAcquire(node);
+        // Release: the job store above happens before an upcall that reads the bound tag.
+        PadataNative.setJobTagRelease(node, (t >>> 32) << 32 | slot);
         return node;
     }
 
-    /** The job behind a tag, or null when the tag is stale (wrong generation or a free slot). */
-    PadataJob lookup(long tag) {
+    /**
+     * The job behind the node at {@code address} carrying {@code tag}, or null when the node is
+     * not one of this pool's bound nodes (a free slot, a copy, a stale pointer).
+     */
+    PadataJob lookup(long address, long tag) {
         int slot = (int) tag;
-        if (slot < 0 || slot >= capacity)
-            return null;
-        if ((int) GENS.getAcquire(gens, slot) != (int) (tag >>> 32))
+        if (slot < 0 || slot >= capacity || address != base + slot * PadataNative.JOB_NODE_STRIDE)
             return null;
         return (PadataJob) JOBS.getAcquire(jobs, slot);
     }
 
-    /** Ends the slot's current generation and frees it. */
+    /** Frees {@code slot} (one release store into its node). */
     void retire(int slot) {
-        JOBS.setRelease(jobs, slot, null);
-        GENS.setRelease(gens, slot, (int) GENS.getAcquire(gens, slot) + 1);
-        release(slot);
+        MemorySegment node = nodes[slot];
+        long t = PadataNative.jobTagAcquire(node);
+        // Release: pairs with the acquire read in acquire(); the job is done with the slot.
+        PadataNative.setJobTagRelease(node, (t >>> 32) << 32 | (FREE & 0xffffffffL));
+    }
+
+    /** Where the next acquire() starts looking (for tests). */
+    int cursorForTest() {
+        return cursor[CURSOR];
+    }
+
+    /** Test hook: the next acquire() starts looking at {@code slot}. */
+    void testSetCursor(int slot) {
+        cursor[CURSOR] = slot;
     }
 
     /** Slots currently free (a snapshot, for tests). */
     int freeCount() {
         int n = 0;
-        for (int top = (int) head; top != 0 && n <= capacity; top = next[top - 1])
-            n++;
+        for (int i = 0; i < capacity; i++)
+            if ((int) PadataNative.jobTagAcquire(nodes[i]) == FREE)
+                n++;
         return n;
     }
 
-    /**
-     * True when every slot is free, checked against concurrent releases: the head (its stamp
-     * moves on every push and pop) is the same before and after the walk. Only meaningful once
-     * nobody can acquire a slot any more.
-     */
+    /** True when every slot is free. Only meaningful once nobody can acquire a slot any more. */
     boolean isIdle() {
-        for (;;) {
-            long h = (long) HEAD.getVolatile(this);
-            int n = 0;
-            for (int top = (int) h; top != 0 && n <= capacity; top = next[top - 1])
-                n++;
-            if ((long) HEAD.getVolatile(this) == h)
-                return n == capacity;
-        }
+        return freeCount() == capacity;
     }
 
     void countStale() {

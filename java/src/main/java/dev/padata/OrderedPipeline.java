@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 package dev.padata;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -40,7 +39,10 @@ import java.util.function.Function;
  * {@code capacity} jobs; the function runs in {@code parallel()}, and the consumer in
  * {@code serial()}, on one callback CPU so the results form a single ordered stream.
  * {@link #submit} waits for a free job instead of throwing {@link PadataBusyException}, and
- * retries (with a short back-off) when padata is busy changing its masks.
+ * waits with {@link Padata#doParallel(PadataJob, int, Duration)} while padata is full or busy
+ * changing its masks. At steady state a submission allocates nothing (the values and results
+ * are the caller's): the jobs form a ring, the submitters and the callback worker each write
+ * counters of their own, and a waiting submitter is woken once per batch of results.
  *
  * <p>Keyed: with {@link Builder#keyedBy} the results of values with equal keys still reach the
  * consumer in submission order, and consumer calls still never overlap, but values of
@@ -81,16 +83,41 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private final boolean ownsPadata;
     private final int callbackCpu;
     private final int capacity;
-    private final ArrayBlockingQueue<Task> free;
-    private final AtomicLong outstanding = new AtomicLong();
-    private final AtomicLong completed = new AtomicLong();
+    /** The jobs; submission {@code s} takes {@code ring[s % capacity]} once that one is free. */
+    private final Task[] ring;
+    /**
+     * Counters on lines of their own (128 bytes apart): {@link #SEQ} and {@link #ACCEPTED} written
+     * by submitters only, {@link #COMPLETED} by the callback worker only, {@link #IDLE_WAITERS}
+     * by awaitIdle() only (the worker reads it once per result).
+     */
+    private final long[] counters = new long[64];
+    /** Submitters waiting for a free job: woken by the callback worker once per batch. */
+    private final Room room = new Room();
     private final Object idle = new Object();
     private final AtomicBoolean released = new AtomicBoolean();
     private final Function<? super T, ?> key;   // null: one global order
     private final PadataShell[] lanes;          // null unless keyed
     private volatile boolean closed;
 
+    private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int SEQ = 8;
+    private static final int ACCEPTED = 24;
+    private static final int COMPLETED = 40;
+    private static final int IDLE_WAITERS = 56;
+    private static final VarHandle TAKEN;
+
+    static {
+        try {
+            TAKEN = MethodHandles.lookup().findVarHandle(OrderedPipeline.Task.class, "taken", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final class Task extends PadataJob {
+        /** 1 from a submitter's claim until serial() has delivered and cleared the job; via TAKEN. */
+        @SuppressWarnings("unused")
+        volatile int taken;
         T input;
         R result;
         Throwable failure;
@@ -160,6 +187,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         Workqueue ownWq = null;
         Padata p = null;
         PadataShell[] shells = null;
+        int ringSize = b.capacity;
         try {
             if (b.padata != null) {
                 p = b.padata;
@@ -170,8 +198,15 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                 Consumer<Padata> hook = testAfterAlloc;
                 if (hook != null)
                     hook.accept(p);
-                if (b.capacity > p.maxInflight())
-                    p.setMaxInflight(b.capacity);
+                // One more than the job ring: a job is handed back at the end of its serial(), a
+                // moment before libpadata stops counting it, and only the one callback worker can
+                // be in that moment; so the instance never answers busy to the pipeline's own jobs
+                // and the ring is the only back-pressure (one wait, not two).
+                if (ringSize == 0)
+                    ringSize = p.maxInflight();
+                int limit = Math.min(Padata.MAX_INFLIGHT_LIMIT, ringSize + 1);
+                if (limit > p.maxInflight())
+                    p.setMaxInflight(limit);
                 p.start();
             }
             CpuMask serial = p.cpumask(CpuMaskType.SERIAL);
@@ -186,10 +221,12 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                     throw new IllegalStateException("the padata instance has no usable serial CPU (\"" + serial + "\")");
                 callbackCpu = cpu;
             }
-            capacity = b.capacity > 0 ? b.capacity : p.maxInflight();
-            free = new ArrayBlockingQueue<>(capacity);
+            capacity = ringSize > 0 ? ringSize : p.maxInflight();
+            @SuppressWarnings("unchecked")
+            Task[] r = (Task[]) java.lang.reflect.Array.newInstance(Task.class, capacity);
             for (int i = 0; i < capacity; i++)
-                free.add(new Task());
+                r[i] = new Task();
+            ring = r;
             if (b.key != null) {
                 shells = new PadataShell[b.lanes];
                 for (int i = 0; i < shells.length; i++)
@@ -419,9 +456,9 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public void submit(T input) throws InterruptedException {
         checkOpen();
-        Task t = free.take();
+        Task t = take(NO_DEADLINE);
         t.input = input;
-        send(t, true);
+        sendBy(t, NO_DEADLINE);
     }
 
     /**
@@ -433,14 +470,14 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public boolean trySubmit(T input) {
         checkOpen();
-        Task t = free.poll();
+        Task t = tryTake();
         if (t == null)
             return false;
         t.input = input;
         try {
-            return send(t, false);
+            return sendBy(t, System.nanoTime());
         } catch (InterruptedException e) {
-            throw new AssertionError("send(wait = false) never waits", e);
+            throw new AssertionError("a zero wait never waits", e);
         }
     }
 
@@ -458,7 +495,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     public boolean submit(T input, Duration timeout) throws InterruptedException {
         long deadline = deadlineOf(timeout);
         checkOpen();
-        Task t = free.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        Task t = take(deadline);
         if (t == null)
             return false;
         t.input = input;
@@ -466,45 +503,51 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     }
 
     /**
-     * Submits a filled task; while padata is busy retries with back-off until {@code deadline}
-     * ({@code System.nanoTime()}; {@link #NO_DEADLINE} waits as long as it takes), then gives the
-     * task back and returns false.
+     * Submits a filled task, waiting while padata is full or busy until {@code deadline}
+     * ({@code System.nanoTime()}; {@link #NO_DEADLINE} waits as long as it takes); when the time
+     * runs out gives the task back and returns false.
      */
     private boolean sendBy(Task t, long deadline) throws InterruptedException {
-        PadataShell lane;
+        // Counted before the job can finish, so COMPLETED never passes ACCEPTED.
+        COUNTERS.getAndAdd(counters, ACCEPTED, 1L);
+        boolean queued = false;
         try {
-            lane = laneOf(t.input);
-        } catch (RuntimeException e) {
-            t.input = null;
-            t.future = null;
-            free.add(t);
-            throw e;
-        }
-        outstanding.incrementAndGet();
-        long backoff = 1_000;
-        for (;;) {
-            try {
-                if (lane == null)
-                    padata.doParallel(t, callbackCpu);
-                else
-                    lane.doParallel(t, callbackCpu);
-                return true;
-            } catch (PadataBusyException busy) {
-                long left = deadline == NO_DEADLINE ? Long.MAX_VALUE : deadline - System.nanoTime();
-                if (left <= 0) {
-                    unsend(t);
-                    return false;
-                }
-                if (Thread.interrupted()) {
-                    unsend(t);
-                    throw new InterruptedException("interrupted while padata was busy; " + t + " was not submitted");
-                }
-                LockSupport.parkNanos(Math.min(backoff, left));
-                backoff = Math.min(backoff * 2, 1_000_000);
-            } catch (RuntimeException e) {
+            PadataShell lane = laneOf(t.input); // the key function may throw: the task goes back
+            Duration wait = deadline == NO_DEADLINE ? FOREVER : Duration.ofNanos(deadline - System.nanoTime());
+            queued = lane == null ? padata.doParallel(t, callbackCpu, wait) : lane.doParallel(t, callbackCpu, wait);
+        } finally {
+            if (!queued)
                 unsend(t);
-                throw e;
-            }
+        }
+        return queued;
+    }
+
+    /** A wait that never ends in practice (292 years). */
+    private static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
+
+    /** Takes the job of the next submission, or null when it is still in use. */
+    private Task tryTake() {
+        long seq = (long) COUNTERS.getAndAdd(counters, SEQ, 1L);
+        Task t = ring[(int) Long.remainderUnsigned(seq, capacity)];
+        return TAKEN.compareAndSet(t, 0, 1) ? t : null;
+    }
+
+    /**
+     * Takes the job of the next submission, parking while it is in use (woken once per batch of
+     * delivered results, with timed back-off); null when {@code deadline} passed first.
+     */
+    private Task take(long deadline) throws InterruptedException {
+        long seq = (long) COUNTERS.getAndAdd(counters, SEQ, 1L);
+        Task t = ring[(int) Long.remainderUnsigned(seq, capacity)];
+        for (;;) {
+            if (TAKEN.compareAndSet(t, 0, 1))
+                return t;
+            long left = deadline == NO_DEADLINE ? Long.MAX_VALUE : deadline - System.nanoTime();
+            if (left <= 0)
+                return null;
+            if (Thread.interrupted())
+                throw new InterruptedException("interrupted while the OrderedPipeline was full; nothing was submitted");
+            room.await(capacity, Math.min(left, Padata.WAIT_SLICE));
         }
     }
 
@@ -536,36 +579,46 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     public CompletableFuture<R> submitAsync(T input) throws InterruptedException {
         checkOpen();
-        Task t = free.take();
+        Task t = take(NO_DEADLINE);
         CompletableFuture<R> f = new CompletableFuture<>();
         t.input = input;
         t.future = f;
-        send(t, true);
+        sendBy(t, NO_DEADLINE);
         return f;
     }
 
-    /** Submits a filled task; on busy padata waits (with back-off), or gives the task back at once. */
-    private boolean send(Task t, boolean wait) throws InterruptedException {
-        return sendBy(t, wait ? NO_DEADLINE : System.nanoTime());
-    }
-
+    /** Gives back a job that was not queued. */
     private void unsend(Task t) {
         t.input = null;
         t.future = null;
-        free.add(t);
-        if (outstanding.decrementAndGet() == 0)
+        TAKEN.setRelease(t, 0); // pairs with the claim CAS in take()/tryTake()
+        room.jobLeft();
+        COUNTERS.getAndAdd(counters, ACCEPTED, -1L);
+        if ((long) COUNTERS.getVolatile(counters, IDLE_WAITERS) != 0 && outstanding() == 0)
             synchronized (idle) {
                 idle.notifyAll();
             }
     }
 
+    /** The end of a job's serial(): frees it, counts the result, wakes whoever waits. */
     private void finished(Task t) {
-        completed.incrementAndGet();
-        free.add(t);
-        if (outstanding.decrementAndGet() == 0)
+        TAKEN.setRelease(t, 0); // pairs with the claim CAS in take()/tryTake()
+        // Volatile (seq-cst) add, then a volatile read of IDLE_WAITERS: with awaitIdleUntil's
+        // volatile add to IDLE_WAITERS before its read of COMPLETED, one of the two sees the other.
+        long done = (long) COUNTERS.getAndAdd(counters, COMPLETED, 1L) + 1;
+        room.jobLeft();
+        if ((long) COUNTERS.getVolatile(counters, IDLE_WAITERS) != 0
+                && done == (long) COUNTERS.getVolatile(counters, ACCEPTED))
             synchronized (idle) {
                 idle.notifyAll();
             }
+    }
+
+    /** Values accepted and not yet delivered. */
+    private long outstanding() {
+        // COMPLETED first: a result counted after this read has an acceptance counted before the next.
+        long done = (long) COUNTERS.getVolatile(counters, COMPLETED);
+        return (long) COUNTERS.getVolatile(counters, ACCEPTED) - done;
     }
 
     private void fail(T input, Throwable failure) {
@@ -614,15 +667,20 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private boolean awaitIdleUntil(long deadline) throws InterruptedException {
         refuseOnOwnWorker("awaitIdle()/close()");
         synchronized (idle) {
-            while (outstanding.get() != 0) {
-                if (deadline == NO_DEADLINE) {
-                    idle.wait();
-                    continue;
+            COUNTERS.getAndAdd(counters, IDLE_WAITERS, 1L);
+            try {
+                while (outstanding() != 0) {
+                    if (deadline == NO_DEADLINE) {
+                        idle.wait();
+                        continue;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0)
+                        return false;
+                    TimeUnit.NANOSECONDS.timedWait(idle, left);
                 }
-                long left = deadline - System.nanoTime();
-                if (left <= 0)
-                    return false;
-                TimeUnit.NANOSECONDS.timedWait(idle, left);
+            } finally {
+                COUNTERS.getAndAdd(counters, IDLE_WAITERS, -1L);
             }
         }
         return true;
@@ -658,7 +716,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             idleInTime = awaitIdleUntil(deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            idleInTime = outstanding.get() == 0;
+            idleInTime = outstanding() == 0;
         }
         if (!idleInTime)
             return false;
@@ -685,7 +743,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      * @return the count of delivered results
      */
     public long completed() {
-        return completed.get();
+        return (long) COUNTERS.getVolatile(counters, COMPLETED);
     }
 
     /**

@@ -31,10 +31,8 @@ import java.util.concurrent.locks.LockSupport;
  *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
  *     for (byte[] p : packets) {
  *         PadataJob job = PadataJob.of(() -> Arrays.fill(p, (byte) 1), () -> out.add(p));  // out sees submission order
- *         while (true) {
- *             try { padata.doParallel(job, cbCpu); break; }
- *             catch (PadataBusyException busy) { Thread.onSpinWait(); }  // or use OrderedPipeline
- *         }
+ *         if (!padata.doParallel(job, cbCpu, Duration.ofSeconds(10)))   // parks while the instance is full
+ *             throw new IllegalStateException("no room in 10 s");         // (or use OrderedPipeline)
  *     }
  * }   // close() waits for every accepted job, then frees the instance, then the workqueue
  * }</pre>
@@ -43,8 +41,9 @@ import java.util.concurrent.locks.LockSupport;
  * own monitor, so user code may synchronize on it freely. Methods that change masks, and
  * {@link #stop()} and {@link #close()}, block until the jobs already accepted have run
  * {@code serial()}; from inside a callback or notifier of this instance they would wait for
- * themselves, so they throw IllegalStateException there instead. {@link #doParallel} never
- * blocks and, in steady state, allocates nothing.
+ * themselves, so they throw IllegalStateException there instead. {@link #doParallel(PadataJob, int)}
+ * never blocks; {@link #doParallel(PadataJob, int, Duration)} parks while the instance is full;
+ * in steady state neither allocates.
  *
  * <p>Errors: a stopped or invalid instance gives IllegalStateException; a bad {@code cb_cpu},
  * mask or CPU gives IllegalArgumentException; libpadata's {@code -EBUSY} gives
@@ -126,6 +125,8 @@ public final class Padata implements AutoCloseable {
     private volatile JobPool pool;
     /** doParallel(PadataJob) refusals for want of a job slot, added to the core's busy count in stats(). */
     private final java.util.concurrent.atomic.LongAdder slotRefusals = new java.util.concurrent.atomic.LongAdder();
+    /** Where submitters of {@link #doParallel(PadataJob, int, Duration)} wait; on lines of its own. */
+    private final Room room = new Room();
     private volatile FailureHandler failureHandler = LOG;
     private volatile boolean started;
     /** CLOSED bit, plus the number of threads inside a call that uses the native instance. */
@@ -305,6 +306,7 @@ public final class Padata implements AutoCloseable {
         try {
             started = false;
             PadataNative.padataStop(pinst);
+            wakeAll(); // waiting submitters retry and see the stopped instance
         } finally {
             exit();
         }
@@ -336,6 +338,7 @@ public final class Padata implements AutoCloseable {
                     + " close the instance from another thread");
         int before = (int) GATE.getAndBitwiseOr(this, CLOSED);
         SUBMIT_GATE.getAndBitwiseOr(this, CLOSED);
+        wakeAll(); // waiting submitters retry and see the closed instance
         if ((before & CLOSED) != 0) {
             awaitFreed(); // a concurrent close() frees; return once it has
             return;
@@ -408,6 +411,73 @@ public final class Padata implements AutoCloseable {
      */
     public void doParallel(PadataJob job, int cbCpu) {
         Objects.requireNonNull(job, "job");
+        int rc = submit(job, cbCpu);
+        if (rc == SLOTS_EXHAUSTED)
+            throw PadataBusyException.slotsExhausted(cbCpu, pool.capacity);
+        if (rc != 0)
+            throw PadataBusyException.refused(cbCpu, pool.capacity);
+    }
+
+    /**
+     * Submits {@code job} as {@link #doParallel(PadataJob, int)} does, but where that would throw
+     * {@link PadataBusyException} (in-flight limit reached, cpumask change in progress) it parks
+     * the caller until the job is accepted or {@code maxWait} has passed. The caller costs no CPU
+     * while parked: it is woken when a batch of jobs (half the in-flight limit, as libpadata's own low-water mark) has left
+     * {@code serial()}, not once per job, and retries every millisecond (a timed wait) when
+     * nothing wakes it (a cpumask change, or {@link NativeJob}s, whose completions Java does not
+     * see). A zero {@code maxWait} behaves as {@code doParallel(job, cbCpu)} answering false
+     * instead of throwing.
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("wait");
+     *      Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
+     *     PadataJob job = PadataJob.of(() -> { }, () -> { });
+     *     if (!padata.doParallel(job, cbCpu, Duration.ofSeconds(1)))
+     *         System.err.println("still full after a second; the job was not queued");
+     * }
+     * }</pre>
+     *
+     * <p>Interruption: an interrupt that arrives while the caller waits (or is pending when it
+     * would start waiting) ends the wait with InterruptedException and clears the interrupt
+     * status; the job was not queued and may be submitted again. A job accepted without waiting
+     * is accepted even when the interrupt status is set (it is left set).
+     *
+     * @param job     the job; not in flight
+     * @param cbCpu   the CPU that runs its serial(), in the usable serial mask
+     * @param maxWait how long to wait for room at most; zero or negative waits not at all
+     * @return true when the job was queued; false when {@code maxWait} passed first (the job was
+     *         not queued; the caller still owns it)
+     * @throws InterruptedException     when interrupted while waiting; the job was not queued
+     * @throws IllegalStateException    as for {@link #doParallel(PadataJob, int)}; also when the
+     *                                  instance is stopped or closed while the caller waits, and
+     *                                  when a callback of this instance would have to wait (for
+     *                                  itself)
+     * @throws IllegalArgumentException as for {@link #doParallel(PadataJob, int)}, also when
+     *                                  {@code cbCpu} leaves the usable serial mask while the
+     *                                  caller waits
+     * @throws NullPointerException     when {@code job} or {@code maxWait} is null
+     */
+    public boolean doParallel(PadataJob job, int cbCpu, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(job, "job");
+        long deadline = deadlineOf(maxWait);
+        for (;;) {
+            if (submit(job, cbCpu) == 0)
+                return true;
+            if (!awaitRoom(deadline))
+                return false;
+        }
+    }
+
+    /** {@link #submit(PadataJob, int)}'s answer when every Java job slot is taken. */
+    private static final int SLOTS_EXHAUSTED = 1;
+
+    /**
+     * The submission of {@link #doParallel(PadataJob, int)}: 0 when queued, -EBUSY when the limit
+     * is reached or a mask change is in progress, {@link #SLOTS_EXHAUSTED}; throws for the rest.
+     */
+    private int submit(PadataJob job, int cbCpu) {
         enter(SUBMIT_GATE, "doParallel()");
         try {
             if (!job.claim())
@@ -417,7 +487,7 @@ public final class Padata implements AutoCloseable {
             if (slot < 0) {
                 job.setIdle();
                 slotRefusals.increment(); // stats().busy(): refused here, before the core
-                throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
+                return SLOTS_EXHAUSTED;
             }
             MemorySegment node = p.bind(slot, job);
             job.node = p.handle(slot);
@@ -426,8 +496,11 @@ public final class Padata implements AutoCloseable {
             if (rc != 0) {
                 p.retire(slot);
                 job.setIdle();
+                if (rc == -Errno.EBUSY)
+                    return rc;
                 throw submitError(rc, cbCpu, job);
             }
+            return 0;
         } finally {
             SUBMIT_GATE.getAndAdd(this, -1);
         }
@@ -447,15 +520,122 @@ public final class Padata implements AutoCloseable {
      */
     public void doParallel(NativeJob job, int cbCpu) {
         Objects.requireNonNull(job, "job");
+        if (submit(job, cbCpu) != 0)
+            throw PadataBusyException.refused(cbCpu, pool.capacity);
+    }
+
+    /**
+     * Submits a native job as {@link #doParallel(NativeJob, int)} does, waiting for room as
+     * {@link #doParallel(PadataJob, int, Duration)} does, but in libpadata
+     * ({@code padata_do_parallel_wait}): Java does not see native jobs finish, the core does, and
+     * wakes the caller when its in-flight count drops. The caller sleeps in slices of at most
+     * {@value #NATIVE_WAIT_SLICE_MS} ms, between which it checks for interruption and lets a
+     * concurrent {@link #close()} in.
+     *
+     * @param job     the job, not in flight
+     * @param cbCpu   the CPU whose worker runs its {@code serial()}
+     * @param maxWait how long to wait for room at most; zero or negative waits not at all
+     * @return true when queued; false when {@code maxWait} passed first (not queued)
+     * @throws InterruptedException     when interrupted while waiting; the job was not queued
+     * @throws IllegalStateException    as for {@link #doParallel(NativeJob, int)}; also when the
+     *                                  instance is stopped or closed while the caller waits, and
+     *                                  when a callback of this instance would have to wait
+     *                                  (libpadata answers EDEADLK)
+     * @throws IllegalArgumentException as for {@link #doParallel(NativeJob, int)}
+     * @throws NullPointerException     when {@code job} or {@code maxWait} is null
+     */
+    public boolean doParallel(NativeJob job, int cbCpu, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(job, "job");
+        long deadline = deadlineOf(maxWait);
+        if (submit(job, cbCpu) == 0)
+            return true;
+        for (;;) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0)
+                return false;
+            if (Thread.interrupted())
+                throw new InterruptedException("interrupted while waiting for room in " + this + "; the job was not queued");
+            int ms = (int) Math.min(NATIVE_WAIT_SLICE_MS, Math.max(1, (left + 999_999) / 1_000_000));
+            job.checkFunctions();
+            enter(SUBMIT_GATE, "doParallel()");
+            int rc;
+            try {
+                rc = PadataNative.doParallelWait(pinst, job.priv(), cbCpu, ms);
+                if (rc == -Errno.EDEADLK)
+                    throw new IllegalStateException("doParallel(..., maxWait) from a callback of " + this + " on "
+                            + Thread.currentThread().getName() + " found the instance full: it would wait for itself");
+                if (rc != 0 && rc != -Errno.ETIMEDOUT && rc != -Errno.EBUSY)
+                    throw submitError(rc, cbCpu, job);
+            } finally {
+                SUBMIT_GATE.getAndAdd(this, -1);
+            }
+            if (rc == 0)
+                return true;
+        }
+    }
+
+    /** Longest sleep of one {@code padata_do_parallel_wait} call of {@link #doParallel(NativeJob, int, Duration)}. */
+    private static final int NATIVE_WAIT_SLICE_MS = 10;
+
+    private int submit(NativeJob job, int cbCpu) {
         job.checkFunctions();
         enter(SUBMIT_GATE, "doParallel()");
         try {
             int rc = PadataNative.doParallel(pinst, job.priv(), cbCpu);
-            if (rc != 0)
-                throw submitError(rc, cbCpu, job);
+            if (rc == 0 || rc == -Errno.EBUSY)
+                return rc;
+            throw submitError(rc, cbCpu, job);
         } finally {
             SUBMIT_GATE.getAndAdd(this, -1);
         }
+    }
+
+    // ---- waiting for room ---------------------------------------------------------------------
+
+    /**
+     * Longest timed wait of a waiting submitter nobody wakes (ns). {@code Object.wait} counts in
+     * whole milliseconds, so this is also the shortest.
+     */
+    static final long WAIT_SLICE = 1_000_000;
+
+    /** {@code System.nanoTime()} after {@code d}, saturated; a zero or negative span is now. */
+    static long deadlineOf(Duration d) {
+        long nanos;
+        try {
+            nanos = Objects.requireNonNull(d, "maxWait").toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        // Spans below 2^62 keep (deadline - now) right even when now + nanos wraps around.
+        return System.nanoTime() + Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+    }
+
+    /**
+     * Parks a busy submitter until room may be back or one back-off slice has passed; false when
+     * the deadline has passed (checked first, so a zero wait never parks).
+     */
+    private boolean awaitRoom(long deadline) throws InterruptedException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0)
+            return false;
+        if (Thread.interrupted())
+            throw new InterruptedException("interrupted while waiting for room in " + this + "; the job was not queued");
+        if (Dispatcher.inCallbackOf(this))
+            throw new IllegalStateException("doParallel(..., maxWait) from a callback of " + this + " on "
+                    + Thread.currentThread().getName() + " found the instance full: it would wait for itself");
+        long slice = Math.min(left, WAIT_SLICE);
+        room.await(pool.capacity, slice);
+        return true;
+    }
+
+    /** Called by the serial trampoline after a Java job's serial() returned. */
+    void jobLeft() {
+        room.jobLeft();
+    }
+
+    /** Wakes every parked submitter at once (stop, close). */
+    private void wakeAll() {
+        room.wakeAll();
     }
 
     private RuntimeException submitError(int rc, int cbCpu, Object job) {

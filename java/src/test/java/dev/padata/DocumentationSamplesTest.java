@@ -38,6 +38,7 @@ class DocumentationSamplesTest {
             import java.io.*;
             import java.lang.foreign.*;
             import java.nio.file.*;
+            import java.time.*;
             import java.util.*;
             import java.util.concurrent.*;
             import java.util.function.*;

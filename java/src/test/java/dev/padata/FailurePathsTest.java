@@ -214,6 +214,7 @@ class FailurePathsTest {
     @Test
     void aDoSerialThatRacesAResubmissionFinishesOnlyTheCurrentSubmission() throws Exception {
         try (Workqueue wq = Workqueue.create("dsrace"); Padata p = Padata.allocPossible(wq)) {
+            p.setMaxInflight(2); // two slots, taken in turn: A, B, A, B
             p.start();
             BlockingQueue<PadataJob> held = new ArrayBlockingQueue<>(4);
             List<String> served = Collections.synchronizedList(new ArrayList<>());
@@ -223,6 +224,10 @@ class FailurePathsTest {
             held.poll(30, TimeUnit.SECONDS).doSerial();
             TestSupport.await("j served once", 30_000, () -> served.size() == 1);
             var staleNode = j.node;
+            CountDownLatch fillerServed = new CountDownLatch(1);
+            p.doParallel(PadataJob.of(() -> { }, fillerServed::countDown), 0); // slot B
+            assertTrue(fillerServed.await(30, TimeUnit.SECONDS));
+            TestSupport.await("the filler's slot free", 30_000, () -> p.poolForTest().freeCount() == 2);
 
             CountDownLatch paused = new CountDownLatch(1);
             CountDownLatch go = new CountDownLatch(1);
@@ -246,7 +251,7 @@ class FailurePathsTest {
             };
             late.start();
             assertTrue(paused.await(30, TimeUnit.SECONDS));
-            p.doParallel(k, 0);                               // takes slot A again (LIFO)
+            p.doParallel(k, 0);                               // takes slot A again
             PadataJob kHeld = held.poll(30, TimeUnit.SECONDS);
             assertSame(k, kHeld);
             assertSame(staleNode, k.node);

@@ -59,7 +59,9 @@ class OrderedPipelineTest {
                     Thread.currentThread().interrupt();
                 }
             });
-            TestSupport.await("submitter to block", 10_000, () -> blocked.getState() == Thread.State.WAITING);
+            // Parked, untimed or in one of its timed back-off waits (the state flips between them).
+            TestSupport.await("submitter to block", 10_000, () -> blocked.getState() == Thread.State.WAITING
+                    || blocked.getState() == Thread.State.TIMED_WAITING);
             release.countDown();
             blocked.join(10_000);
             assertFalse(blocked.isAlive());

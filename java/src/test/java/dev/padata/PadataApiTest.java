@@ -547,12 +547,19 @@ class PadataApiTest {
         AtomicInteger firstSerials = new AtomicInteger();
         AtomicInteger secondParallels = new AtomicInteger();
         AtomicInteger secondSerials = new AtomicInteger();
-        PadataJob first = PadataJob.of(() -> { }, firstSerials::incrementAndGet);
+        BlockingQueue<PadataJob> heldFirst = new ArrayBlockingQueue<>(1);
+        PadataJob first = PadataJob.async(heldFirst::add, firstSerials::incrementAndGet);
+        JobPool pool = padata.poolForTest();
+        int cursor = pool.cursorForTest();
         padata.doParallel(first, 0);
-        TestSupport.await("first serial", 10_000, () -> firstSerials.get() == 1);
+        PadataJob hf = heldFirst.poll(10, TimeUnit.SECONDS);
         java.lang.foreign.MemorySegment staleNode = first.node;
-        long staleTag = dev.padata.internal.PadataNative.jobTagAt(staleNode.address());
-        // The next job takes the same slot (LIFO free list) with a new generation; hold it in flight.
+        long staleTag = dev.padata.internal.PadataNative.jobTagAt(staleNode.address()); // bound: the live tag of then
+        hf.doSerial();
+        TestSupport.await("first serial", 10_000, () -> firstSerials.get() == 1);
+        TestSupport.await("first slot free", 10_000, () -> pool.freeCount() == pool.capacity);
+        // The next job takes the same slot with a new generation; hold it in flight.
+        pool.testSetCursor(cursor);
         BlockingQueue<PadataJob> held = new ArrayBlockingQueue<>(1);
         PadataJob second = PadataJob.async(j -> {
             secondParallels.incrementAndGet();

@@ -166,7 +166,7 @@ public final class PadataNative {
      * <pre>
      * struct java_job_node {
      *     struct padata_priv priv;
-     *     uint64_t tag;     // generation &lt;&lt; 32 | slot, rewritten at each submission
+     *     uint64_t tag;     // generation &lt;&lt; 32 | slot while bound, | 0xffffffff while free
      *     int32_t owner;    // index of the owning pool in the dispatcher's table
      *     // 12 bytes of padding to 64
      * };
@@ -273,6 +273,8 @@ public final class PadataNative {
     // Not critical: lock-free, but it queues work and may wake a worker.
     private static final MethodHandle PADATA_DO_PARALLEL =
             downcall("padata_do_parallel", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle PADATA_DO_PARALLEL_WAIT =
+            downcall("padata_do_parallel_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle PADATA_DO_SERIAL =
             downcall("padata_do_serial", FunctionDescriptor.ofVoid(ADDRESS));
     private static final MethodHandle PADATA_ALLOC_SHELL =
@@ -462,6 +464,23 @@ public final class PadataNative {
     public static void padataStop(MemorySegment pinst) {
         try {
             PADATA_STOP.invokeExact(pinst);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_do_parallel_wait}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance
+     * @param priv the job's {@code struct padata_priv}
+     * @param cbCpu the serial CPU
+     * @param timeoutMs how long to sleep for room at most, in ms
+     * @return what {@code padata_do_parallel_wait} returns
+     */
+    public static int doParallelWait(MemorySegment pinst, MemorySegment priv, int cbCpu, int timeoutMs) {
+        try {
+            return (int) PADATA_DO_PARALLEL_WAIT.invokeExact(pinst, priv, cbCpu, timeoutMs);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -971,6 +990,38 @@ public final class PadataNative {
      */
     public static void setJobTag(MemorySegment node, long tag) {
         NODE_TAG.set(node, 0L, tag);
+    }
+
+    /**
+     * The tag of a node, read with acquire semantics.
+     *
+     * @param node the node
+     * @return its tag
+     */
+    public static long jobTagAcquire(MemorySegment node) {
+        return (long) NODE_TAG.getAcquire(node, 0L);
+    }
+
+    /**
+     * Writes the tag of a node with release semantics.
+     *
+     * @param node the node
+     * @param tag the new tag
+     */
+    public static void setJobTagRelease(MemorySegment node, long tag) {
+        NODE_TAG.setRelease(node, 0L, tag);
+    }
+
+    /**
+     * Compares and sets the tag of a node (volatile semantics).
+     *
+     * @param node the node
+     * @param expected the tag it must have
+     * @param tag the new tag
+     * @return whether it had {@code expected} and now has {@code tag}
+     */
+    public static boolean casJobTag(MemorySegment node, long expected, long tag) {
+        return NODE_TAG.compareAndSet(node, 0L, expected, tag);
     }
 
     /**

@@ -31,20 +31,22 @@ public final class Upcalls {
     /** Receives job upcalls, decoded into the owning pool and the node's tag. */
     public interface JobTarget {
         /**
-         * parallel() of the job behind the node of pool {@code owner} tagged {@code tag}.
+         * parallel() of the job behind the node at {@code node} of pool {@code owner} tagged {@code tag}.
          *
+         * @param node the node's address
          * @param owner the pool's index
          * @param tag the node's tag
          */
-        void parallel(int owner, long tag);
+        void parallel(long node, int owner, long tag);
 
         /**
-         * serial() of the job behind the node of pool {@code owner} tagged {@code tag}.
+         * serial() of the job behind the node at {@code node} of pool {@code owner} tagged {@code tag}.
          *
+         * @param node the node's address
          * @param owner the pool's index
          * @param tag the node's tag
          */
-        void serial(int owner, long tag);
+        void serial(long node, int owner, long tag);
     }
 
     /** Receives notifier upcalls. */
@@ -112,7 +114,7 @@ public final class Upcalls {
 
     private static void parallel(long node) {
         try {
-            jobTarget.parallel(PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node));
+            jobTarget.parallel(node, PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node));
         } catch (Throwable t) {
             lastResort("parallel", t);
         }
@@ -120,7 +122,7 @@ public final class Upcalls {
 
     private static void serial(long node) {
         try {
-            jobTarget.serial(PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node));
+            jobTarget.serial(node, PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node));
         } catch (Throwable t) {
             lastResort("serial", t);
         }

@@ -2,12 +2,12 @@
 package dev.padata.bench.contender;
 
 import dev.padata.NativeJob;
-import dev.padata.PadataBusyException;
 import dev.padata.bench.Work;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 
 /**
  * {@code java-padata-native}: the Java API submitting {@link NativeJob}s whose parallel() and
@@ -15,9 +15,13 @@ import java.lang.foreign.ValueLayout;
  * contender): no Java runs on the padata workers. The benchmark thread fills each
  * {@code struct bench_job} through the declared layout and submits it; the C serial() checks
  * the order per lane, folds the digest into the native sink and clears the job's busy word,
- * which the submitter reads with an acquire load before reusing the job.
+ * which the submitter reads with an acquire load before reusing the job (NativeJob's Javadoc:
+ * the C serial() reports completions); when the ring is full it sleeps in the C contender's
+ * own wait. Submissions use {@code doParallel(job, cbCpu, maxWait)}.
  */
 public final class PadataNativeCallbacks extends PadataBase {
+    /** Longer than any batch: a submission that cannot get in within it is a failure. */
+    private static final Duration MAX_WAIT = Duration.ofMinutes(5);
     private final Arena arena = Arena.ofShared();
     private final NativeJob[] pool;
     private final MemorySegment[] payloads;
@@ -74,7 +78,6 @@ public final class PadataNativeCallbacks extends PadataBase {
     public void runBatch() {
         MemorySegment sk = sink;
         BenchCallbacks.sinkReset(sk);
-        busyRetries = 0;
         padata.start();
         int slot = 0;
         int half = poolSize / 2;
@@ -99,16 +102,20 @@ public final class PadataNativeCallbacks extends PadataBase {
             BenchCallbacks.LANE.set(p, 0L, lane);
             BenchCallbacks.T_SUBMIT.set(p, 0L, 0L);
             BenchCallbacks.BUSY.setRelease(p, 0L, 1);
-            while (true) {
-                if (sampled) {
-                    BenchCallbacks.T_SUBMIT.set(p, 0L, System.nanoTime());
-                }
-                try {
-                    padata.doParallel(job, lanes[lane]);
-                    break;
-                } catch (PadataBusyException e) {
-                    busy(e);
-                }
+            if (sampled) {
+                BenchCallbacks.T_SUBMIT.set(p, 0L, System.nanoTime());
+            }
+            boolean queued;
+            try {
+                queued = padata.doParallel(job, lanes[lane], MAX_WAIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                padata.stop();
+                throw new IllegalStateException("java-padata-native interrupted", e);
+            }
+            if (!queued) {
+                padata.stop();
+                throw new IllegalStateException("java-padata-native: job " + i + " found no room in " + MAX_WAIT);
             }
         }
         padata.stop();
