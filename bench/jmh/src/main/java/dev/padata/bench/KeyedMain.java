@@ -4,11 +4,11 @@ package dev.padata.bench;
 import dev.padata.CpuMask;
 import dev.padata.OrderedPipeline;
 import dev.padata.Padata;
-import dev.padata.PadataBusyException;
 import dev.padata.PadataJob;
 import dev.padata.PadataShell;
 import dev.padata.Workqueue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,6 +48,8 @@ import java.util.concurrent.locks.LockSupport;
  * </pre>
  */
 public final class KeyedMain {
+    /** The waiting submit's limit: a day, i.e. wait as long as it takes. */
+    private static final Duration FOREVER = Duration.ofDays(1);
     private KeyedMain() {
     }
 
@@ -146,16 +148,14 @@ public final class KeyedMain {
                     delivered.incrementAndGet();
                 });
                 submitted.incrementAndGet();
-                for (;;) {
-                    try {
-                        if (lanes == 0)
-                            padata.doParallel(job, cb);
-                        else
-                            shells[Math.floorMod(Integer.hashCode(it.key()) * 0x9E3779B9, lanes)].doParallel(job, cb);
-                        return;
-                    } catch (PadataBusyException busy) {
-                        LockSupport.parkNanos(20_000);
-                    }
+                try {
+                    boolean queued = lanes == 0 ? padata.doParallel(job, cb, FOREVER)
+                            : shells[Math.floorMod(Integer.hashCode(it.key()) * 0x9E3779B9, lanes)].doParallel(job, cb, FOREVER);
+                    if (!queued)
+                        throw new IllegalStateException("doParallel waited " + FOREVER + " in vain");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while submitting", e);
                 }
             }
 

@@ -4,7 +4,6 @@ package dev.padata.bench.workload;
 import dev.padata.CpuMaskType;
 import dev.padata.OrderedPipeline;
 import dev.padata.Padata;
-import dev.padata.PadataBusyException;
 import dev.padata.PadataJob;
 import dev.padata.Workqueue;
 
@@ -83,10 +82,11 @@ abstract class Runner implements AutoCloseable {
 
     /**
      * {@code java-padata-lambda}: the kernel-shaped API as the README shows it: a
-     * {@code PadataJob.of(parallel, serial)} per item, serial() on one callback CPU, and the
-     * retry that {@link PadataBusyException} asks for (yield, then submit again).
+     * {@code PadataJob.of(parallel, serial)} per item, serial() on one callback CPU, submitted with
+     * the waiting {@code doParallel(job, cbCpu, maxWait)} (parks while the instance is full).
      */
     static final class PadataLambda extends Runner {
+        private static final java.time.Duration FOREVER = java.time.Duration.ofDays(1);
         private final Workqueue wq = Workqueue.create("jwl-lambda");
         private final Padata padata;
         private final int cbCpu;
@@ -119,13 +119,13 @@ abstract class Runner implements AutoCloseable {
                 final int item = i;
                 final Workload.Out[] out = new Workload.Out[1];
                 PadataJob job = PadataJob.of(() -> out[0] = wl.process(item), () -> sink.accept(out[0]));
-                while (true) {
-                    try {
-                        padata.doParallel(job, cbCpu);
-                        break;
-                    } catch (PadataBusyException e) {
-                        Thread.yield();
+                try {
+                    if (!padata.doParallel(job, cbCpu, FOREVER)) {
+                        throw new IllegalStateException("doParallel waited " + FOREVER + " in vain");
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while submitting", e);
                 }
             }
             sink.await();
