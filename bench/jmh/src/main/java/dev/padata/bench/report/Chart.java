@@ -7,6 +7,7 @@ import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.renderer.category.LineAndShapeRenderer;
@@ -46,22 +47,7 @@ final class Chart {
         y.setAutoRange(true);
         y.setTickUnit(new NumberTickUnit(1.0)); // one tick per power of ten
         y.setNumberFormatOverride(NumberFormat.getCompactNumberInstance(Locale.ROOT, NumberFormat.Style.SHORT));
-        CategoryAxis x = new CategoryAxis("work per job w (bytes)");
-        LineAndShapeRenderer renderer = new LineAndShapeRenderer(true, true);
-        for (int i = 0; i < data.getRowCount(); i++) {
-            String c = (String) data.getRowKey(i);
-            float width = c.contains("padata") ? 3.0f : 1.5f;
-            // C and oneTBB solid, Java dashed; the padata contenders thick.
-            renderer.setSeriesStroke(i, c.startsWith("java-")
-                    ? new BasicStroke(width, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 5f}, 0f)
-                    : new BasicStroke(width));
-        }
-        CategoryPlot plot = new CategoryPlot(data, x, y, renderer);
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        JFreeChart chart = new JFreeChart(title + ": throughput vs work per job", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        chart.setBackgroundPaint(Color.WHITE);
-        ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 650);
+        save(plot(data, y), title + ": throughput vs work per job", png);
     }
 
     /** Speedup over c-single / java-single per contender and w, a line at 1×. */
@@ -78,8 +64,16 @@ final class Chart {
                 }
             }
         }
-        NumberAxis y = new NumberAxis("× the single-threaded loop of the same language (same run)");
-        CategoryAxis x = new CategoryAxis("work per job w (bytes)");
+        CategoryPlot plot = plot(data, new NumberAxis("× the single-threaded loop of the same language (same run)"));
+        plot.addRangeMarker(new ValueMarker(1.0, Color.DARK_GRAY, new BasicStroke(1.5f)));
+        save(plot, title + ": speedup over the single loop", png);
+    }
+
+    /**
+     * One line per contender against w on {@code y}: C and oneTBB solid, Java dashed, the padata
+     * contenders thick; white background, light grid.
+     */
+    private static CategoryPlot plot(DefaultCategoryDataset data, ValueAxis y) {
         LineAndShapeRenderer renderer = new LineAndShapeRenderer(true, true);
         for (int i = 0; i < data.getRowCount(); i++) {
             String c = (String) data.getRowKey(i);
@@ -88,11 +82,14 @@ final class Chart {
                     ? new BasicStroke(width, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 5f}, 0f)
                     : new BasicStroke(width));
         }
-        CategoryPlot plot = new CategoryPlot(data, x, y, renderer);
+        CategoryPlot plot = new CategoryPlot(data, new CategoryAxis("work per job w (bytes)"), y, renderer);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        plot.addRangeMarker(new ValueMarker(1.0, Color.DARK_GRAY, new BasicStroke(1.5f)));
-        JFreeChart chart = new JFreeChart(title + ": speedup over the single loop", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        return plot;
+    }
+
+    private static void save(CategoryPlot plot, String heading, Path png) throws IOException {
+        JFreeChart chart = new JFreeChart(heading, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 1000, 650);
     }
