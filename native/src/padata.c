@@ -210,6 +210,8 @@ struct pd_sub_waiter {
  * @pw: weight of the usable parallel mask.
  * @pw_magic: 2^64 / @pw rounded up, for pd_pick_cpu()'s seq % @pw.
  * @pcpu_list: the CPUs of the usable parallel mask, @pw of them.
+ * @p_usable: the same CPUs as a mask, for pd_pick_cpu()'s test of cb_cpu;
+ *	read by submitters after pd_admit() only, like @pcpu_list.
  * @cb_usable: the usable serial mask, written with relaxed atomic words
  *	while drained, read by submitters without a lock.
  * @ring: the reorder ring, indexed by seq & @ring_mask; a job's slot holds
@@ -257,6 +259,7 @@ struct parallel_data {
 	unsigned int pw;
 	uint64_t pw_magic;
 	int *pcpu_list;
+	struct cpumask p_usable;
 	struct cpumask cb_usable;
 	struct padata_priv **ring;
 	uint32_t ring_mask;
@@ -638,13 +641,48 @@ static void pd_parallel_work(struct work_struct *w)
 	padata__self.in_callback = saved;
 }
 
-static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq)
+/*
+ * The parallel CPU of job @seq, whose serial CPU is @cb_cpu. Caller holds
+ * a reference (pd_admit()), so the masks are stable.
+ *
+ * Under load: round robin over the usable parallel mask, pcpu[seq % pw]
+ * (and idle workers steal from busy ones, pd_steal()).
+ *
+ * Idle: when every job before @seq has already been released to its
+ * serial queue (reorder_next == seq) and @cb_cpu is in the parallel mask,
+ * @cb_cpu itself. Its worker then runs parallel(), finds the job next in
+ * order in padata_do_serial(), releases it onto its own serial queue (no
+ * futex wake-up: the worker is running) and runs serial() in the same
+ * wake-up. Round robin would wake a second worker for every job that it
+ * sends elsewhere, and that worker would wake cb_cpu's for serial(): at
+ * one job per 100 µs on two CPUs that was 2.5 context switches per job
+ * instead of 2 (bench/c/idle_bench). A job submitted while any earlier
+ * one is still in the parallel stage or the reorder ring goes round
+ * robin, so a burst or a saturated pipeline spreads as before, and so
+ * does a cb_cpu worker that falls behind (its jobs stay unreleased).
+ *
+ * Relaxed load of reorder_next: a hint with no partner. Any answer picks
+ * a CPU of the usable parallel mask, and order never depends on where
+ * parallel() ran (the ring orders the jobs). It is read only when the
+ * round robin did not already pick @cb_cpu, so half the jobs on two CPUs
+ * skip it. A test that observed serial() of job seq - 1 sees reorder_next
+ * at seq or beyond (the releaser stored it before the push that led to
+ * serial(): write-read coherence), so the choice is deterministic there.
+ */
+static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int cb_cpu)
 {
 	/* seq % pw without a division (a 32-bit div is ~25 cycles per job):
 	 * Lemire's fastmod, exact for 32-bit operands with the 64-bit
 	 * pw_magic = 2^64 / pw rounded up (0 for pw == 1: index 0). */
 	uint64_t low = pd->pw_magic * seq;
-	return pd->pcpu_list[(uint32_t)(((unsigned __int128)low * pd->pw) >> 64)];
+	int cpu = pd->pcpu_list[(uint32_t)(((unsigned __int128)low * pd->pw) >> 64)];
+
+	/* cb_cpu is in [0, NR_CPUS): the caller checked it against cb_usable. */
+	if (cpu != cb_cpu &&
+	    ((pd->p_usable.bits[cb_cpu / PADATA_BITS_PER_LONG] >> (cb_cpu % PADATA_BITS_PER_LONG)) & 1ul) &&
+	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED))
+		cpu = cb_cpu;
+	return cpu;
 }
 
 /* An -EBUSY answer, for padata_get_stats(); off the accepting path. */
@@ -783,7 +821,7 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 	padata->seq_nr = seq;
 	padata->cb_cpu = cb_cpu;
 
-	int cpu = pd_pick_cpu(pd, seq);
+	int cpu = pd_pick_cpu(pd, seq, cb_cpu);
 	struct pqueue *pq = &pd->pq[cpu];
 	/* Release: pairs with the acquire exchanges in pd_parallel_work() and
 	 * pd_steal(). Relaxed loads of head: only to link the job. */
@@ -1421,6 +1459,7 @@ static unsigned long pd_update_usable(struct padata_instance *pinst)
 			memcpy(pd->pcpu_list, pinst->pd.pcpu_list, sizeof(*pd->pcpu_list) * pw);
 		pd->pw = pw;
 		pd->pw_magic = pw ? UINT64_MAX / pw + 1 : 0;
+		cpumask_copy(&pd->p_usable, &np);
 		padata__mask_store_atomic(&pd->cb_usable, &ncb);
 	}
 	pd_mutex_lock(&pinst->mask_lock);
@@ -1918,6 +1957,7 @@ struct padata_shell *padata_alloc_shell(struct padata_instance *pinst)
 		memcpy(ps->pd.pcpu_list, def->pcpu_list, sizeof(*def->pcpu_list) * def->pw);
 		ps->pd.pw = def->pw;
 		ps->pd.pw_magic = def->pw_magic;
+		cpumask_copy(&ps->pd.p_usable, &def->p_usable);
 		padata__mask_store_atomic(&ps->pd.cb_usable, &def->cb_usable);
 	}
 	pd_mutex_lock(&pinst->shells_lock);
