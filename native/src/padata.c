@@ -642,46 +642,58 @@ static void pd_parallel_work(struct work_struct *w)
 }
 
 /*
- * The parallel CPU of job @seq, whose serial CPU is @cb_cpu. Caller holds
- * a reference (pd_admit()), so the masks are stable.
+ * The parallel CPU of job @seq, whose serial CPU is @cb_cpu, and a first
+ * guess of its queue's head for the push. Caller holds a reference
+ * (pd_admit()), so the masks are stable.
  *
  * Under load: round robin over the usable parallel mask, pcpu[seq % pw]
  * (and idle workers steal from busy ones, pd_steal()).
  *
- * Idle: when every job before @seq has already been released to its
- * serial queue (reorder_next == seq) and @cb_cpu is in the parallel mask,
- * @cb_cpu itself. Its worker then runs parallel(), finds the job next in
- * order in padata_do_serial(), releases it onto its own serial queue (no
- * futex wake-up: the worker is running) and runs serial() in the same
- * wake-up. Round robin would wake a second worker for every job that it
- * sends elsewhere, and that worker would wake cb_cpu's for serial(): at
- * one job per 100 µs on two CPUs that was 2.5 context switches per job
- * instead of 2 (bench/c/idle_bench). A job submitted while any earlier
- * one is still in the parallel stage or the reorder ring goes round
- * robin, so a burst or a saturated pipeline spreads as before, and so
- * does a cb_cpu worker that falls behind (its jobs stay unreleased).
+ * Idle: when the round-robin CPU's queue is empty, every job before @seq
+ * has already been released to its serial queue (reorder_next == seq) and
+ * @cb_cpu is in the parallel mask, @cb_cpu itself. Its worker then runs
+ * parallel(), finds the job next in order in padata_do_serial(), releases
+ * it onto its own serial queue (no futex wake-up: that worker is running)
+ * and runs serial() in the same wake-up. Round robin would wake a second
+ * worker for every job it sends elsewhere, and that worker would wake
+ * cb_cpu's for serial(): at one job per 100 us on two CPUs that was 2.5
+ * context switches per job instead of 2 (bench/c/idle_bench). A job
+ * submitted while an earlier one is still queued, running or waiting in
+ * the ring goes round robin, so a burst or a saturated pipeline spreads as
+ * before, and so does a cb_cpu worker that falls behind (its jobs stay
+ * unreleased).
  *
- * Relaxed load of reorder_next: a hint with no partner. Any answer picks
- * a CPU of the usable parallel mask, and order never depends on where
- * parallel() ran (the ring orders the jobs). It is read only when the
- * round robin did not already pick @cb_cpu, so half the jobs on two CPUs
- * skip it. A test that observed serial() of job seq - 1 sees reorder_next
- * at seq or beyond (the releaser stored it before the push that led to
- * serial(): write-read coherence), so the choice is deterministic there.
+ * The checks go from cheap to dear: cb_cpu already picked, then the head
+ * of the queue we push to anyway (a line this thread is about to write),
+ * then reorder_next, on the releaser's line. At saturation the queue is
+ * mostly non-empty, so the submitter rarely reads that line.
+ *
+ * Relaxed loads: hints with no partner. Any answer picks a CPU of the
+ * usable parallel mask, and order never depends on where parallel() ran
+ * (the ring orders the jobs); the push CAS re-reads the head. A thread
+ * that saw serial() of job seq - 1 return (and nothing since) reads
+ * reorder_next at seq or beyond: the releaser stored it before the push
+ * that led to serial() (write-read coherence), so the choice is
+ * deterministic there.
  */
-static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int cb_cpu)
+static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int cb_cpu,
+			      struct padata_priv **headp)
 {
 	/* seq % pw without a division (a 32-bit div is ~25 cycles per job):
 	 * Lemire's fastmod, exact for 32-bit operands with the 64-bit
 	 * pw_magic = 2^64 / pw rounded up (0 for pw == 1: index 0). */
 	uint64_t low = pd->pw_magic * seq;
 	int cpu = pd->pcpu_list[(uint32_t)(((unsigned __int128)low * pd->pw) >> 64)];
+	struct padata_priv *head = __atomic_load_n(&pd->pq[cpu].head, __ATOMIC_RELAXED);
 
 	/* cb_cpu is in [0, NR_CPUS): the caller checked it against cb_usable. */
-	if (cpu != cb_cpu &&
+	if (!head && cpu != cb_cpu &&
 	    ((pd->p_usable.bits[cb_cpu / PADATA_BITS_PER_LONG] >> (cb_cpu % PADATA_BITS_PER_LONG)) & 1ul) &&
-	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED))
+	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED)) {
 		cpu = cb_cpu;
+		head = __atomic_load_n(&pd->pq[cpu].head, __ATOMIC_RELAXED);
+	}
+	*headp = head;
 	return cpu;
 }
 
@@ -821,11 +833,12 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 	padata->seq_nr = seq;
 	padata->cb_cpu = cb_cpu;
 
-	int cpu = pd_pick_cpu(pd, seq, cb_cpu);
+	struct padata_priv *head;
+	int cpu = pd_pick_cpu(pd, seq, cb_cpu, &head);
 	struct pqueue *pq = &pd->pq[cpu];
 	/* Release: pairs with the acquire exchanges in pd_parallel_work() and
-	 * pd_steal(). Relaxed loads of head: only to link the job. */
-	struct padata_priv *head = __atomic_load_n(&pq->head, __ATOMIC_RELAXED);
+	 * pd_steal(). Relaxed loads of head (here and in pd_pick_cpu()): only
+	 * to link the job. */
 	do {
 		padata->next = head;
 	} while (!__atomic_compare_exchange_n(&pq->head, &head, padata, true, __ATOMIC_RELEASE,
