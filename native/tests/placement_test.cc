@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * placement_test.cc - which parallel CPU a job gets (docs/contract.md
+ * section 2, "Where parallel() runs").
+ *
+ * - Idle: a job submitted when every earlier job of its instance (or
+ *   shell) has been released runs parallel() on its cb_cpu when that CPU
+ *   is in the parallel mask, so one worker runs parallel() and serial()
+ *   in one wake-up. Deterministic: the test submits each job after the
+ *   previous one's serial() returned (nothing else is in flight then).
+ * - Under load: jobs submitted while an earlier one is held in parallel()
+ *   keep the round robin over the parallel mask, so they run on the other
+ *   parallel CPUs while cb_cpu's worker is held (a latch, no timing).
+ * - The rule follows the masks: a cb_cpu outside the parallel mask (by a
+ *   mask change or hotplug) is never picked, and is picked again once it
+ *   is back.
+ *
+ * Run on the real CPUs and on 3, 8 and 64 virtual ones (parallel counts
+ * that are and are not powers of two, and more workers than cores).
+ */
+#include "test_util.h"
+
+using namespace padata_test;
+
+namespace {
+
+class PadataPlacement : public InstanceTest {
+protected:
+	PadataPlacement() : InstanceTest("placement") {}
+
+	/* Submits @j with @cb_cpu at idle and waits for its serial(). */
+	void run_idle(Job &j, int cb_cpu)
+	{
+		j.reset();
+		ASSERT_EQ(submit_retry(pinst_, &j, cb_cpu), 0);
+		ASSERT_TRUE(wait_done({&j}));
+	}
+};
+
+} /* namespace */
+
+TEST_F(PadataPlacement, IdleJobRunsParallelAndSerialOnItsCbCpu)
+{
+	started();
+	std::vector<int> cpus = mask_cpus(cpu_active_mask);
+	/* Job i's round-robin CPU is cpus[i % n]: ask for the next one, so that
+	 * (with two CPUs or more) the round robin never picks cb_cpu itself;
+	 * two rounds over every CPU. */
+	const size_t n = 2 * cpus.size() + 1;
+	Job j;
+	for (size_t i = 0; i < n; i++) {
+		int cb = cpus[(i + 1) % cpus.size()];
+		run_idle(j, cb);
+		EXPECT_EQ(j.parallel_cpu.load(), cb) << "job " << i;
+		EXPECT_EQ(j.serial_cpu.load(), cb) << "job " << i;
+	}
+}
+
+TEST_F(PadataPlacement, IdleJobOfAShellRunsOnItsCbCpu)
+{
+	started();
+	struct padata_shell *ps = padata_alloc_shell(pinst_);
+	ASSERT_NE(ps, nullptr);
+	std::vector<int> cpus = mask_cpus(cpu_active_mask);
+	Job j;
+	for (size_t i = 0; i < 2 * cpus.size() + 1; i++) {
+		int cb = cpus[(i * 7 + 1) % cpus.size()];
+		j.reset();
+		/* Shell and default instance in turn: each has its own order. */
+		if (i % 2)
+			ASSERT_EQ(padata_do_parallel_shell(ps, &j.priv, cb), 0);
+		else
+			ASSERT_EQ(submit_retry(pinst_, &j, cb), 0);
+		ASSERT_TRUE(wait_done({&j}));
+		EXPECT_EQ(j.parallel_cpu.load(), cb) << "job " << i;
+		EXPECT_EQ(j.serial_cpu.load(), cb) << "job " << i;
+	}
+	padata_free_shell(ps);
+}
+
+TEST_F(PadataPlacement, JobsBehindAHeldJobSpreadOverTheParallelCpus)
+{
+	if (cpumask_weight(cpu_active_mask) < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	started();
+	std::vector<int> cpus = mask_cpus(cpu_active_mask);
+	const int cb = cpus[0];
+	const size_t pw = cpus.size();
+
+	/* Job 0, at idle: on cb's worker, held there. */
+	Gate hold;
+	Job first;
+	first.hold_parallel = &hold;
+	ASSERT_EQ(submit_retry(pinst_, &first, cb), 0);
+	ASSERT_TRUE(wait_until([&] { return first.parallel_entered.load(); }));
+	EXPECT_EQ(first.parallel_cpu.load(), cb);
+
+	/* Every later job is behind job 0 (not released): round robin. pw
+	 * consecutive sequence numbers cover every parallel CPU once, so at
+	 * least pw - 1 of them go to CPUs other than cb and run while cb's
+	 * worker is held. Sent to cb instead, none would run before the gate
+	 * opens, and the wait below would fail. */
+	std::vector<std::unique_ptr<Job>> rest;
+	std::vector<Job *> all{&first};
+	for (size_t i = 0; i < pw; i++) {
+		rest.push_back(std::make_unique<Job>());
+		all.push_back(rest.back().get());
+		ASSERT_EQ(submit_retry(pinst_, rest.back().get(), cb), 0);
+	}
+	auto ran = [&] {
+		size_t n = 0;
+		for (auto &j : rest)
+			n += j->parallel_runs.load() > 0;
+		return n;
+	};
+	EXPECT_TRUE(wait_until([&] { return ran() >= pw - 1; })) << ran() << " of " << pw - 1;
+	for (auto &j : rest) {
+		if (j->parallel_runs.load() > 0) {
+			EXPECT_NE(j->parallel_cpu.load(), cb) << "ran on the held worker's CPU";
+		}
+	}
+	for (auto &j : rest)
+		EXPECT_FALSE(j->done()) << "serial() before the held job's";
+	hold.open();
+	ASSERT_TRUE(wait_done(all));
+	for (auto &j : rest)
+		EXPECT_EQ(j->serial_cpu.load(), cb);
+}
+
+TEST_F(PadataPlacement, CbCpuOutsideTheParallelMaskIsNotPicked)
+{
+	if (cpumask_weight(cpu_active_mask) < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	started();
+	const int c = last_cpu();
+	Job j;
+
+	struct cpumask p;
+	cpumask_copy(&p, cpu_active_mask);
+	cpumask_clear_cpu(static_cast<unsigned int>(c), &p);
+	ASSERT_EQ(padata_set_cpumask(pinst_, PADATA_CPU_PARALLEL, &p), 0);
+	for (int i = 0; i < 4; i++) {
+		run_idle(j, c);
+		EXPECT_NE(j.parallel_cpu.load(), c) << "job " << i << ": c left the parallel mask";
+		EXPECT_TRUE(cpumask_test_cpu(j.parallel_cpu.load(), &p)) << j.parallel_cpu.load();
+		EXPECT_EQ(j.serial_cpu.load(), c);
+	}
+
+	ASSERT_EQ(padata_add_cpu(pinst_, c, PADATA_CPU_PARALLEL), 0);
+	run_idle(j, c);
+	EXPECT_EQ(j.parallel_cpu.load(), c) << "back in the parallel mask";
+
+	/* Hotplug: c down, a job with another cb_cpu; c up, c's jobs on c again. */
+	ASSERT_EQ(cpu_down(static_cast<unsigned int>(c)), 0);
+	const int other = mask_cpus(cpu_active_mask)[0];
+	run_idle(j, other);
+	EXPECT_EQ(j.parallel_cpu.load(), other);
+	EXPECT_EQ(padata_do_parallel(pinst_, &j.priv, c), -EINVAL) << "cb_cpu is down";
+	j.reset();
+	ASSERT_EQ(cpu_up(static_cast<unsigned int>(c)), 0);
+	for (int i = 0; i < 3; i++) {
+		run_idle(j, c);
+		EXPECT_EQ(j.parallel_cpu.load(), c) << "job " << i << " after cpu_up";
+		EXPECT_EQ(j.serial_cpu.load(), c);
+	}
+}
