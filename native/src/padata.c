@@ -6,6 +6,7 @@
  *
  *   padata_do_parallel()      takes a sequence number, pushes the job on the
  *     |                       lock-free queue of parallel CPU pcpu[seq % n]
+ *     |                       (cb_cpu's when idle, see pd_pick_cpu())
  *     v                       and queues that queue's work item
  *   pd_parallel_work()        on the CPU's worker: drains the whole queue per
  *     |                       wake-up (taking a stalled CPU's queue when its

@@ -159,6 +159,13 @@ PADATA_API void padata_stop(struct padata_instance *pinst);
  *           padata_test_set_seq() is running, or the jobs in flight reached
  *           the limit (padata_set_max_inflight()).
  * On -EINVAL and -EBUSY nothing was queued: the caller still owns the job.
+ *
+ * parallel() runs on a CPU of the usable parallel mask: @cb_cpu when every
+ * earlier job of the instance (or shell) has reached the serial stage,
+ * @cb_cpu is in that mask and no other submission races (an idle instance:
+ * one worker then runs parallel() and serial() in one wake-up); otherwise
+ * the parallel CPUs in turn by sequence number. An idle worker may take
+ * jobs another has not started.
  */
 PADATA_API int padata_do_parallel(struct padata_instance *pinst,
 				  struct padata_priv *padata, int cb_cpu);
