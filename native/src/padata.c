@@ -643,6 +643,21 @@ static void pd_parallel_work(struct work_struct *w)
 }
 
 /*
+ * True when the calling thread runs on the real CPU of @cb_cpu's worker and
+ * is not that worker: a submitter that goes on submitting there keeps the
+ * worker from running. A hint (the thread may move at any time).
+ */
+static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
+{
+	if (padata__self.wq == pd->wq)
+		return padata__self.cpu != cb_cpu &&
+		       padata_cpu_to_host((unsigned int)padata__self.cpu) ==
+			       padata_cpu_to_host((unsigned int)cb_cpu);
+	int here = sched_getcpu();
+	return here >= 0 && here == padata_cpu_to_host((unsigned int)cb_cpu);
+}
+
+/*
  * The parallel CPU of job @seq, whose serial CPU is @cb_cpu, and a first
  * guess of its queue's head for the push. Caller holds a reference
  * (pd_admit()), so the masks are stable.
@@ -650,32 +665,49 @@ static void pd_parallel_work(struct work_struct *w)
  * Under load: round robin over the usable parallel mask, pcpu[seq % pw]
  * (and idle workers steal from busy ones, pd_steal()).
  *
- * Idle: when the round-robin CPU's queue is empty, every job before @seq
- * has already been released to its serial queue (reorder_next == seq) and
- * @cb_cpu is in the parallel mask, @cb_cpu itself. Its worker then runs
+ * Idle: when no job of @pd is in flight (every earlier one has returned
+ * from serial()), @cb_cpu is in the parallel mask and the caller is not
+ * running on @cb_cpu's real CPU (or is, but @cb_cpu's worker is parked),
+ * @cb_cpu itself. Its worker then runs
  * parallel(), finds the job next in order in padata_do_serial(), releases
  * it onto its own serial queue (no futex wake-up: that worker is running)
  * and runs serial() in the same wake-up. Round robin would wake a second
  * worker for every job it sends elsewhere, and that worker would wake
  * cb_cpu's for serial(): at one job per 100 us on two CPUs that was 2.5
- * context switches per job instead of 2 (bench/c/idle_bench). A job
- * submitted while an earlier one is still queued, running or waiting in
- * the ring goes round robin, so a burst or a saturated pipeline spreads as
- * before, and so does a cb_cpu worker that falls behind (its jobs stay
- * unreleased).
+ * context switches per job instead of 2 (bench/c/idle_bench).
  *
- * The checks go from cheap to dear: cb_cpu already picked, then the head
- * of the queue we push to anyway (a line this thread is about to write),
- * then reorder_next, on the releaser's line. At saturation the queue is
- * mostly non-empty, so the submitter rarely reads that line.
+ * Why each condition:
+ * - nothing in flight, not only "all released": a job sent to a cb_cpu
+ *   worker that still has a serial backlog waits behind it, and every
+ *   later job waits for it in the ring (a bubble per refill of a
+ *   pipeline whose serial stage is the bottleneck).
+ * - not the caller's CPU: at saturation the pipeline drains now and then
+ *   while the submitter runs on cb_cpu's CPU (it took that CPU from the
+ *   worker); the job sent there waited for the submitter to fill the
+ *   in-flight limit and sleep, and saturated idle_bench fell from about
+ *   6 M to 2 M jobs/s although that happened for 1 job in 2,000 (with the
+ *   submitter pinned to either CPU there was no loss). Unless the worker
+ *   is parked: then it has not been running lately (the spin rule of
+ *   wq_idle.h parks only after long waits), the caller is a trickle's
+ *   submitter about to sleep, and skipping the choice there cost half the
+ *   gain at one job per 100 us or per ms (the submitter often wakes on
+ *   cb_cpu's CPU).
+ * A job submitted while another is in flight goes round robin, so a burst
+ * or a saturated pipeline spreads as before.
  *
- * Relaxed loads: hints with no partner. Any answer picks a CPU of the
- * usable parallel mask, and order never depends on where parallel() ran
- * (the ring orders the jobs); the push CAS re-reads the head. A thread
- * that saw serial() of job seq - 1 return (and nothing since) reads
- * reorder_next at seq or beyond: the releaser stored it before the push
- * that led to serial() (write-read coherence), so the choice is
- * deterministic there.
+ * The checks go from cheap to dear: cb_cpu already picked, the head of the
+ * queue we push to anyway (a line this thread is about to write), the
+ * masks, reorder_next (one line of the releaser's), the completion counts
+ * (one line per CPU), sched_getcpu(), the worker's parked flag. At saturation the queue is often
+ * non-empty or reorder_next behind, so the dear ones are rarely reached.
+ *
+ * Relaxed loads (and pd_completed_total()'s stronger ones) are hints here:
+ * any answer picks a CPU of the usable parallel mask, and order never
+ * depends on where parallel() ran (the ring orders the jobs); the push CAS
+ * re-reads the head. A thread that saw the completion of job seq - 1 (in
+ * padata_get_stats(), which acquires the same counts) reads the counts and
+ * reorder_next at their new values or later (write-read coherence), so
+ * the choice is deterministic there.
  */
 static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int cb_cpu,
 			      struct padata_priv **headp)
@@ -690,7 +722,9 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int 
 	/* cb_cpu is in [0, NR_CPUS): the caller checked it against cb_usable. */
 	if (!head && cpu != cb_cpu &&
 	    ((pd->p_usable.bits[cb_cpu / PADATA_BITS_PER_LONG] >> (cb_cpu % PADATA_BITS_PER_LONG)) & 1ul) &&
-	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED)) {
+	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED) &&
+	    seq == pd_completed_total(pd) &&
+	    (!pd_caller_shares_cpu_of(pd, cb_cpu) || padata__wq_parked(pd->wq, cb_cpu))) {
 		cpu = cb_cpu;
 		head = __atomic_load_n(&pd->pq[cpu].head, __ATOMIC_RELAXED);
 	}

@@ -15,6 +15,12 @@
  *   mask change or hotplug) is never picked, and is picked again once it
  *   is back.
  *
+ * The idle rule also needs the submitter off cb_cpu's real CPU (a
+ * submitter that keeps running there would keep the worker off it), so
+ * the idle tests pin the test thread to another real CPU for each job, and
+ * wait for padata_get_stats() to show nothing in flight (serial() has
+ * returned and been counted) before the next submission.
+ *
  * Run on the real CPUs and on 3, 8 and 64 virtual ones (parallel counts
  * that are and are not powers of two, and more workers than cores).
  */
@@ -28,19 +34,65 @@ class PadataPlacement : public InstanceTest {
 protected:
 	PadataPlacement() : InstanceTest("placement") {}
 
-	/* Submits @j with @cb_cpu at idle and waits for its serial(). */
+	void SetUp() override
+	{
+		InstanceTest::SetUp();
+		ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof(saved_), &saved_), 0);
+	}
+	void TearDown() override
+	{
+		pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_);
+		InstanceTest::TearDown();
+	}
+
+	/* Two real CPUs at least: the submitter can run off any cb_cpu's. */
+	bool two_hosts() const { return CPU_COUNT(&saved_) >= 2 && padata_nr_host_cpus() >= 2; }
+
+	/* Pins the calling thread to a real CPU that does not run @cb_cpu's worker. */
+	void pin_away_from(int cb_cpu)
+	{
+		int host = padata_cpu_to_host(static_cast<unsigned int>(cb_cpu));
+		for (int c = 0; c < CPU_SETSIZE; c++) {
+			if (c == host || !CPU_ISSET(c, &saved_))
+				continue;
+			cpu_set_t one;
+			CPU_ZERO(&one);
+			CPU_SET(c, &one);
+			ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(one), &one), 0);
+			return;
+		}
+		FAIL() << "no real CPU besides " << host;
+	}
+
+	/* Waits until nothing is in flight (every serial() returned and counted). */
+	void wait_idle()
+	{
+		EXPECT_TRUE(wait_until([&] {
+			struct padata_stats st;
+			return padata_get_stats(pinst_, &st) == 0 && st.in_flight == 0;
+		}));
+	}
+
+	/* Submits @j with @cb_cpu at idle, from off cb_cpu's real CPU, and waits
+	 * until it completed. */
 	void run_idle(Job &j, int cb_cpu)
 	{
 		j.reset();
+		pin_away_from(cb_cpu);
 		ASSERT_EQ(submit_retry(pinst_, &j, cb_cpu), 0);
 		ASSERT_TRUE(wait_done({&j}));
+		wait_idle();
 	}
+
+	cpu_set_t saved_;
 };
 
 } /* namespace */
 
 TEST_F(PadataPlacement, IdleJobRunsParallelAndSerialOnItsCbCpu)
 {
+	if (!two_hosts())
+		GTEST_SKIP() << "needs two real CPUs";
 	started();
 	std::vector<int> cpus = mask_cpus(cpu_active_mask);
 	/* Job i's round-robin CPU is cpus[i % n]: ask for the next one, so that
@@ -58,6 +110,8 @@ TEST_F(PadataPlacement, IdleJobRunsParallelAndSerialOnItsCbCpu)
 
 TEST_F(PadataPlacement, IdleJobOfAShellRunsOnItsCbCpu)
 {
+	if (!two_hosts())
+		GTEST_SKIP() << "needs two real CPUs";
 	started();
 	struct padata_shell *ps = padata_alloc_shell(pinst_);
 	ASSERT_NE(ps, nullptr);
@@ -66,12 +120,14 @@ TEST_F(PadataPlacement, IdleJobOfAShellRunsOnItsCbCpu)
 	for (size_t i = 0; i < 2 * cpus.size() + 1; i++) {
 		int cb = cpus[(i * 7 + 1) % cpus.size()];
 		j.reset();
+		pin_away_from(cb);
 		/* Shell and default instance in turn: each has its own order. */
 		if (i % 2)
 			ASSERT_EQ(padata_do_parallel_shell(ps, &j.priv, cb), 0);
 		else
 			ASSERT_EQ(submit_retry(pinst_, &j, cb), 0);
 		ASSERT_TRUE(wait_done({&j}));
+		wait_idle();
 		EXPECT_EQ(j.parallel_cpu.load(), cb) << "job " << i;
 		EXPECT_EQ(j.serial_cpu.load(), cb) << "job " << i;
 	}
@@ -87,19 +143,25 @@ TEST_F(PadataPlacement, JobsBehindAHeldJobSpreadOverTheParallelCpus)
 	const int cb = cpus[0];
 	const size_t pw = cpus.size();
 
-	/* Job 0, at idle: on cb's worker, held there. */
+	/* Job 0, at idle: on cb's worker (when the test can run off its real
+	 * CPU), held there. */
 	Gate hold;
 	Job first;
 	first.hold_parallel = &hold;
+	if (two_hosts())
+		pin_away_from(cb);
 	ASSERT_EQ(submit_retry(pinst_, &first, cb), 0);
 	ASSERT_TRUE(wait_until([&] { return first.parallel_entered.load(); }));
-	EXPECT_EQ(first.parallel_cpu.load(), cb);
+	const int held = first.parallel_cpu.load();
+	if (two_hosts()) {
+		EXPECT_EQ(held, cb);
+	}
 
-	/* Every later job is behind job 0 (not released): round robin. pw
+	/* Every later job is behind job 0 (in flight): round robin. pw
 	 * consecutive sequence numbers cover every parallel CPU once, so at
-	 * least pw - 1 of them go to CPUs other than cb and run while cb's
-	 * worker is held. Sent to cb instead, none would run before the gate
-	 * opens, and the wait below would fail. */
+	 * least pw - 1 of them go to CPUs other than the held one and run
+	 * while its worker is held. Sent to cb instead, none would run before
+	 * the gate opens, and the wait below would fail. */
 	std::vector<std::unique_ptr<Job>> rest;
 	std::vector<Job *> all{&first};
 	for (size_t i = 0; i < pw; i++) {
@@ -116,7 +178,7 @@ TEST_F(PadataPlacement, JobsBehindAHeldJobSpreadOverTheParallelCpus)
 	EXPECT_TRUE(wait_until([&] { return ran() >= pw - 1; })) << ran() << " of " << pw - 1;
 	for (auto &j : rest) {
 		if (j->parallel_runs.load() > 0) {
-			EXPECT_NE(j->parallel_cpu.load(), cb) << "ran on the held worker's CPU";
+			EXPECT_NE(j->parallel_cpu.load(), held) << "ran on the held worker's CPU";
 		}
 	}
 	for (auto &j : rest)
@@ -129,8 +191,8 @@ TEST_F(PadataPlacement, JobsBehindAHeldJobSpreadOverTheParallelCpus)
 
 TEST_F(PadataPlacement, CbCpuOutsideTheParallelMaskIsNotPicked)
 {
-	if (cpumask_weight(cpu_active_mask) < 2)
-		GTEST_SKIP() << "needs two CPUs";
+	if (cpumask_weight(cpu_active_mask) < 2 || !two_hosts())
+		GTEST_SKIP() << "needs two CPUs, on two real ones";
 	started();
 	const int c = last_cpu();
 	Job j;
