@@ -18,7 +18,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <vector>
 
 #include "bench_util.h"
 #include "workload.h"
@@ -103,29 +102,11 @@ double run_once(uint64_t n, uint32_t w, unsigned tokens, const workload_digest &
 
 int main(int argc, char **argv)
 {
-	// --threads is ours; strip it before the common parser sees argv.
-	std::vector<char *> args;
 	// CPUs in this process's affinity, as padata's cpu_active_mask.
 	unsigned threads = static_cast<unsigned>(tbb::info::default_concurrency());
-
-	for (int i = 0; i < argc; i++) {
-		if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-			char *end;
-			unsigned long v = std::strtoul(argv[i + 1], &end, 10);
-
-			if (*end != '\0' || v == 0 || v > 4096) {
-				std::fprintf(stderr, "tbb_bench: bad value '%s' for --threads\n", argv[i + 1]);
-				return 2;
-			}
-			threads = static_cast<unsigned>(v);
-			i++;
-			continue;
-		}
-		args.push_back(argv[i]);
-	}
+	const bench_arg ours[] = { BENCH_ARG_UINT("--threads", threads, 1, 4096) };
 	bench_opts o;
-	int rc = bench_parse_opts(static_cast<int>(args.size()), args.data(), &o, "tbb_bench",
-				  extra_usage);
+	int rc = bench_parse_opts(argc, argv, &o, "tbb_bench", extra_usage, ours, 1);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	if (o.contender && std::strcmp(o.contender, "tbb") && std::strcmp(o.contender, "all")) {
