@@ -177,6 +177,18 @@ static void fail(struct cont *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+#ifdef WB_HAVE_TBB
+/* Fails @c when a tbb round saw @order_errors items out of order or @errors failed ones. */
+static void fail_tbb_counts(struct cont *c, uint64_t order_errors, const char *items,
+			    uint64_t errors, const char *lib)
+{
+	if (order_errors)
+		fail(c, "%" PRIu64 " %s out of order", order_errors, items);
+	if (errors)
+		fail(c, "%" PRIu64 " %s errors", errors, lib);
+}
+#endif
+
 static void progress(const struct opts *o, const char *workload, size_t size, int round, int rounds,
 		     int id)
 {
@@ -677,10 +689,7 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 				uint64_t oe = 0, e = 0;
 
 				dt = wb_tbb_aes(&a, full, tokens, &d, &oe, &e);
-				if (oe)
-					fail(c, "%" PRIu64 " packets out of order", oe);
-				if (e)
-					fail(c, "%" PRIu64 " EVP errors", e);
+				fail_tbb_counts(c, oe, "packets", e, "EVP");
 			}
 #endif
 				break;
@@ -980,10 +989,7 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 				uint64_t oe = 0, e = 0;
 
 				dt = wb_tbb_deflate(&d, tokens, &g, &oe, &e);
-				if (oe)
-					fail(c, "%" PRIu64 " blocks out of order", oe);
-				if (e)
-					fail(c, "%" PRIu64 " zlib errors", e);
+				fail_tbb_counts(c, oe, "blocks", e, "zlib");
 			}
 #endif
 				break;
