@@ -12,7 +12,6 @@
 // reference box among 2..64 per thread; see the README's benchmark section).
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
-#include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/version.h>
 
 #include <cinttypes>
@@ -20,6 +19,7 @@
 #include <cstring>
 
 #include "bench_util.h"
+#include "tbb_pipeline.h"
 #include "workload.h"
 
 namespace {
@@ -48,26 +48,16 @@ struct sink_state {
 double run_once(uint64_t n, uint32_t w, unsigned tokens, const workload_digest &ref, char *why,
 		size_t why_len)
 {
-	uint64_t produced = 0;
 	sink_state st;
 	double t0 = bench_seconds();
 
-	tbb::parallel_pipeline(
-		tokens,
-		tbb::make_filter<void, item>(tbb::filter_mode::serial_in_order,
-					     [&](tbb::flow_control &fc) -> item {
-						     if (produced == n) {
-							     fc.stop();
-							     return item{};
-						     }
-						     return item{ produced++, 0 };
-					     }) &
-		tbb::make_filter<item, item>(tbb::filter_mode::parallel,
-					     [w](item it) -> item {
-						     it.digest = workload(workload_seed(it.index), w);
-						     return it;
-					     }) &
-		tbb::make_filter<item, void>(tbb::filter_mode::serial_in_order, [&](item it) {
+	bench_tbb_pipeline<item>(
+		n, tokens, [](uint64_t i) { return item{ i, 0 }; },
+		[w](item it) -> item {
+			it.digest = workload(workload_seed(it.index), w);
+			return it;
+		},
+		[&st](item it) {
 			if (it.index != st.next) {
 				st.errors++;
 				if (st.first_bad == UINT64_MAX)
@@ -76,7 +66,7 @@ double run_once(uint64_t n, uint32_t w, unsigned tokens, const workload_digest &
 			st.next = it.index + 1;
 			st.sum += it.digest;
 			st.xor_ ^= it.digest;
-		}));
+		});
 	double dt = bench_seconds() - t0;
 
 	if (st.errors) {

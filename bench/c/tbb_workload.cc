@@ -9,7 +9,6 @@
 // items are alive and the sink retires them in order, so when the source makes
 // item i, item i - tokens has left the sink and its slot is free.
 #include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/version.h>
 
 #include <cstdint>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "tbb_pipeline.h"
 #include "workload_kern.h"
 
 namespace {
@@ -43,33 +43,24 @@ template <typename Work, typename Sink>
 void run_pipeline(uint64_t n, unsigned tokens, uint8_t *bufs, size_t slot, Work work, Sink sink,
 		  uint64_t *order_errors, uint64_t *errors)
 {
-	uint64_t produced = 0, next = 0;
+	uint64_t next = 0;
 
-	tbb::parallel_pipeline(
-		tokens,
-		tbb::make_filter<void, item>(tbb::filter_mode::serial_in_order,
-					     [&](tbb::flow_control &fc) -> item {
-						     if (produced == n) {
-							     fc.stop();
-							     return item{};
-						     }
-						     uint64_t i = produced++;
-						     return item{ i, bufs + (i % tokens) * slot, 0, 0, 0, 0 };
-					     }) &
-			tbb::make_filter<item, item>(tbb::filter_mode::parallel,
-						     [&work](item it) -> item {
-							     it.err = work(it);
-							     return it;
-						     }) &
-			tbb::make_filter<item, void>(tbb::filter_mode::serial_in_order, [&](item it) {
-				if (it.index != next)
-					(*order_errors)++;
-				next = it.index + 1;
-				if (it.err)
-					(*errors)++;
-				else
-					sink(it);
-			}));
+	bench_tbb_pipeline<item>(
+		n, tokens,
+		[bufs, slot, tokens](uint64_t i) { return item{ i, bufs + (i % tokens) * slot, 0, 0, 0, 0 }; },
+		[work](item it) -> item {
+			it.err = work(it);
+			return it;
+		},
+		[&](item it) {
+			if (it.index != next)
+				(*order_errors)++;
+			next = it.index + 1;
+			if (it.err)
+				(*errors)++;
+			else
+				sink(it);
+		});
 }
 
 } // namespace
