@@ -15,8 +15,10 @@
  *               padata_do_parallel_wait(pinst, job, cb_cpu, -1), which sleeps
  *               while the in-flight limit is reached. A round ends with
  *               padata_stop(), which waits for the last serial(). The limit
- *               (padata_set_max_inflight(), public) is 64 per CPU for aes-gcm
- *               and 16 per CPU for deflate, like oneTBB's tokens; --inflight.
+ *               is the library's default (1000) for aes-gcm, as the README's
+ *               usage leaves it, and 16 per CPU for deflate (128 KiB blocks:
+ *               padata_set_max_inflight(), public, like oneTBB's tokens);
+ *               --inflight sets another.
  *  tbb          oneTBB parallel_pipeline serial_in_order -> parallel ->
  *               serial_in_order (tbb_workload.cc), when oneTBB was found.
  *  c-unordered  the same work on as many threads as CPUs with no ordering at
@@ -81,8 +83,8 @@ static const char usage[] =
 	"  --deflate-rounds R  measured rounds of deflate (default 3)\n"
 	"  --level L           zlib/pigz/gzip level (default 6)\n"
 	"  --contenders LIST   c-single,c-padata,tbb,c-unordered,pigz,gzip (default all)\n"
-	"  --inflight L        padata_set_max_inflight (default 64 per CPU for aes-gcm,\n"
-	"                      16 per CPU for deflate)\n"
+	"  --inflight L        padata_set_max_inflight (default: the library's default\n"
+	"                      for aes-gcm, 16 per CPU for deflate)\n"
 	"  --lanes N           aes-gcm serial CPUs (cb_cpu round robin; default all usable)\n"
 	"  --tokens T          oneTBB live tokens (default 16 per thread)\n"
 	"  --quiet             no progress on stderr\n";
@@ -247,6 +249,8 @@ struct prun {
 	unsigned nr_lanes;
 	struct plane lanes[64]; /* each written only by its cb_cpu's serial() */
 
+	unsigned default_limit; /* padata_get_max_inflight() of a fresh instance */
+
 	/* the pool */
 	uint8_t *jobs;
 	size_t job_size;
@@ -334,6 +338,7 @@ static int prun_setup(struct prun *r)
 		destroy_workqueue(r->wq);
 		return -1;
 	}
+	r->default_limit = padata_get_max_inflight(r->pinst);
 	if (padata_get_cpumask(r->pinst, &usable) == 0) {
 		for_each_cpu(cpu, usable.cbcpu) {
 			if (r->nr_cpus == 64)
@@ -634,16 +639,16 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 	}
 
 	/*
-	 * The in-flight limit sizes the pool, and so the output buffers the packets cycle
-	 * through: at the core's default (1000) that is 1.4 MB at 1400 B, and nearly every
-	 * ciphertext write misses a 512 KB L2 (cachegrind, --LL=512K: 23 more LL write
-	 * misses per packet at 1000 than at 64, 13 more at 256). A small limit costs the
-	 * other way: the waiting submitter is woken at the low-water mark (half the
-	 * limit), so every limit/2 jobs it pays a sleep and a wake-up, on a CPU it shares
-	 * with a worker. 64 per CPU is between the two; --inflight tries others.
-	 * padata_set_max_inflight() is public API, as oneTBB's token count is.
+	 * The library's default limit, as the README's usage leaves it. The limit sizes
+	 * the pool, and so the output buffers the packets cycle through (1.4 MB at 1000
+	 * and 1400 B: the ciphertext writes miss L2 more often than at a small limit),
+	 * but a small limit leaves too little work queued to cover the waiting
+	 * submitter's wake-up: at 64 per CPU the pipeline ran dry during nearly every
+	 * wake-up (0.3 jobs left on average when the submitter ran; the workers idled a
+	 * quarter of their time), and c-padata measured 1.00x the single loop at 1400 B
+	 * against 1.10-1.56x at 1000 (same runs). --inflight tries others.
 	 */
-	limit = o->inflight ? o->inflight : 64 * nr_threads;
+	limit = o->inflight ? o->inflight : pr->default_limit;
 	if (cs[C_PADATA].on && prun_pool(pr, limit, size + WK_GCM_TAG)) {
 		fail(&cs[C_PADATA], "job pool of %u jobs (padata_set_max_inflight): %s", limit + 1,
 		     strerror(errno));
