@@ -241,9 +241,9 @@ struct pd_sub_waiter {
  * @sub_waiters: threads inside pd_sub_wait() (padata_free() waits for 0).
  * @sub_lock: spin lock of the waiting submitters' FIFO @sub_first.
  * @sub_first: the waiting submitters, oldest first (on their stacks).
- * @sub_raise: the low-water mark, in eighths of the limit above half
- *	(sub_mark.h); written by the first waiting submitter after a low-water
- *	wake-up, read by the serial workers that find @sub_sleep set.
+ * @sub_mark: the low-water mark's state (sub_mark.h); written by the first
+ *	waiting submitter after a low-water wake-up, read by the serial
+ *	workers that find @sub_sleep set.
  *
  * The fields from @pinst to @sq are read-mostly: rewritten only while
  * drained (CTL_CHANGING set, or stopped in pd_while_stopped()).
@@ -286,7 +286,7 @@ struct parallel_data {
 	uint32_t sub_sleep;
 	uint32_t sub_waiters;
 	uint32_t sub_lock;
-	uint32_t sub_raise;
+	uint32_t sub_mark;
 	struct pd_sub_waiter *sub_first;
 };
 
@@ -927,7 +927,7 @@ static void pd_sub_room(struct parallel_data *pd)
 	uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
 	/* Relaxed: a policy hint; any mark below the limit is correct, since the
 	 * batch that completes the last job in flight sees 0 <= mark. */
-	uint32_t mark = padata__submark(limit, __atomic_load_n(&pd->sub_raise, __ATOMIC_RELAXED));
+	uint32_t mark = padata__submark(limit, __atomic_load_n(&pd->sub_mark, __ATOMIC_RELAXED));
 	uint32_t in_flight = (uint32_t)s - completed;
 	if ((s & CTL_CHANGING) || in_flight > mark)
 		return;
@@ -961,12 +961,12 @@ static void pd_sub_learn(struct parallel_data *pd)
 	uint32_t completed = pd_completed_total(pd);
 	uint32_t seq = (uint32_t)__atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
 	uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
-	uint32_t raise = __atomic_load_n(&pd->sub_raise, __ATOMIC_RELAXED);
-	uint32_t next = padata__submark_next(raise, seq - completed, limit);
+	uint32_t state = __atomic_load_n(&pd->sub_mark, __ATOMIC_RELAXED);
+	uint32_t next = padata__submark_next(state, seq - completed, limit);
 	/* Only the first writes it, and only when it moves: the serial workers
 	 * keep reading a line nobody writes. */
-	if (next != raise)
-		__atomic_store_n(&pd->sub_raise, next, __ATOMIC_RELAXED);
+	if (next != state)
+		__atomic_store_n(&pd->sub_mark, next, __ATOMIC_RELAXED);
 }
 
 /* The -EINVAL checks of padata_do_parallel() that can change while waiting. */

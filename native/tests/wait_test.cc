@@ -433,9 +433,7 @@ std::atomic<long> Light::completed{0};
 
 TEST_F(PadataWait, WakeUpsArePerRefillNotPerCompletedJob)
 {
-	/* 128: the mark may rise to 7/8 of the limit (sub_mark.h), so a refill is
-	 * at least 16 jobs even when the pipeline keeps running dry. */
-	constexpr unsigned int kLimit = 128;
+	constexpr unsigned int kLimit = 32;
 	started_with_limit(kLimit);
 	const long n = scaled(20000, 2000);
 	std::vector<Light> jobs(static_cast<size_t>(n));
@@ -455,7 +453,9 @@ TEST_F(PadataWait, WakeUpsArePerRefillNotPerCompletedJob)
 	EXPECT_GT(sleeps, 0) << "the submitter never waited: the test proves nothing";
 	/* Each low-water wake-up finds at most 7/8 of the limit in flight, so the
 	 * submitter admits at least limit/8 jobs before it sleeps again (at most
-	 * two wake-ups per refill: one per try of the waiting thread). */
+	 * two wake-ups per refill: one per try of the waiting thread); where the
+	 * pipeline runs dry during every wake-up, the mark mostly holds at half
+	 * (sub_mark.h), 0.43 * limit jobs per refill on average. */
 	EXPECT_LE(wakes, 2 * (n / (kLimit / 8 - 1)) + 2);
 	EXPECT_LT(wakes * 4, n) << "wake-ups must be far fewer than completed jobs";
 }
@@ -590,21 +590,33 @@ TEST(SubmitterMark, StartsAtHalfTheLimitAndNeverPassesSevenEighths)
 	EXPECT_EQ(padata__submark(1000, 0), 500u);
 	EXPECT_EQ(padata__submark(128, 0), 64u);
 	EXPECT_EQ(padata__submark(128, 3), 112u);
-	EXPECT_EQ(padata__submark(128, 9), 112u) << "a raise beyond 3 is clamped";
+	EXPECT_EQ(padata__submark(128, PADATA_SUBMARK_HOLD << 2), 64u) << "holding is at half";
 	for (uint32_t limit : { 1u, 2u, 3u, 7u, 8u, 64u, 1000u, 0xffffffffu })
-		for (uint32_t raise = 0; raise <= 4; raise++)
-			EXPECT_LT(padata__submark(limit, raise), limit) << "limit " << limit;
+		for (uint32_t state = 0; state < 64; state++)
+			EXPECT_LT(padata__submark(limit, state), limit) << "limit " << limit;
 }
 
 TEST(SubmitterMark, APipelineFoundDryRaisesItOneEighthAtATimeUpToSevenEighths)
 {
-	uint32_t raise = 0;
+	uint32_t state = 0;
 	for (int i = 0; i < 3; i++) {
-		raise = padata__submark_next(raise, 0, 128);
-		EXPECT_EQ(raise, static_cast<uint32_t>(i + 1));
+		state = padata__submark_next(state, 0, 128);
+		EXPECT_EQ(state, static_cast<uint32_t>(i + 1));
 	}
-	EXPECT_EQ(padata__submark_next(raise, 0, 128), 3u);
+	EXPECT_EQ(padata__submark(128, state), 112u);
 	EXPECT_EQ(padata__submark_next(0, 16, 128), 1u) << "limit/8 left counts as dry";
+}
+
+TEST(SubmitterMark, DryEvenAtSevenEighthsHoldsAtHalfForEightWakeUpsThenTriesAgain)
+{
+	uint32_t state = padata__submark_next(3, 0, 128);
+	EXPECT_EQ(padata__submark(128, state), 64u);
+	for (uint32_t i = 0; i < PADATA_SUBMARK_HOLD; i++) {
+		state = padata__submark_next(state, 0, 128);
+		EXPECT_EQ(padata__submark(128, state), 64u) << "wake-up " << i << " of the hold";
+	}
+	state = padata__submark_next(state, 0, 128);
+	EXPECT_EQ(padata__submark(128, state), 80u) << "after the hold it rises again";
 }
 
 TEST(SubmitterMark, AWakeUpThatCostNothingLowersItBackToHalf)
@@ -649,7 +661,6 @@ std::atomic<int> g_phase{1};
 std::atomic<struct padata_instance *> g_mark_pinst{nullptr};
 std::mutex g_marks_lock;
 std::vector<uint32_t> g_marks;
-uint32_t g_max_mark;
 
 void allow_up_to(long n);
 
@@ -704,10 +715,7 @@ void mark_wake(uint32_t in_flight, uint32_t mark)
 	g_asleep.store(false); /* the chain stops */
 	std::lock_guard<std::mutex> l(g_marks_lock);
 	g_marks.push_back(mark);
-	size_t at_max = 0;
-	for (uint32_t m : g_marks)
-		at_max += m == g_max_mark;
-	if (at_max == 2)
+	if (g_marks.size() == 14) /* see the test */
 		g_phase.store(2);
 }
 
@@ -733,12 +741,11 @@ TEST_F(PadataWait, TheLowWaterMarkRisesWhenWakeUpsComeTooLateAndFallsWhenTheyCos
 	g_asleep = false;
 	g_phase = 1;
 	g_marks.clear();
-	g_max_mark = padata__submark(limit, PADATA_SUBMARK_MAX_RAISE);
 	Gated::completed = 0;
 	__atomic_store_n(&padata_test_hooks.submit_sleep, &mark_sleep, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&padata_test_hooks.submit_wake, &mark_wake, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&padata_test_hooks.submit_woken, &mark_woken, __ATOMIC_SEQ_CST);
-	const long n = 12L * limit;
+	const long n = 24L * limit;
 	std::vector<Gated> jobs(static_cast<size_t>(n));
 	g_jobs = &jobs;
 	run_bounded("a submitter using padata_do_parallel_wait", [&] {
@@ -755,9 +762,13 @@ TEST_F(PadataWait, TheLowWaterMarkRisesWhenWakeUpsComeTooLateAndFallsWhenTheyCos
 	allow_up_to(LONG_MAX);
 	ASSERT_TRUE(wait_until([&] { return Gated::completed.load() == n; }));
 	__atomic_store_n(&padata_test_hooks.submit_woken, nullptr, __ATOMIC_SEQ_CST);
+	/* Phase 1 (wake-ups 1-13, the pipeline dry every time): up by an eighth
+	 * to 7/8, dry there too, so nine wake-ups at half (the hold), then up
+	 * again; phase 2 (from the 14th, nothing left to finish): back down. */
 	const uint32_t half = limit / 2, step = limit / 8;
-	const std::vector<uint32_t> want = { half, half + step, half + 2 * step, half + 3 * step,
-					     half + 3 * step, half + 2 * step, half + step, half, half };
+	std::vector<uint32_t> want = { half, half + step, half + 2 * step, half + 3 * step };
+	want.insert(want.end(), PADATA_SUBMARK_HOLD + 1, half);
+	want.insert(want.end(), { half + step, half, half });
 	std::lock_guard<std::mutex> l(g_marks_lock);
 	ASSERT_GE(g_marks.size(), want.size()) << "too few low-water wake-ups";
 	std::vector<uint32_t> got(g_marks.begin(), g_marks.begin() + static_cast<long>(want.size()));
