@@ -99,8 +99,6 @@ void padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *arg), void 
  * holds the queue meanwhile; destroy_workqueue() waits for holders.
  */
 void padata__wq_hold(struct workqueue_struct *wq);
-/* True when @cpu's worker is parked (or about to park) on its futex; a hint. */
-bool padata__wq_parked(const struct workqueue_struct *wq, int cpu);
 void padata__wq_unhold(struct workqueue_struct *wq);
 /* Instance accounting, so destroy_workqueue() refuses while in use. */
 void padata__wq_get(struct workqueue_struct *wq);

@@ -672,8 +672,7 @@ static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
  *
  * Idle: when no job of @pd is in flight (every earlier one has returned
  * from serial()), @cb_cpu is in the parallel mask and the caller is not
- * running on @cb_cpu's real CPU (or is, but @cb_cpu's worker is parked),
- * @cb_cpu itself. Its worker then runs
+ * running on @cb_cpu's real CPU, @cb_cpu itself. Its worker then runs
  * parallel(), finds the job next in order in padata_do_serial(), releases
  * it onto its own serial queue (no futex wake-up: that worker is running)
  * and runs serial() in the same wake-up. Round robin would wake a second
@@ -691,19 +690,18 @@ static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
  *   worker); the job sent there waited for the submitter to fill the
  *   in-flight limit and sleep, and saturated idle_bench fell from about
  *   6 M to 2 M jobs/s although that happened for 1 job in 2,000 (with the
- *   submitter pinned to either CPU there was no loss). Unless the worker
- *   is parked: then it has not been running lately (the spin rule of
- *   wq_idle.h parks only after long waits), the caller is a trickle's
- *   submitter about to sleep, and skipping the choice there cost half the
- *   gain at one job per 100 us or per ms (the submitter often wakes on
- *   cb_cpu's CPU).
+ *   submitter pinned to either CPU there was no loss). Not even when that
+ *   worker is parked: at saturation it parks too, when the submitter has
+ *   held its CPU for a while, and letting those fires through brought the
+ *   loss back. At one job per 100 us the submitter wakes on cb_cpu's CPU
+ *   about half the time; those jobs then go round robin.
  * A job submitted while another is in flight goes round robin, so a burst
  * or a saturated pipeline spreads as before.
  *
  * The checks go from cheap to dear: cb_cpu already picked, the head of the
  * queue we push to anyway (a line this thread is about to write), the
  * masks, reorder_next (one line of the releaser's), the completion counts
- * (one line per CPU), sched_getcpu(), the worker's parked flag. At saturation the queue is often
+ * (one line per CPU), sched_getcpu(). At saturation the queue is often
  * non-empty or reorder_next behind, so the dear ones are rarely reached.
  *
  * Relaxed loads (and pd_completed_total()'s stronger ones) are hints here:
@@ -712,7 +710,8 @@ static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
  * re-reads the head. A thread that saw the completion of job seq - 1 (in
  * padata_get_stats(), which acquires the same counts) reads the counts and
  * reorder_next at their new values or later (write-read coherence), so
- * the choice is deterministic there.
+ * the choice is deterministic for it when it runs pinned off cb_cpu's real
+ * CPU (native/tests/placement_test.cc).
  */
 static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int cb_cpu,
 			      struct padata_priv **headp)
@@ -728,8 +727,7 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int 
 	if (!head && cpu != cb_cpu &&
 	    ((pd->p_usable.bits[cb_cpu / PADATA_BITS_PER_LONG] >> (cb_cpu % PADATA_BITS_PER_LONG)) & 1ul) &&
 	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED) &&
-	    seq == pd_completed_total(pd) &&
-	    (!pd_caller_shares_cpu_of(pd, cb_cpu) || padata__wq_parked(pd->wq, cb_cpu))) {
+	    seq == pd_completed_total(pd) && !pd_caller_shares_cpu_of(pd, cb_cpu)) {
 		cpu = cb_cpu;
 		head = __atomic_load_n(&pd->pq[cpu].head, __ATOMIC_RELAXED);
 	}

@@ -189,13 +189,6 @@ void padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *arg), void 
 	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_RELAXED);
 }
 
-bool padata__wq_parked(const struct workqueue_struct *wq, int cpu)
-{
-	/* Relaxed: a hint for padata.c's choice of a parallel CPU, which is
-	 * correct whatever it reads; the futex protocol does not rely on it. */
-	return __atomic_load_n(&wq->cpus[cpu].sleeping, __ATOMIC_RELAXED) != 0;
-}
-
 void padata__wq_hold(struct workqueue_struct *wq)
 {
 	/*
