@@ -99,6 +99,12 @@ void padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *arg), void 
  * holds the queue meanwhile; destroy_workqueue() waits for holders.
  */
 void padata__wq_hold(struct workqueue_struct *wq);
+/*
+ * True when @cpu's worker has lately waited long for work (the moving
+ * average of its waits is above the spin window of wq_idle.h, so it parks
+ * at once), or never spins: a worker serving a trickle. A hint.
+ */
+bool padata__wq_long_waits(const struct workqueue_struct *wq, int cpu);
 void padata__wq_unhold(struct workqueue_struct *wq);
 /* Instance accounting, so destroy_workqueue() refuses while in use. */
 void padata__wq_get(struct workqueue_struct *wq);

@@ -648,21 +648,6 @@ static void pd_parallel_work(struct work_struct *w)
 }
 
 /*
- * True when the calling thread runs on the real CPU of @cb_cpu's worker and
- * is not that worker: a submitter that goes on submitting there keeps the
- * worker from running. A hint (the thread may move at any time).
- */
-static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
-{
-	if (padata__self.wq == pd->wq)
-		return padata__self.cpu != cb_cpu &&
-		       padata_cpu_to_host((unsigned int)padata__self.cpu) ==
-			       padata_cpu_to_host((unsigned int)cb_cpu);
-	int here = sched_getcpu();
-	return here >= 0 && here == padata_cpu_to_host((unsigned int)cb_cpu);
-}
-
-/*
  * The parallel CPU of job @seq, whose serial CPU is @cb_cpu, and a first
  * guess of its queue's head for the push. Caller holds a reference
  * (pd_admit()), so the masks are stable.
@@ -671,37 +656,36 @@ static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
  * (and idle workers steal from busy ones, pd_steal()).
  *
  * Idle: when no job of @pd is in flight (every earlier one has returned
- * from serial()), @cb_cpu is in the parallel mask and the caller is not
- * running on @cb_cpu's real CPU, @cb_cpu itself. Its worker then runs
- * parallel(), finds the job next in order in padata_do_serial(), releases
- * it onto its own serial queue (no futex wake-up: that worker is running)
- * and runs serial() in the same wake-up. Round robin would wake a second
- * worker for every job it sends elsewhere, and that worker would wake
- * cb_cpu's for serial(): at one job per 100 us on two CPUs that was 2.5
- * context switches per job instead of 2 (bench/c/idle_bench).
+ * from serial()), @cb_cpu is in the parallel mask and @cb_cpu's worker has
+ * lately waited long for work (it parks at once: wq_idle.h), @cb_cpu
+ * itself. Its worker then runs parallel(), finds the job next in order in
+ * padata_do_serial(), releases it onto its own serial queue (no futex
+ * wake-up: that worker is running) and runs serial() in the same wake-up.
+ * Round robin would wake a second worker for every job it sends elsewhere,
+ * and that worker would wake cb_cpu's for serial(): at one job per 100 us
+ * on two CPUs that was 2.4-2.5 context switches per job, now 1.9-2.0
+ * (bench/c/idle_bench, the pthreads pool's figure).
  *
- * Why each condition:
+ * Why each condition (measured with saturated idle_bench, unpinned
+ * submitter, on the 2-CPU VM):
  * - nothing in flight, not only "all released": a job sent to a cb_cpu
  *   worker that still has a serial backlog waits behind it, and every
- *   later job waits for it in the ring (a bubble per refill of a
- *   pipeline whose serial stage is the bottleneck).
- * - not the caller's CPU: at saturation the pipeline drains now and then
- *   while the submitter runs on cb_cpu's CPU (it took that CPU from the
- *   worker); the job sent there waited for the submitter to fill the
- *   in-flight limit and sleep, and saturated idle_bench fell from about
- *   6 M to 2 M jobs/s although that happened for 1 job in 2,000 (with the
- *   submitter pinned to either CPU there was no loss). Not even when that
- *   worker is parked: at saturation it parks too, when the submitter has
- *   held its CPU for a while, and letting those fires through brought the
- *   loss back. At one job per 100 us the submitter wakes on cb_cpu's CPU
- *   about half the time; those jobs then go round robin.
+ *   later job waits for it in the ring.
+ * - long waits of cb_cpu's worker: without it the choice fired for about
+ *   1 job in 2,000 at saturation (the pipeline drains for an instant, most
+ *   often while the submitter runs on cb_cpu's CPU), and each such job
+ *   waited for that worker to get its CPU back while everything behind it
+ *   waited in the ring: 6 M -> 2-3.5 M jobs/s. A worker kept busy has
+ *   short waits (it spins); a trickle's (one job per 100 us or slower)
+ *   are long. (Skipping the choice when the submitter runs on cb_cpu's
+ *   CPU also saved saturation, but sent half a trickle's jobs round robin.)
  * A job submitted while another is in flight goes round robin, so a burst
  * or a saturated pipeline spreads as before.
  *
  * The checks go from cheap to dear: cb_cpu already picked, the head of the
  * queue we push to anyway (a line this thread is about to write), the
  * masks, reorder_next (one line of the releaser's), the completion counts
- * (one line per CPU), sched_getcpu(). At saturation the queue is often
+ * (one line per CPU), the worker's wait flag. At saturation the queue is often
  * non-empty or reorder_next behind, so the dear ones are rarely reached.
  *
  * Relaxed loads (and pd_completed_total()'s stronger ones) are hints here:
@@ -710,8 +694,8 @@ static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
  * re-reads the head. A thread that saw the completion of job seq - 1 (in
  * padata_get_stats(), which acquires the same counts) reads the counts and
  * reorder_next at their new values or later (write-read coherence), so
- * the choice is deterministic for it when it runs pinned off cb_cpu's real
- * CPU (native/tests/placement_test.cc).
+ * the choice is deterministic for it when the workers never spin
+ * (PADATA_SPIN_US=0: long waits always; native/tests/placement_test.cc).
  */
 static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int cb_cpu,
 			      struct padata_priv **headp)
@@ -727,7 +711,7 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int 
 	if (!head && cpu != cb_cpu &&
 	    ((pd->p_usable.bits[cb_cpu / PADATA_BITS_PER_LONG] >> (cb_cpu % PADATA_BITS_PER_LONG)) & 1ul) &&
 	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED) &&
-	    seq == pd_completed_total(pd) && !pd_caller_shares_cpu_of(pd, cb_cpu)) {
+	    seq == pd_completed_total(pd) && padata__wq_long_waits(pd->wq, cb_cpu)) {
 		cpu = cb_cpu;
 		head = __atomic_load_n(&pd->pq[cpu].head, __ATOMIC_RELAXED);
 	}

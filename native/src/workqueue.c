@@ -19,7 +19,9 @@
  * PADATA_SPIN_US, default 1000 µs). A trickle of jobs (one per 100 µs or
  * slower) thus costs a wake-up per job and no polling; a burst or a
  * saturated queue keeps the workers polling. Only the worker reads and
- * writes its wait statistics: the rule adds no shared state.
+ * writes its wait statistics; it publishes one bit of them, "my waits are
+ * long" (long_waits, relaxed, once per wait), which padata.c reads as a
+ * hint when it picks a parallel CPU (padata__wq_long_waits()).
  *
  * Parking: the worker stores sleeping = 1 and re-checks its queue before
  * futex_wait(); a producer pushes, then reads sleeping (both seq_cst: a
@@ -64,6 +66,7 @@ struct wq_cpu {
 	/* consumer side: written by the worker only */
 	uint64_t completed padata__aligned; /* items run to completion */
 	struct padata__idle idle;       /* recent waits, for the spin rule (wq_idle.h) */
+	uint8_t long_waits;             /* idle.avg above the window: see padata__wq_long_waits() */
 	struct workqueue_struct *wq;
 	pthread_t thread;
 	int cpu;
@@ -189,6 +192,16 @@ void padata__wq_wait(struct workqueue_struct *wq, bool (*cond)(void *arg), void 
 	__atomic_fetch_sub(&wq->ev_waiters, 1, __ATOMIC_RELAXED);
 }
 
+bool padata__wq_long_waits(const struct workqueue_struct *wq, int cpu)
+{
+	/* A worker that never spins parks after every item: always "long". */
+	if (!wq->spin || spin_ns <= 0)
+		return true;
+	/* Relaxed: a hint (padata.c's choice of a parallel CPU is correct
+	 * whatever it reads); only the worker writes it. */
+	return __atomic_load_n(&wq->cpus[cpu].long_waits, __ATOMIC_RELAXED) != 0;
+}
+
 void padata__wq_hold(struct workqueue_struct *wq)
 {
 	/*
@@ -312,6 +325,11 @@ static void *wq_worker_main(void *arg)
 		if (list) {
 			if (idle_since) {
 				padata__idle_note(&wc->idle, wq_now_ns() - idle_since, spin_ns);
+				/* Relaxed: a hint for padata__wq_long_waits(); once per
+				 * wait, not per item. */
+				__atomic_store_n(&wc->long_waits,
+						 wc->idle.avg_ns > padata__idle_window(spin_ns),
+						 __ATOMIC_RELAXED);
 				idle_since = 0;
 				spun = false;
 			}
@@ -387,6 +405,7 @@ struct workqueue_struct *padata_alloc_workqueue(const char *name, unsigned int f
 		struct wq_cpu *wc = &wq->cpus[c];
 		wc->wq = wq;
 		wc->cpu = (int)c;
+		wc->long_waits = 1;     /* as padata__idle_init(): a fresh worker parks */
 		rc = pthread_create(&wc->thread, NULL, wq_worker_main, wc);
 		if (rc)
 			break;
