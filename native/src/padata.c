@@ -655,10 +655,10 @@ static void pd_parallel_work(struct work_struct *w)
  * Under load: round robin over the usable parallel mask, pcpu[seq % pw]
  * (and idle workers steal from busy ones, pd_steal()).
  *
- * Idle: when no job of @pd is in flight (every earlier one has returned
- * from serial()), @cb_cpu is in the parallel mask and @cb_cpu's worker has
- * lately waited long for work (it parks at once: wq_idle.h), @cb_cpu
- * itself. Its worker then runs parallel(), finds the job next in order in
+ * Idle: when the instance has no shells, no job is in flight (every
+ * earlier one has returned from serial()), @cb_cpu is in the parallel mask
+ * and @cb_cpu's worker has lately waited long for work (it parks at once:
+ * wq_idle.h), @cb_cpu itself. Its worker then runs parallel(), finds the job next in order in
  * padata_do_serial(), releases it onto its own serial queue (no futex
  * wake-up: that worker is running) and runs serial() in the same wake-up.
  * Round robin would wake a second worker for every job it sends elsewhere,
@@ -679,16 +679,25 @@ static void pd_parallel_work(struct work_struct *w)
  *   short waits (it spins); a trickle's (one job per 100 us or slower)
  *   are long. (Skipping the choice when the submitter runs on cb_cpu's
  *   CPU also saved saturation, but sent half a trickle's jobs round robin.)
+ * - no shells: a long parallel() on cb_cpu's worker holds back the
+ *   serial() calls of every shell with that cb_cpu (section 7 of
+ *   docs/contract.md: shells are independent in order, not in CPUs), and
+ *   at idle every shell's first job would go there, where round robin
+ *   sends it there only one time in pw. Within one order domain nothing
+ *   is lost: no later job can be serialized before the long one anyway.
+ *   (A freed shell stays on the list for reuse, so the rule stays off.)
  * A job submitted while another is in flight goes round robin, so a burst
  * or a saturated pipeline spreads as before.
  *
  * The checks go from cheap to dear: cb_cpu already picked, the head of the
  * queue we push to anyway (a line this thread is about to write), the
  * masks, reorder_next (one line of the releaser's), the completion counts
- * (one line per CPU), the worker's wait flag. At saturation the queue is often
+ * (one line per CPU), the worker's wait flag; the shell list is a
+ * read-mostly line. At saturation the queue is often
  * non-empty or reorder_next behind, so the dear ones are rarely reached.
  *
- * Relaxed loads (and pd_completed_total()'s stronger ones) are hints here:
+ * Relaxed loads (and pd_completed_total()'s and pd_first_shell()'s
+ * stronger ones, whose pairing this choice does not need) are hints here:
  * any answer picks a CPU of the usable parallel mask, and order never
  * depends on where parallel() ran (the ring orders the jobs); the push CAS
  * re-reads the head. A thread that saw the completion of job seq - 1 (in
@@ -710,6 +719,7 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int 
 	/* cb_cpu is in [0, NR_CPUS): the caller checked it against cb_usable. */
 	if (!head && cpu != cb_cpu &&
 	    ((pd->p_usable.bits[cb_cpu / PADATA_BITS_PER_LONG] >> (cb_cpu % PADATA_BITS_PER_LONG)) & 1ul) &&
+	    !pd_first_shell(pd->pinst) &&
 	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED) &&
 	    seq == pd_completed_total(pd) && padata__wq_long_waits(pd->wq, cb_cpu)) {
 		cpu = cb_cpu;

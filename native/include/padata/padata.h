@@ -160,8 +160,8 @@ PADATA_API void padata_stop(struct padata_instance *pinst);
  *           the limit (padata_set_max_inflight()).
  * On -EINVAL and -EBUSY nothing was queued: the caller still owns the job.
  *
- * parallel() runs on a CPU of the usable parallel mask: @cb_cpu when no job
- * of the instance (or shell) is in flight, @cb_cpu is in that mask, its
+ * parallel() runs on a CPU of the usable parallel mask: @cb_cpu when the
+ * instance has no shells, no job is in flight, @cb_cpu is in that mask, its
  * worker has lately waited long for work (a trickle of jobs) and no other
  * submission races (one worker then runs parallel() and serial() in one
  * wake-up); otherwise the parallel CPUs in turn by sequence number. An idle
