@@ -648,6 +648,21 @@ static void pd_parallel_work(struct work_struct *w)
 }
 
 /*
+ * True when the calling thread runs on the real CPU of @cb_cpu's worker and
+ * is not that worker: a submitter that goes on submitting there keeps the
+ * worker from running. A hint (the thread may move at any time).
+ */
+static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
+{
+	if (padata__self.wq == pd->wq)
+		return padata__self.cpu != cb_cpu &&
+		       padata_cpu_to_host((unsigned int)padata__self.cpu) ==
+			       padata_cpu_to_host((unsigned int)cb_cpu);
+	int here = sched_getcpu();
+	return here >= 0 && here == padata_cpu_to_host((unsigned int)cb_cpu);
+}
+
+/*
  * The parallel CPU of job @seq, whose serial CPU is @cb_cpu, and a first
  * guess of its queue's head for the push. Caller holds a reference
  * (pd_admit()), so the masks are stable.
@@ -656,9 +671,10 @@ static void pd_parallel_work(struct work_struct *w)
  * (and idle workers steal from busy ones, pd_steal()).
  *
  * Idle: when the instance has no shells, no job is in flight (every
- * earlier one has returned from serial()), @cb_cpu is in the parallel mask
- * and @cb_cpu's worker has lately waited long for work (it parks at once:
- * wq_idle.h), @cb_cpu itself. Its worker then runs parallel(), finds the job next in order in
+ * earlier one has returned from serial()), @cb_cpu is in the parallel
+ * mask, @cb_cpu's worker has lately waited long for work (it parks at
+ * once: wq_idle.h) and the caller does not run on @cb_cpu's real CPU,
+ * @cb_cpu itself. Its worker then runs parallel(), finds the job next in order in
  * padata_do_serial(), releases it onto its own serial queue (no futex
  * wake-up: that worker is running) and runs serial() in the same wake-up.
  * Round robin would wake a second worker for every job it sends elsewhere,
@@ -671,14 +687,17 @@ static void pd_parallel_work(struct work_struct *w)
  * - nothing in flight, not only "all released": a job sent to a cb_cpu
  *   worker that still has a serial backlog waits behind it, and every
  *   later job waits for it in the ring.
- * - long waits of cb_cpu's worker: without it the choice fired for about
- *   1 job in 2,000 at saturation (the pipeline drains for an instant, most
- *   often while the submitter runs on cb_cpu's CPU), and each such job
- *   waited for that worker to get its CPU back while everything behind it
- *   waited in the ring: 6 M -> 2-3.5 M jobs/s. A worker kept busy has
- *   short waits (it spins); a trickle's (one job per 100 us or slower)
- *   are long. (Skipping the choice when the submitter runs on cb_cpu's
- *   CPU also saved saturation, but sent half a trickle's jobs round robin.)
+ * - long waits of cb_cpu's worker, and the caller not on its CPU: with
+ *   neither, the choice fired for about 1 job in 2,000 at saturation (the
+ *   pipeline drains for an instant, almost always while the submitter
+ *   runs on cb_cpu's CPU), and each such job waited for that worker to
+ *   get its CPU back from the submitter while everything behind it waited
+ *   in the ring: 6 M -> 2-3.5 M jobs/s. Each check alone still let such
+ *   runs through (3,500 fires in a second with long waits only: the
+ *   starved worker's waits grow long too); with both, none seen. Cost: a
+ *   trickle's submitter that wakes on cb_cpu's CPU gets round robin, so
+ *   one job per 100 us measured 1.9-2.2 context switches per job, not
+ *   1.9-2.0 (main: 2.3-2.5).
  * - no shells: a long parallel() on cb_cpu's worker holds back the
  *   serial() calls of every shell with that cb_cpu (section 7 of
  *   docs/contract.md: shells are independent in order, not in CPUs), and
@@ -692,8 +711,8 @@ static void pd_parallel_work(struct work_struct *w)
  * The checks go from cheap to dear: cb_cpu already picked, the head of the
  * queue we push to anyway (a line this thread is about to write), the
  * masks, reorder_next (one line of the releaser's), the completion counts
- * (one line per CPU), the worker's wait flag; the shell list is a
- * read-mostly line. At saturation the queue is often
+ * (one line per CPU), the worker's wait flag, sched_getcpu(); the shell
+ * list is a read-mostly line. At saturation the queue is often
  * non-empty or reorder_next behind, so the dear ones are rarely reached.
  *
  * Relaxed loads (and pd_completed_total()'s and pd_first_shell()'s
@@ -704,7 +723,8 @@ static void pd_parallel_work(struct work_struct *w)
  * padata_get_stats(), which acquires the same counts) reads the counts and
  * reorder_next at their new values or later (write-read coherence), so
  * the choice is deterministic for it when the workers never spin
- * (PADATA_SPIN_US=0: long waits always; native/tests/placement_test.cc).
+ * (PADATA_SPIN_US=0: long waits always) and it runs pinned off cb_cpu's
+ * real CPU (native/tests/placement_test.cc).
  */
 static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int cb_cpu,
 			      struct padata_priv **headp)
@@ -721,7 +741,8 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int 
 	    ((pd->p_usable.bits[cb_cpu / PADATA_BITS_PER_LONG] >> (cb_cpu % PADATA_BITS_PER_LONG)) & 1ul) &&
 	    !pd_first_shell(pd->pinst) &&
 	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED) &&
-	    seq == pd_completed_total(pd) && padata__wq_long_waits(pd->wq, cb_cpu)) {
+	    seq == pd_completed_total(pd) && padata__wq_long_waits(pd->wq, cb_cpu) &&
+	    !pd_caller_shares_cpu_of(pd, cb_cpu)) {
 		cpu = cb_cpu;
 		head = __atomic_load_n(&pd->pq[cpu].head, __ATOMIC_RELAXED);
 	}

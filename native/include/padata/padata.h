@@ -162,9 +162,9 @@ PADATA_API void padata_stop(struct padata_instance *pinst);
  *
  * parallel() runs on a CPU of the usable parallel mask: @cb_cpu when the
  * instance has no shells, no job is in flight, @cb_cpu is in that mask, its
- * worker has lately waited long for work (a trickle of jobs) and no other
- * submission races (one worker then runs parallel() and serial() in one
- * wake-up); otherwise the parallel CPUs in turn by sequence number. An idle
+ * worker has lately waited long for work (a trickle of jobs), the caller
+ * does not run on @cb_cpu's CPU and no other submission races (one worker
+ * then runs parallel() and serial() in one wake-up); otherwise the parallel CPUs in turn by sequence number. An idle
  * worker may take jobs another has not started.
  */
 PADATA_API int padata_do_parallel(struct padata_instance *pinst,
