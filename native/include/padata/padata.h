@@ -164,8 +164,9 @@ PADATA_API void padata_stop(struct padata_instance *pinst);
  * instance has no shells, no job is in flight, @cb_cpu is in that mask, its
  * worker has lately waited long for work (a trickle of jobs), the caller
  * does not run on @cb_cpu's CPU and no other submission races (one worker
- * then runs parallel() and serial() in one wake-up); otherwise the parallel CPUs in turn by sequence number. An idle
- * worker may take jobs another has not started.
+ * then runs parallel() and serial() in one wake-up); otherwise the
+ * parallel CPUs in turn by sequence number. An idle worker may take jobs
+ * another has not started.
  */
 PADATA_API int padata_do_parallel(struct padata_instance *pinst,
 				  struct padata_priv *padata, int cb_cpu);
