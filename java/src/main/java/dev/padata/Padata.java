@@ -42,8 +42,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #stop()} and {@link #close()}, block until the jobs already accepted have run
  * {@code serial()}; from inside a callback or notifier of this instance they would wait for
  * themselves, so they throw IllegalStateException there instead. {@link #doParallel(PadataJob, int)}
- * never blocks; {@link #doParallel(PadataJob, int, Duration)} parks while the instance is full;
- * in steady state neither allocates.
+ * never blocks; {@link #doParallel(PadataJob, int, Duration)} parks while the instance is full,
+ * {@link #doParallelWaiting(PadataJob, int)} as long as that takes; in steady state none of them
+ * allocates.
  *
  * <p>Errors: a stopped or invalid instance gives IllegalStateException; a bad {@code cb_cpu},
  * mask or CPU gives IllegalArgumentException; libpadata's {@code -EBUSY} gives
@@ -461,14 +462,73 @@ public final class Padata implements AutoCloseable {
      */
     public boolean doParallel(PadataJob job, int cbCpu, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(job, "job");
+        Objects.requireNonNull(maxWait, "maxWait");
+        if (submit(job, cbCpu) == 0)
+            return true; // the common case reads no clock (System.nanoTime costs 20-40 ns on a VM)
         long deadline = deadlineOf(maxWait);
         for (;;) {
-            if (submit(job, cbCpu) == 0)
-                return true;
             if (!awaitRoom(deadline))
                 return false;
+            if (submit(job, cbCpu) == 0)
+                return true;
         }
     }
+
+    /**
+     * Submits {@code job} as {@link #doParallel(PadataJob, int, Duration)} does, waiting for room
+     * as long as it takes: the call for a producer that has nothing better to do than wait (no
+     * "forever" {@code Duration} of its own needed). Returns once the job is queued.
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("forever");
+     *      Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
+     *     for (int i = 0; i < 10_000; i++)
+     *         padata.doParallelWaiting(PadataJob.of(() -> { }, () -> { }), cbCpu); // parks while full
+     * }
+     * }</pre>
+     *
+     * @param job   the job; not in flight
+     * @param cbCpu the CPU that runs its serial(), in the usable serial mask
+     * @throws InterruptedException     when interrupted while waiting; the job was not queued
+     * @throws IllegalStateException    as for {@link #doParallel(PadataJob, int, Duration)}: the
+     *                                  instance not started, invalid, stopped or closed (also while
+     *                                  the caller waits), the job in flight, or a callback of this
+     *                                  instance that would have to wait (for itself)
+     * @throws IllegalArgumentException as for {@link #doParallel(PadataJob, int, Duration)}
+     * @throws NullPointerException     when {@code job} is null
+     */
+    public void doParallelWaiting(PadataJob job, int cbCpu) throws InterruptedException {
+        if (!doParallel(job, cbCpu, FOREVER))
+            throw new AssertionError("doParallel(job, cbCpu, FOREVER) gave up"); // after 146 years
+    }
+
+    /**
+     * Submits a native job as {@link #doParallel(NativeJob, int, Duration)} does, waiting for
+     * room as long as it takes. Returns once the job is queued.
+     *
+     * @param job   the job, not in flight
+     * @param cbCpu the CPU whose worker runs its {@code serial()}
+     * @throws InterruptedException     when interrupted while waiting; the job was not queued
+     * @throws IllegalStateException    as for {@link #doParallel(NativeJob, int, Duration)}: the
+     *                                  instance not started, invalid, stopped or closed (also while
+     *                                  the caller waits), the job in flight or its functions
+     *                                  changed, or a callback of this instance that would have to
+     *                                  wait
+     * @throws IllegalArgumentException as for {@link #doParallel(NativeJob, int, Duration)}
+     * @throws NullPointerException     when {@code job} is null
+     */
+    public void doParallelWaiting(NativeJob job, int cbCpu) throws InterruptedException {
+        if (!doParallel(job, cbCpu, FOREVER))
+            throw new AssertionError("doParallel(job, cbCpu, FOREVER) gave up");
+    }
+
+    /**
+     * The wait of the {@code doParallelWaiting} methods: {@link #deadlineOf} saturates it to
+     * about 146 years.
+     */
+    static final Duration FOREVER = Duration.ofSeconds(Long.MAX_VALUE);
 
     /** {@link #submit(PadataJob, int)}'s answer when every Java job slot is taken. */
     private static final int SLOTS_EXHAUSTED = 1;
@@ -546,9 +606,10 @@ public final class Padata implements AutoCloseable {
      */
     public boolean doParallel(NativeJob job, int cbCpu, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(job, "job");
-        long deadline = deadlineOf(maxWait);
+        Objects.requireNonNull(maxWait, "maxWait");
         if (submit(job, cbCpu) == 0)
-            return true;
+            return true; // the common case reads no clock
+        long deadline = deadlineOf(maxWait);
         for (;;) {
             long left = deadline - System.nanoTime();
             if (left <= 0)
@@ -775,7 +836,11 @@ public final class Padata implements AutoCloseable {
         } catch (ArithmeticException tooLong) {
             nanos = Long.MAX_VALUE;
         }
-        long deadline = System.nanoTime() + Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+        nanos = Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+        // The clock is read only once the first try failed: the common case reads none
+        // (System.nanoTime costs 20-40 ns on a VM, a tenth of a whole job at w = 0).
+        long deadline = 0;
+        boolean timed = false;
         enter(SUBMIT_GATE, "doParallel()");
         try {
             if (!job.claim())
@@ -783,6 +848,10 @@ public final class Padata implements AutoCloseable {
             JobPool p = shell.pool();
             int slot;
             while ((slot = p.acquire()) < 0) { // only while other submitters race past the limit
+                if (!timed) {
+                    deadline = System.nanoTime() + nanos;
+                    timed = true;
+                }
                 if (System.nanoTime() - deadline >= 0) {
                     job.setIdle();
                     return false;
@@ -797,11 +866,18 @@ public final class Padata implements AutoCloseable {
             job.node = p.handle(slot);
             job.setInFlight();
             for (;;) {
-                long left = deadline - System.nanoTime();
+                long left = timed ? deadline - System.nanoTime() : nanos;
                 int ms = left <= 0 ? 0 : (int) Math.min(SHELL_WAIT_SLICE_MS, (left + 999_999) / 1_000_000);
                 int rc = PadataNative.doParallelShellWait(shell.handle(), node, cbCpu, ms);
                 if (rc == 0)
                     return true;
+                if (!timed) {
+                    // As if read before the first try: it slept ms at most (ETIMEDOUT).
+                    long now = System.nanoTime();
+                    deadline = now + nanos - (rc == -Errno.ETIMEDOUT ? ms * 1_000_000L : 0);
+                    left = deadline - now;
+                    timed = true;
+                }
                 boolean busy = rc == -Errno.EBUSY || rc == -Errno.ETIMEDOUT;
                 boolean closing = isClosed() || shell.isClosed(); // their close() waits for us
                 if (busy && left > 0 && !Thread.currentThread().isInterrupted() && !closing)
