@@ -145,6 +145,27 @@ public final class Padata implements AutoCloseable {
         this.pinst = pinst;
         this.contextLoader = Thread.currentThread().getContextClassLoader();
         newPool(DEFAULT_MAX_INFLIGHT);
+        setBatch(pinst);
+    }
+
+    /**
+     * Which stages hand runs of Java jobs to Java in one upcall ({@code padata_set_batch}):
+     * system property {@code dev.padata.batch} = {@code both} (the default), {@code parallel},
+     * {@code serial} or {@code none}; a diagnostic switch for measuring the per-job upcalls.
+     */
+    private static final String BATCH = System.getProperty("dev.padata.batch", "both");
+
+    /** Installs the batch trampolines on a new, stopped instance (nothing in flight: cannot fail). */
+    private static void setBatch(MemorySegment pinst) {
+        boolean parallel = BATCH.equals("both") || BATCH.equals("parallel");
+        boolean serial = BATCH.equals("both") || BATCH.equals("serial");
+        int rc = PadataNative.setBatch(pinst,
+                parallel ? Upcalls.PARALLEL_STUB : MemorySegment.NULL,
+                parallel ? Upcalls.PARALLEL_BATCH_STUB : MemorySegment.NULL,
+                serial ? Upcalls.SERIAL_STUB : MemorySegment.NULL,
+                serial ? Upcalls.SERIAL_BATCH_STUB : MemorySegment.NULL);
+        if (rc != 0)
+            throw Errno.unexpected("padata_set_batch", rc);
     }
 
     /**
@@ -692,6 +713,11 @@ public final class Padata implements AutoCloseable {
     /** Called by the serial trampoline after a Java job's serial() returned. */
     void jobLeft() {
         room.jobLeft();
+    }
+
+    /** Called by the serial trampoline after {@code n} Java jobs' serial() returned (a batch). */
+    void jobsLeft(int n) {
+        room.jobsLeft(n);
     }
 
     /** Wakes every parked submitter at once (stop, close). */
