@@ -155,7 +155,7 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
     public void serial(long node, int owner, long tag) {
         JobPool pool = serialOne(node, owner, tag, WORKER.get());
         if (pool != null)
-            pool.padata.jobsLeft(1); // wakes submitters waiting for room, once per batch of them
+            pool.room.jobsLeft(1); // wakes submitters waiting for room, once per batch of them
     }
 
     /**
@@ -190,9 +190,8 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
                 long node = PadataNative.batchJobAt(jobs, i);
                 JobPool pool = serialOne(node, PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node), w);
                 if (pool != null) {
-                    if (pool.padata != (last == null ? null : last.padata)) {
-                        if (last != null)
-                            last.padata.jobsLeft(left);
+                    if (last != null && pool.room != last.room) {
+                        last.room.jobsLeft(left);
                         left = 0;
                     }
                     last = pool;
@@ -205,7 +204,7 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
             }
         }
         if (last != null)
-            last.padata.jobsLeft(left);
+            last.room.jobsLeft(left);
     }
 
     /** parallel() of one job; returns the thread's worker state (null when it could not attach). */

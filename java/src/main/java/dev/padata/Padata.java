@@ -570,8 +570,11 @@ public final class Padata implements AutoCloseable {
                 slotRefusals.increment(); // stats().busy(): refused here, before the core
                 return SLOTS_EXHAUSTED;
             }
-            MemorySegment node = p.bind(slot, job);
-            job.node = p.handle(slot);
+            p.bind(slot, job);
+            // The global-scope handle, not the pool arena's slice: a shared arena's segment passed
+            // to a downcall is acquired and released around it (two atomics on the arena's line).
+            MemorySegment node = p.handle(slot);
+            job.node = node;
             job.setInFlight();
             int rc = PadataNative.doParallel(pinst, node, cbCpu);
             if (rc != 0) {
@@ -710,14 +713,9 @@ public final class Padata implements AutoCloseable {
         return true;
     }
 
-    /** Called by the serial trampoline after a Java job's serial() returned. */
-    void jobLeft() {
-        room.jobLeft();
-    }
-
-    /** Called by the serial trampoline after {@code n} Java jobs' serial() returned (a batch). */
-    void jobsLeft(int n) {
-        room.jobsLeft(n);
+    /** Where waiting submitters park; the serial trampoline counts jobs down on it. */
+    Room room() {
+        return room;
     }
 
     /** Wakes every parked submitter at once (stop, close). */
@@ -832,8 +830,9 @@ public final class Padata implements AutoCloseable {
                 job.setIdle();
                 throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
             }
-            MemorySegment node = p.bind(slot, job);
-            job.node = p.handle(slot);
+            p.bind(slot, job);
+            MemorySegment node = p.handle(slot); // global scope: see submit()
+            job.node = node;
             job.setInFlight();
             int rc = PadataNative.doParallelShell(shell.handle(), node, cbCpu);
             if (rc != 0) {
@@ -888,8 +887,9 @@ public final class Padata implements AutoCloseable {
                 }
                 LockSupport.parkNanos(20_000);
             }
-            MemorySegment node = p.bind(slot, job);
-            job.node = p.handle(slot);
+            p.bind(slot, job);
+            MemorySegment node = p.handle(slot); // global scope: see submit()
+            job.node = node;
             job.setInFlight();
             for (;;) {
                 long left = timed ? deadline - System.nanoTime() : nanos;
