@@ -52,6 +52,8 @@ std::vector<unsigned int> g_parallel_sizes;
 std::vector<unsigned int> g_serial_sizes;
 std::atomic<const Gate *> g_hold_serial_batch{nullptr};
 std::atomic<bool> g_serial_batch_entered{false};
+/* Batch-class jobs whose padata_do_serial() returned. */
+std::atomic<long> g_parallel_done{0};
 
 void parallel_batch(struct padata_priv *const *jobs, unsigned int n)
 {
@@ -63,9 +65,10 @@ void parallel_batch(struct padata_priv *const *jobs, unsigned int n)
 		BJob *j = bjob_of(jobs[i]);
 		EXPECT_EQ(j->priv.parallel, &bjob_parallel);
 		j->parallel_entered.store(true);
-		padata_do_serial(jobs[i]);
-		/* Last touch: from here the test may see the job in the ring. */
 		j->parallel_runs.fetch_add(1);
+		padata_do_serial(jobs[i]);
+		/* Not on the job, which the test may free once its serial() ran. */
+		g_parallel_done.fetch_add(1);
 	}
 }
 
@@ -108,6 +111,7 @@ protected:
 		g_serial_sizes.clear();
 		g_hold_serial_batch = nullptr;
 		g_serial_batch_entered = false;
+		g_parallel_done = 0;
 	}
 	void TearDown() override
 	{
@@ -199,9 +203,8 @@ void run_and_check(struct padata_instance *pinst, struct padata_shell *ps, long 
 		ASSERT_EQ(rc, 0) << "job " << i;
 		if (i == std::min<long>(n - 1, 40)) {
 			ASSERT_TRUE(wait_until([&] {
-				for (auto &b : bjobs)
-					if (b->parallel_runs.load() == 0)
-						return false;
+				if (g_parallel_done.load() < batch_jobs)
+					return false;
 				for (auto &p : plain)
 					if (p->parallel_runs.load() == 0)
 						return false;

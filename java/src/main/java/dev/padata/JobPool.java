@@ -124,9 +124,10 @@ final class JobPool {
             start = 0;
         int slot = start;
         do {
-            long t = PadataNative.jobTagAcquire(nodes[slot]);
+            long a = address(slot);
+            long t = PadataNative.jobTagAcquireAt(a);
             if ((int) t == FREE
-                    && PadataNative.casJobTag(nodes[slot], t, ((t >>> 32) + 1) << 32 | (RESERVED & 0xffffffffL))) {
+                    && PadataNative.casJobTagAt(a, t, ((t >>> 32) + 1) << 32 | (RESERVED & 0xffffffffL))) {
                 cursor[CURSOR] = slot + 1;
                 return slot;
             }
@@ -139,11 +140,11 @@ final class JobPool {
     /** Binds {@code job} to the reserved {@code slot} and tags the node; returns the node to submit. */
     MemorySegment bind(int slot, PadataJob job) {
         JOBS.setRelease(jobs, slot << spread, job);
-        MemorySegment node = nodes[slot];
-        long t = PadataNative.jobTagAcquire(node);
+        long a = address(slot);
+        long t = PadataNative.jobTagAcquireAt(a);
         // Release: the job store above happens before an upcall that reads the bound tag.
-        PadataNative.setJobTagRelease(node, (t >>> 32) << 32 | slot);
-        return node;
+        PadataNative.setJobTagReleaseAt(a, (t >>> 32) << 32 | slot);
+        return nodes[slot];
     }
 
     /**
@@ -159,10 +160,19 @@ final class JobPool {
 
     /** Frees {@code slot} (one release store into its node). */
     void retire(int slot) {
-        MemorySegment node = nodes[slot];
-        long t = PadataNative.jobTagAcquire(node);
+        long a = address(slot);
+        long t = PadataNative.jobTagAcquireAt(a);
         // Release: pairs with the acquire read in acquire(); the job is done with the slot.
-        PadataNative.setJobTagRelease(node, (t >>> 32) << 32 | (FREE & 0xffffffffL));
+        PadataNative.setJobTagReleaseAt(a, (t >>> 32) << 32 | (FREE & 0xffffffffL));
+    }
+
+    /**
+     * Slot {@code slot}'s node address. The hot paths (acquire, bind, retire) access the tag by
+     * address, without the arena segment's bounds and liveness checks: the pool's arena closes
+     * only once no submitter is inside the instance's submit gate and no job is in flight.
+     */
+    private long address(int slot) {
+        return base + (long) slot * PadataNative.JOB_NODE_STRIDE;
     }
 
     /** Where the next acquire() starts looking (for tests). */

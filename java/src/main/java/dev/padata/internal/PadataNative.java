@@ -1057,6 +1057,39 @@ public final class PadataNative {
     }
 
     /**
+     * {@link #jobTagAcquire} by raw address: no bounds, alignment or arena check (the caller
+     * guarantees the node is live and aligned), for the submit and serial hot paths.
+     *
+     * @param address the node's address
+     * @return the tag
+     */
+    public static long jobTagAcquireAt(long address) {
+        return (long) NODE_TAG.getAcquire(EVERYTHING, address);
+    }
+
+    /**
+     * {@link #setJobTagRelease} by raw address (see {@link #jobTagAcquireAt}).
+     *
+     * @param address the node's address
+     * @param tag the new tag
+     */
+    public static void setJobTagReleaseAt(long address, long tag) {
+        NODE_TAG.setRelease(EVERYTHING, address, tag);
+    }
+
+    /**
+     * {@link #casJobTag} by raw address (see {@link #jobTagAcquireAt}).
+     *
+     * @param address the node's address
+     * @param expected the tag expected
+     * @param tag the new tag
+     * @return whether the tag was {@code expected} and is now {@code tag}
+     */
+    public static boolean casJobTagAt(long address, long expected, long tag) {
+        return NODE_TAG.compareAndSet(EVERYTHING, address, expected, tag);
+    }
+
+    /**
      * The tag of the node at a raw address (an upcall's argument).
      *
      * @param address the node's address
