@@ -40,45 +40,190 @@ uint64_t bench_jobs_for(uint32_t w)
 	return n;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+int bench_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
-	if (s == NULL || *s == '\0' || *s == '-')
+	if (s == NULL || *s < '0' || *s > '9') /* strtoull would take blanks, a sign */
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || *end != '\0')
+	if (errno || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
 	return 0;
 }
 
-static int parse_ws(const char *s, struct bench_opts *o)
+/* The largest value an unsigned integer of @size bytes holds, capped by @max. */
+static uint64_t uint_max(size_t size, double max)
 {
-	char buf[256];
-	char *save = NULL;
+	uint64_t room = size >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * size)) - 1;
 
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	o->nr_ws = 0;
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint64_t v;
+	return max >= (double)room ? room : (uint64_t)max;
+}
 
-		if (o->nr_ws == BENCH_MAX_WS || parse_u64(tok, &v) || v > UINT32_MAX)
-			return -1;
-		o->ws[o->nr_ws++] = (uint32_t)v;
+static void store_uint(void *dst, size_t size, uint64_t v)
+{
+	switch (size) {
+	case 1: { uint8_t x = (uint8_t)v; memcpy(dst, &x, 1); break; }
+	case 2: { uint16_t x = (uint16_t)v; memcpy(dst, &x, 2); break; }
+	case 4: { uint32_t x = (uint32_t)v; memcpy(dst, &x, 4); break; }
+	default: memcpy(dst, &v, 8); break;
 	}
-	return o->nr_ws ? 0 : -1;
+}
+
+/* One comma-separated list item of @a; @index counts the items of this value. */
+static int parse_item(const struct bench_arg *a, const char *item, int index)
+{
+	uint64_t v;
+
+	if (a->type == BENCH_ARG_NAMES) {
+		for (int k = 0; k < a->max_count; k++) {
+			if (strcmp(item, a->names[k]) == 0) {
+				((bool *)a->dst)[k] = true;
+				return 0;
+			}
+		}
+		return -1;
+	}
+	if (index == a->max_count ||
+	    bench_parse_uint(item, (uint64_t)a->min, uint_max(a->size, a->max), &v))
+		return -1;
+	store_uint((char *)a->dst + (size_t)index * a->size, a->size, v);
+	*a->count = index + 1;
+	return 0;
+}
+
+/* Prints what @a takes, after "bad value ... for NAME: ". */
+static void print_expected(const struct bench_arg *a)
+{
+	switch (a->type) {
+	case BENCH_ARG_UINT:
+		fprintf(stderr, "a whole number from %.0f to %" PRIu64, a->min,
+			uint_max(a->size, a->max));
+		break;
+	case BENCH_ARG_DOUBLE:
+		fprintf(stderr, "a number from %g to %g", a->min, a->max);
+		break;
+	case BENCH_ARG_UINT_LIST:
+		fprintf(stderr, "1 to %d whole numbers from %.0f to %" PRIu64 ", comma separated",
+			a->max_count, a->min, uint_max(a->size, a->max));
+		break;
+	case BENCH_ARG_NAMES:
+		fputs("comma separated names out of ", stderr);
+		for (int k = 0; k < a->max_count; k++)
+			fprintf(stderr, "%s%s", k ? "," : "", a->names[k]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Stores value @v of option @a. Return: 0, or -1 when @v is not what @a takes. */
+static int parse_value(const struct bench_arg *a, const char *v)
+{
+	char buf[512], *end;
+	uint64_t n;
+	double x;
+	int nr = 0;
+
+	switch (a->type) {
+	case BENCH_ARG_UINT:
+		if (bench_parse_uint(v, (uint64_t)a->min, uint_max(a->size, a->max), &n))
+			return -1;
+		store_uint(a->dst, a->size, n);
+		return 0;
+	case BENCH_ARG_DOUBLE:
+		x = strtod(v, &end);
+		if (end == v || *end != '\0' || !(x >= a->min && x <= a->max))
+			return -1;
+		*(double *)a->dst = x;
+		return 0;
+	case BENCH_ARG_STR:
+		*(const char **)a->dst = v;
+		return 0;
+	case BENCH_ARG_UINT_LIST:
+	case BENCH_ARG_NAMES:
+		if (strlen(v) >= sizeof(buf))
+			return -1;
+		strcpy(buf, v);
+		if (a->type == BENCH_ARG_NAMES)
+			memset(a->dst, 0, (size_t)a->max_count * sizeof(bool));
+		/* Every item, empty ones too (",," and a trailing comma are errors). */
+		for (char *item = buf, *next; item; item = next, nr++) {
+			next = strchr(item, ',');
+			if (next)
+				*next++ = '\0';
+			if (parse_item(a, item, nr))
+				return -1;
+		}
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int bench_parse_args(int argc, char **argv, const char *prog, const struct bench_arg *args,
+		     int nr_args, const char *usage)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i];
+		const struct bench_arg *a = NULL;
+
+		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		for (int k = 0; k < nr_args && a == NULL; k++)
+			if (strcmp(opt, args[k].name) == 0)
+				a = &args[k];
+		if (a == NULL) {
+			fprintf(stderr, "%s: unknown option %s (see --help)\n", prog, opt);
+			return -1;
+		}
+		if (a->type == BENCH_ARG_FLAG) {
+			*(bool *)a->dst = true;
+			continue;
+		}
+		if (i + 1 == argc) {
+			fprintf(stderr, "%s: option %s needs a value (see --help)\n", prog, opt);
+			return -1;
+		}
+		if (parse_value(a, argv[++i])) {
+			fprintf(stderr, "%s: bad value '%s' for %s: ", prog, argv[i], opt);
+			print_expected(a);
+			fputs(" (see --help)\n", stderr);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char *prog,
-		     const char *extra_usage)
+		     const char *extra_usage, const struct bench_arg *extra, int nr_extra)
 {
 	static const uint32_t default_ws[] = { 0, 100, 1000, 10000 };
+	const struct bench_arg common[] = {
+		BENCH_ARG_UINT_LIST("--w", o->ws, o->nr_ws, 0, UINT32_MAX),
+		BENCH_ARG_UINT("--jobs", o->jobs, 1, UINT64_MAX),
+		BENCH_ARG_DOUBLE("--seconds", o->seconds, 0, 1e6),
+		BENCH_ARG_UINT("--min-reps", o->min_reps, 1, 100000),
+		BENCH_ARG_UINT("--warmup", o->warmup_reps, 0, 100000),
+		BENCH_ARG_UINT("--inflight", o->inflight, 0, UINT32_MAX),
+		BENCH_ARG_UINT("--tokens", o->tokens, 1, UINT32_MAX),
+		BENCH_ARG_UINT("--lat-every", o->lat_every, 0, UINT32_MAX),
+		BENCH_ARG_STR("--contender", o->contender),
+		BENCH_ARG_FLAG("--quiet", o->quiet),
+	};
+	enum { NR_COMMON = sizeof(common) / sizeof(common[0]) };
+	struct bench_arg all[NR_COMMON + 8];
+	char usage[4096];
 
+	if (nr_extra < 0 || nr_extra > 8) {
+		fprintf(stderr, "%s: bench_parse_opts takes up to 8 extra options\n", prog);
+		return -1;
+	}
 	memset(o, 0, sizeof(*o));
 	o->nr_ws = 4;
 	memcpy(o->ws, default_ws, sizeof(default_ws));
@@ -87,68 +232,12 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char *pr
 	o->warmup_reps = 2;
 	o->lat_every = 16;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t n;
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			printf("usage: %s [options]\n%s%s", prog, common_usage,
-			       extra_usage ? extra_usage : "");
-			return 1;
-		} else if (strcmp(a, "--quiet") == 0) {
-			o->quiet = true;
-			continue;
-		}
-		if (v == NULL) {
-			fprintf(stderr, "%s: option %s needs a value (see --help)\n", prog, a);
-			return -1;
-		}
-		i++;
-		if (strcmp(a, "--w") == 0) {
-			if (parse_ws(v, o))
-				goto bad_value;
-		} else if (strcmp(a, "--jobs") == 0) {
-			if (parse_u64(v, &o->jobs) || o->jobs == 0)
-				goto bad_value;
-		} else if (strcmp(a, "--seconds") == 0) {
-			char *end;
-
-			o->seconds = strtod(v, &end);
-			if (*end != '\0' || !(o->seconds >= 0))
-				goto bad_value;
-		} else if (strcmp(a, "--min-reps") == 0) {
-			if (parse_u64(v, &n) || n == 0 || n > 100000)
-				goto bad_value;
-			o->min_reps = (int)n;
-		} else if (strcmp(a, "--warmup") == 0) {
-			if (parse_u64(v, &n) || n > 100000)
-				goto bad_value;
-			o->warmup_reps = (int)n;
-		} else if (strcmp(a, "--inflight") == 0) {
-			if (parse_u64(v, &n) || n > UINT32_MAX)
-				goto bad_value;
-			o->inflight = (unsigned int)n;
-		} else if (strcmp(a, "--tokens") == 0) {
-			if (parse_u64(v, &n) || n == 0 || n > UINT32_MAX)
-				goto bad_value;
-			o->tokens = (unsigned int)n;
-		} else if (strcmp(a, "--lat-every") == 0) {
-			if (parse_u64(v, &n) || n > UINT32_MAX)
-				goto bad_value;
-			o->lat_every = (uint32_t)n;
-		} else if (strcmp(a, "--contender") == 0) {
-			o->contender = v;
-		} else {
-			fprintf(stderr, "%s: unknown option %s (see --help)\n", prog, a);
-			return -1;
-		}
-		continue;
-bad_value:
-		fprintf(stderr, "%s: bad value '%s' for %s (see --help)\n", prog, v, a);
-		return -1;
-	}
-	return 0;
+	memcpy(all, common, sizeof(common));
+	if (nr_extra)
+		memcpy(all + NR_COMMON, extra, (size_t)nr_extra * sizeof(*extra));
+	snprintf(usage, sizeof(usage), "usage: %s [options]\n%s%s", prog, common_usage,
+		 extra_usage ? extra_usage : "");
+	return bench_parse_args(argc, argv, prog, all, NR_COMMON + nr_extra, usage);
 }
 
 void bench_series_add(struct bench_series *s, double jobs_per_s, double seconds)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_util.h - what the C and C++ benchmark drivers share: the command
- * line, the number of jobs per run, repetition bookkeeping, latency
+ * line (one parser for every driver's options), the number of jobs per run, repetition bookkeeping, latency
  * percentiles and the JSON result line.
  *
  * Output contract (read by bench/jmh's Report): every measured (contender,
@@ -38,13 +38,75 @@ struct bench_opts {
 	bool quiet;                 /* --quiet: no progress on stderr */
 };
 
+/* ---- the command-line parser every driver uses ------------------------- */
+
+/** enum bench_arg_type - what an option's value is and where it goes. */
+enum bench_arg_type {
+	BENCH_ARG_FLAG,      /* no value: *(bool *)dst = true */
+	BENCH_ARG_UINT,      /* whole number in [min, max] into an integer of size bytes */
+	BENCH_ARG_DOUBLE,    /* number in [min, max] into a double */
+	BENCH_ARG_STR,       /* the value itself into a const char * */
+	BENCH_ARG_UINT_LIST, /* comma-separated whole numbers in [min, max] into an array of
+			      * max_count integers of size bytes; the number in *count */
+	BENCH_ARG_NAMES,     /* comma-separated names out of names[max_count]: dst is a bool
+			      * array of max_count, set true for each name given, false else */
+};
+
 /**
- * bench_parse_opts - parse argv into @o (defaults first). @extra_usage is
- * printed after the common options by --help.
- * Return: 0 to run, 1 when --help was printed, -1 on a usage error (printed).
+ * struct bench_arg - one option of a driver: build it with the BENCH_ARG_*()
+ * macros below, which fill the size from the variable. A list option given
+ * twice keeps only its last list. An integer destination may be signed when
+ * min >= 0 and max fits it.
+ */
+struct bench_arg {
+	const char *name;         /* "--seconds" */
+	enum bench_arg_type type;
+	void *dst;
+	size_t size;              /* UINT, UINT_LIST: bytes of one integer at dst */
+	double min, max;          /* UINT, UINT_LIST, DOUBLE: the accepted range */
+	const char *const *names; /* NAMES: the accepted names */
+	int *count;               /* UINT_LIST: numbers stored */
+	int max_count;            /* UINT_LIST: room at dst; NAMES: entries of names */
+};
+
+#define BENCH_ARG_FLAG(name, var) { name, BENCH_ARG_FLAG, &(var), sizeof(var), 0, 0, NULL, NULL, 0 }
+#define BENCH_ARG_UINT(name, var, lo, hi) \
+	{ name, BENCH_ARG_UINT, &(var), sizeof(var), (double)(lo), (double)(hi), NULL, NULL, 0 }
+#define BENCH_ARG_DOUBLE(name, var, lo, hi) \
+	{ name, BENCH_ARG_DOUBLE, &(var), sizeof(var), (double)(lo), (double)(hi), NULL, NULL, 0 }
+#define BENCH_ARG_STR(name, var) { name, BENCH_ARG_STR, &(var), sizeof(var), 0, 0, NULL, NULL, 0 }
+#define BENCH_ARG_UINT_LIST(name, array, nr, lo, hi) \
+	{ name, BENCH_ARG_UINT_LIST, (array), sizeof((array)[0]), (double)(lo), (double)(hi), NULL, \
+	  &(nr), (int)(sizeof(array) / sizeof((array)[0])) }
+#define BENCH_ARG_NAMES(name, bools, names_, nr_names) \
+	{ name, BENCH_ARG_NAMES, (bools), sizeof((bools)[0]), 0, 0, names_, NULL, nr_names }
+
+/**
+ * bench_parse_args - parse argv[1..argc) against @args[@nr_args]. -h and
+ * --help print @usage on stdout. Each error is printed on stderr as
+ * "<prog>: <what> (see --help)": an unknown option, an option without its
+ * value, a value that is not a number, out of its range, a list item that
+ * is not a number or name it takes, an empty item or too many of them.
+ * Return: 0 to run, 1 when --help was printed, -1 on a usage error (printed;
+ * the drivers then exit 2).
+ */
+int bench_parse_args(int argc, char **argv, const char *prog, const struct bench_arg *args,
+		     int nr_args, const char *usage);
+
+/**
+ * bench_parse_uint - @s as a decimal whole number in [@min, @max] (no sign,
+ * no blanks). Return: 0, or -1 when it is not one.
+ */
+int bench_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/**
+ * bench_parse_opts - parse argv into @o (defaults first), with a driver's
+ * own options @extra[@nr_extra] (NULL, 0: none) beside the common ones.
+ * @extra_usage is printed after the common options by --help.
+ * Return: as bench_parse_args().
  */
 int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char *prog,
-		     const char *extra_usage);
+		     const char *extra_usage, const struct bench_arg *extra, int nr_extra);
 
 /**
  * bench_jobs_for - jobs in one run at work size @w: about 0.1 s of

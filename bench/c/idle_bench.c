@@ -461,87 +461,43 @@ static int run_one(const char *contender, uint64_t period_us, double warm_s, dou
 	return 0;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: idle_bench [--periods LIST] [--seconds S] [--sat-seconds S] [--warmup S]\n"
-		"                  [--rounds R] [--contenders LIST] [--quiet]\n"
-		"  --periods LIST     µs between submissions, 0 = saturated (default 1000,100,0)\n"
-		"  --seconds S        measured seconds per rate run (default 2)\n"
-		"  --sat-seconds S    measured seconds per saturated run (default 0.5)\n"
-		"  --warmup S         unmeasured seconds before each run (default 0.2)\n"
-		"  --rounds R         rounds; each runs every (contender, period), the contenders'\n"
-		"                     order alternating (default 1); figures are medians of rounds\n"
-		"  --contenders LIST  c-padata,c-pool (default both)\n");
-}
+static const char usage[] =
+	"usage: idle_bench [--periods LIST] [--seconds S] [--sat-seconds S] [--warmup S]\n"
+	"                  [--rounds R] [--contenders LIST] [--quiet]\n"
+	"  --periods LIST     µs between submissions, 0 = saturated (default 1000,100,0)\n"
+	"  --seconds S        measured seconds per rate run (default 2)\n"
+	"  --sat-seconds S    measured seconds per saturated run (default 0.5)\n"
+	"  --warmup S         unmeasured seconds before each run (default 0.2)\n"
+	"  --rounds R         rounds; each runs every (contender, period), the contenders'\n"
+	"                     order alternating (default 1); figures are medians of rounds\n"
+	"  --contenders LIST  c-padata,c-pool (default both)\n";
 
 int main(int argc, char **argv)
 {
+	static const char *const cont_names[2] = { "c-padata", "c-pool" };
 	uint64_t periods[MAX_RATES] = { 1000, 100, 0 };
 	int nr_periods = 3, rounds = 1;
 	double secs = 2, sat_secs = 0.5, warm = 0.2;
-	const char *cont[2] = { "c-padata", "c-pool" };
-	int nr_cont = 2;
+	bool want[2] = { true, true };
+	const char *cont[2];
+	int nr_cont = 0;
 	bool quiet = false;
+	const struct bench_arg args[] = {
+		BENCH_ARG_UINT_LIST("--periods", periods, nr_periods, 0, UINT64_MAX),
+		BENCH_ARG_DOUBLE("--seconds", secs, 0, 3600),
+		BENCH_ARG_DOUBLE("--sat-seconds", sat_secs, 0, 3600),
+		BENCH_ARG_DOUBLE("--warmup", warm, 0, 3600),
+		BENCH_ARG_UINT("--rounds", rounds, 1, 64),
+		BENCH_ARG_NAMES("--contenders", want, cont_names, 2),
+		BENCH_ARG_FLAG("--quiet", quiet),
+	};
+	int rc = bench_parse_args(argc, argv, "idle_bench", args, sizeof(args) / sizeof(args[0]), usage);
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(a, "--quiet")) {
-			quiet = true;
-			continue;
-		} else if (!v) {
-			fprintf(stderr, "idle_bench: %s needs a value\n", a);
-			usage(stderr);
-			return 2;
-		}
-		i++;
-		char *end;
-		if (!strcmp(a, "--periods")) {
-			nr_periods = 0;
-			for (const char *p = v; *p;) {
-				if (nr_periods == MAX_RATES) {
-					fprintf(stderr, "idle_bench: at most %d periods\n", MAX_RATES);
-					return 2;
-				}
-				periods[nr_periods++] = strtoull(p, &end, 10);
-				if (end == p || (*end && *end != ',')) {
-					fprintf(stderr, "idle_bench: bad --periods '%s'\n", v);
-					return 2;
-				}
-				p = *end ? end + 1 : end;
-			}
-		} else if (!strcmp(a, "--seconds") || !strcmp(a, "--sat-seconds") || !strcmp(a, "--warmup")) {
-			double d = strtod(v, &end);
-			if (*end || d < 0 || d > 3600) {
-				fprintf(stderr, "idle_bench: bad %s '%s'\n", a, v);
-				return 2;
-			}
-			*(!strcmp(a, "--seconds") ? &secs : !strcmp(a, "--sat-seconds") ? &sat_secs : &warm) = d;
-		} else if (!strcmp(a, "--rounds")) {
-			rounds = (int)strtol(v, &end, 10);
-			if (*end || rounds < 1 || rounds > 64) {
-				fprintf(stderr, "idle_bench: bad --rounds '%s' (1..64)\n", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--contenders")) {
-			nr_cont = 0;
-			if (strstr(v, "c-padata"))
-				cont[nr_cont++] = "c-padata";
-			if (strstr(v, "c-pool"))
-				cont[nr_cont++] = "c-pool";
-			if (!nr_cont) {
-				fprintf(stderr, "idle_bench: --contenders takes c-padata and/or c-pool\n");
-				return 2;
-			}
-		} else {
-			fprintf(stderr, "idle_bench: unknown option %s\n", a);
-			usage(stderr);
-			return 2;
-		}
-	}
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	for (int k = 0; k < 2; k++)  /* c-padata first, whatever the order given */
+		if (want[k])
+			cont[nr_cont++] = cont_names[k];
 
 	static struct acc accs[2][MAX_RATES];
 	for (int r = 0; r < rounds; r++) {

@@ -21,12 +21,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "bench_util.h"
 
 #ifdef MT_BENCH_TBB
 #include <tbb/blocked_range.h>
@@ -85,12 +88,16 @@ double quantile(std::vector<double> v, double q)
 	return v[lo] + (v[hi] - v[lo]) * (pos - (double)lo);
 }
 
-[[noreturn]] void usage(const char *why)
-{
-	std::fprintf(stderr, "mt_bench: %s\nusage: mt_bench [--n ELEMENTS] [--seconds S] [--min-rounds R] "
-			     "[--min-chunk C] [--quiet]\n", why);
-	std::exit(2);
-}
+#ifdef MT_BENCH_TBB
+#define MT_TBB_CONTENDER ", c-mt-tbb"
+#else
+#define MT_TBB_CONTENDER ""
+#endif
+
+const char usage[] =
+	"usage: mt_bench [--n ELEMENTS] [--seconds S] [--min-rounds R] [--min-chunk C] [--quiet]\n"
+	"  c-mt-single, c-mt-padata" MT_TBB_CONTENDER ": a checksum of ELEMENTS (default 4 Mi) "
+	"longs, alternating rounds for S seconds (default 3), at least R (5) each\n";
 
 } /* namespace */
 
@@ -101,43 +108,16 @@ int main(int argc, char **argv)
 	int min_rounds = 5;
 	unsigned long min_chunk = 16384;
 	bool quiet = false;
-	for (int i = 1; i < argc; i++) {
-		std::string a = argv[i];
-		if (a == "--quiet") {
-			quiet = true;
-			continue;
-		}
-		if (a == "-h" || a == "--help") {
-			std::printf("usage: mt_bench [--n ELEMENTS] [--seconds S] [--min-rounds R] [--min-chunk C] "
-				    "[--quiet]\n  c-mt-single, c-mt-padata%s: a checksum of ELEMENTS (default 4 Mi) "
-				    "longs, alternating rounds for S seconds (default 3), at least R (5) each\n",
-#ifdef MT_BENCH_TBB
-				    ", c-mt-tbb"
-#else
-				    ""
-#endif
-			);
-			return 0;
-		}
-		if (i + 1 >= argc)
-			usage(("option " + a + " needs a value").c_str());
-		const char *v = argv[++i];
-		char *end = nullptr;
-		if (a == "--n")
-			n = std::strtoul(v, &end, 10);
-		else if (a == "--seconds")
-			seconds = std::strtod(v, &end);
-		else if (a == "--min-rounds")
-			min_rounds = (int)std::strtol(v, &end, 10);
-		else if (a == "--min-chunk")
-			min_chunk = std::strtoul(v, &end, 10);
-		else
-			usage(("unknown option " + a).c_str());
-		if (!end || *end)
-			usage(("bad value for " + a).c_str());
-	}
-	if (n < 1 || min_chunk < 1 || min_rounds < 1 || seconds < 0)
-		usage("--n, --min-chunk and --min-rounds must be at least 1");
+	const bench_arg args[] = {
+		BENCH_ARG_UINT("--n", n, 1, ULONG_MAX),
+		BENCH_ARG_DOUBLE("--seconds", seconds, 0, 1e6),
+		BENCH_ARG_UINT("--min-rounds", min_rounds, 1, INT_MAX),
+		BENCH_ARG_UINT("--min-chunk", min_chunk, 1, ULONG_MAX),
+		BENCH_ARG_FLAG("--quiet", quiet),
+	};
+	int rc = bench_parse_args(argc, argv, "mt_bench", args, sizeof(args) / sizeof(args[0]), usage);
+	if (rc)
+		return rc > 0 ? 0 : 2;
 
 	std::vector<uint64_t> data(n);
 	for (unsigned long i = 0; i < n; i++)
@@ -221,7 +201,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	int rc = 0;
+	rc = 0;
 	for (const Series &s : series) {
 		if (s.failed) {
 			std::printf("{\"suite\":\"mt\",\"contender\":\"%s\",\"n\":%lu,\"threads\":%d,\"check\":\"FAIL\","

@@ -353,7 +353,7 @@ int main(int argc, char **argv)
 	bool all;
 
 	snprintf(usage, sizeof(usage), extra_usage, (unsigned int)DEFAULT_INFLIGHT);
-	rc = bench_parse_opts(argc, argv, &o, "padata_bench", usage);
+	rc = bench_parse_opts(argc, argv, &o, "padata_bench", usage, NULL, 0);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	all = o.contender == NULL || strcmp(o.contender, "all") == 0;

@@ -12,15 +12,14 @@
 // reference box among 2..64 per thread; see the README's benchmark section).
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
-#include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/version.h>
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <vector>
 
 #include "bench_util.h"
+#include "tbb_pipeline.h"
 #include "workload.h"
 
 namespace {
@@ -49,26 +48,16 @@ struct sink_state {
 double run_once(uint64_t n, uint32_t w, unsigned tokens, const workload_digest &ref, char *why,
 		size_t why_len)
 {
-	uint64_t produced = 0;
 	sink_state st;
 	double t0 = bench_seconds();
 
-	tbb::parallel_pipeline(
-		tokens,
-		tbb::make_filter<void, item>(tbb::filter_mode::serial_in_order,
-					     [&](tbb::flow_control &fc) -> item {
-						     if (produced == n) {
-							     fc.stop();
-							     return item{};
-						     }
-						     return item{ produced++, 0 };
-					     }) &
-		tbb::make_filter<item, item>(tbb::filter_mode::parallel,
-					     [w](item it) -> item {
-						     it.digest = workload(workload_seed(it.index), w);
-						     return it;
-					     }) &
-		tbb::make_filter<item, void>(tbb::filter_mode::serial_in_order, [&](item it) {
+	bench_tbb_pipeline<item>(
+		n, tokens, [](uint64_t i) { return item{ i, 0 }; },
+		[w](item it) -> item {
+			it.digest = workload(workload_seed(it.index), w);
+			return it;
+		},
+		[&st](item it) {
 			if (it.index != st.next) {
 				st.errors++;
 				if (st.first_bad == UINT64_MAX)
@@ -77,7 +66,7 @@ double run_once(uint64_t n, uint32_t w, unsigned tokens, const workload_digest &
 			st.next = it.index + 1;
 			st.sum += it.digest;
 			st.xor_ ^= it.digest;
-		}));
+		});
 	double dt = bench_seconds() - t0;
 
 	if (st.errors) {
@@ -103,29 +92,11 @@ double run_once(uint64_t n, uint32_t w, unsigned tokens, const workload_digest &
 
 int main(int argc, char **argv)
 {
-	// --threads is ours; strip it before the common parser sees argv.
-	std::vector<char *> args;
 	// CPUs in this process's affinity, as padata's cpu_active_mask.
 	unsigned threads = static_cast<unsigned>(tbb::info::default_concurrency());
-
-	for (int i = 0; i < argc; i++) {
-		if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-			char *end;
-			unsigned long v = std::strtoul(argv[i + 1], &end, 10);
-
-			if (*end != '\0' || v == 0 || v > 4096) {
-				std::fprintf(stderr, "tbb_bench: bad value '%s' for --threads\n", argv[i + 1]);
-				return 2;
-			}
-			threads = static_cast<unsigned>(v);
-			i++;
-			continue;
-		}
-		args.push_back(argv[i]);
-	}
+	const bench_arg ours[] = { BENCH_ARG_UINT("--threads", threads, 1, 4096) };
 	bench_opts o;
-	int rc = bench_parse_opts(static_cast<int>(args.size()), args.data(), &o, "tbb_bench",
-				  extra_usage);
+	int rc = bench_parse_opts(argc, argv, &o, "tbb_bench", extra_usage, ours, 1);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	if (o.contender && std::strcmp(o.contender, "tbb") && std::strcmp(o.contender, "all")) {

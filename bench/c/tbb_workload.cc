@@ -9,7 +9,6 @@
 // items are alive and the sink retires them in order, so when the source makes
 // item i, item i - tokens has left the sink and its slot is free.
 #include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/version.h>
 
 #include <cstdint>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "tbb_pipeline.h"
 #include "workload_kern.h"
 
 namespace {
@@ -33,6 +33,35 @@ struct item {
 	uint32_t crc;
 	int err;
 };
+
+// Both workloads' pipeline: items 0..n-1, item i writing into the slot
+// bufs + (i % tokens) * slot; work(item &) -> error code runs in parallel and
+// fills the item; sink(const item &) takes the items that succeeded, in
+// order. An item reaching the sink out of order counts in *order_errors, a
+// failed one in *errors (the caller reports either as a failed check).
+template <typename Work, typename Sink>
+void run_pipeline(uint64_t n, unsigned tokens, uint8_t *bufs, size_t slot, Work work, Sink sink,
+		  uint64_t *order_errors, uint64_t *errors)
+{
+	uint64_t next = 0;
+
+	bench_tbb_pipeline<item>(
+		n, tokens,
+		[bufs, slot, tokens](uint64_t i) { return item{ i, bufs + (i % tokens) * slot, 0, 0, 0, 0 }; },
+		[work](item it) -> item {
+			it.err = work(it);
+			return it;
+		},
+		[&](item it) {
+			if (it.index != next)
+				(*order_errors)++;
+			next = it.index + 1;
+			if (it.err)
+				(*errors)++;
+			else
+				sink(it);
+		});
+}
 
 } // namespace
 
@@ -53,36 +82,13 @@ extern "C" double wb_tbb_aes(const struct wk_aes *a, bool full, unsigned tokens,
 {
 	size_t slot = a->size + WK_GCM_TAG;
 	std::vector<uint8_t> bufs(slot * tokens);
-	uint64_t produced = 0, next = 0;
 	double t0 = bench_seconds();
 
 	*d = wk_digest{};
-	tbb::parallel_pipeline(
-		tokens,
-		tbb::make_filter<void, item>(tbb::filter_mode::serial_in_order,
-					     [&](tbb::flow_control &fc) -> item {
-						     if (produced == a->n) {
-							     fc.stop();
-							     return item{};
-						     }
-						     uint64_t i = produced++;
-						     return item{ i, &bufs[(i % tokens) * slot], 0, 0, 0, 0 };
-					     }) &
-			tbb::make_filter<item, item>(tbb::filter_mode::parallel,
-						     [a, full](item it) -> item {
-							     it.err = wk_aes_seal(a, it.index, it.out, full,
-										  &it.hash);
-							     return it;
-						     }) &
-			tbb::make_filter<item, void>(tbb::filter_mode::serial_in_order, [&](item it) {
-				if (it.index != next)
-					(*order_errors)++;
-				next = it.index + 1;
-				if (it.err)
-					(*errors)++;
-				else
-					wk_digest_add(d, it.hash);
-			}));
+	run_pipeline(
+		a->n, tokens, bufs.data(), slot,
+		[a, full](item &it) { return wk_aes_seal(a, it.index, it.out, full, &it.hash); },
+		[d](const item &it) { wk_digest_add(d, it.hash); }, order_errors, errors);
 	return bench_seconds() - t0;
 }
 
@@ -90,36 +96,16 @@ extern "C" double wb_tbb_deflate(const struct wk_deflate *d, unsigned tokens, st
 				 uint64_t *order_errors, uint64_t *errors)
 {
 	std::vector<uint8_t> bufs(d->bound * tokens);
-	uint64_t produced = 0, next = 0;
 	double t0 = bench_seconds();
 
 	wk_gz_begin(g);
-	tbb::parallel_pipeline(
-		tokens,
-		tbb::make_filter<void, item>(tbb::filter_mode::serial_in_order,
-					     [&](tbb::flow_control &fc) -> item {
-						     if (produced == d->nblocks) {
-							     fc.stop();
-							     return item{};
-						     }
-						     uint64_t i = produced++;
-						     return item{ i, &bufs[(i % tokens) * d->bound], 0, 0, 0, 0 };
-					     }) &
-			tbb::make_filter<item, item>(tbb::filter_mode::parallel,
-						     [d](item it) -> item {
-							     it.err = wk_deflate_block(d, it.index, it.out,
-										       &it.out_len, &it.crc);
-							     return it;
-						     }) &
-			tbb::make_filter<item, void>(tbb::filter_mode::serial_in_order, [&](item it) {
-				if (it.index != next)
-					(*order_errors)++;
-				next = it.index + 1;
-				if (it.err)
-					(*errors)++;
-				else
-					wk_gz_add(g, it.out, it.out_len, it.crc, wk_block_len(d, it.index));
-			}));
+	run_pipeline(
+		d->nblocks, tokens, bufs.data(), d->bound,
+		[d](item &it) { return wk_deflate_block(d, it.index, it.out, &it.out_len, &it.crc); },
+		[d, g](const item &it) {
+			wk_gz_add(g, it.out, it.out_len, it.crc, wk_block_len(d, it.index));
+		},
+		order_errors, errors);
 	wk_gz_end(g);
 	return bench_seconds() - t0;
 }

@@ -15,8 +15,10 @@
  *               padata_do_parallel_wait(pinst, job, cb_cpu, -1), which sleeps
  *               while the in-flight limit is reached. A round ends with
  *               padata_stop(), which waits for the last serial(). The limit
- *               (padata_set_max_inflight(), public) is 64 per CPU for aes-gcm
- *               and 16 per CPU for deflate, like oneTBB's tokens; --inflight.
+ *               is the library's default (1000) for aes-gcm, as the README's
+ *               usage leaves it, and 16 per CPU for deflate (128 KiB blocks:
+ *               padata_set_max_inflight(), public, like oneTBB's tokens);
+ *               --inflight sets another.
  *  tbb          oneTBB parallel_pipeline serial_in_order -> parallel ->
  *               serial_in_order (tbb_workload.cc), when oneTBB was found.
  *  c-unordered  the same work on as many threads as CPUs with no ordering at
@@ -81,8 +83,8 @@ static const char usage[] =
 	"  --deflate-rounds R  measured rounds of deflate (default 3)\n"
 	"  --level L           zlib/pigz/gzip level (default 6)\n"
 	"  --contenders LIST   c-single,c-padata,tbb,c-unordered,pigz,gzip (default all)\n"
-	"  --inflight L        padata_set_max_inflight (default 64 per CPU for aes-gcm,\n"
-	"                      16 per CPU for deflate)\n"
+	"  --inflight L        padata_set_max_inflight (default: the library's default\n"
+	"                      for aes-gcm, 16 per CPU for deflate)\n"
 	"  --lanes N           aes-gcm serial CPUs (cb_cpu round robin; default all usable)\n"
 	"  --tokens T          oneTBB live tokens (default 16 per thread)\n"
 	"  --quiet             no progress on stderr\n";
@@ -177,6 +179,18 @@ static void fail(struct cont *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+#ifdef WB_HAVE_TBB
+/* Fails @c when a tbb round saw @order_errors items out of order or @errors failed ones. */
+static void fail_tbb_counts(struct cont *c, uint64_t order_errors, const char *items,
+			    uint64_t errors, const char *lib)
+{
+	if (order_errors)
+		fail(c, "%" PRIu64 " %s out of order", order_errors, items);
+	if (errors)
+		fail(c, "%" PRIu64 " %s errors", errors, lib);
+}
+#endif
+
 static void progress(const struct opts *o, const char *workload, size_t size, int round, int rounds,
 		     int id)
 {
@@ -234,6 +248,8 @@ struct prun {
 	bool full;
 	unsigned nr_lanes;
 	struct plane lanes[64]; /* each written only by its cb_cpu's serial() */
+
+	unsigned default_limit; /* padata_get_max_inflight() of a fresh instance */
 
 	/* the pool */
 	uint8_t *jobs;
@@ -322,6 +338,7 @@ static int prun_setup(struct prun *r)
 		destroy_workqueue(r->wq);
 		return -1;
 	}
+	r->default_limit = padata_get_max_inflight(r->pinst);
 	if (padata_get_cpumask(r->pinst, &usable) == 0) {
 		for_each_cpu(cpu, usable.cbcpu) {
 			if (r->nr_cpus == 64)
@@ -622,16 +639,16 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 	}
 
 	/*
-	 * The in-flight limit sizes the pool, and so the output buffers the packets cycle
-	 * through: at the core's default (1000) that is 1.4 MB at 1400 B, and nearly every
-	 * ciphertext write misses a 512 KB L2 (cachegrind, --LL=512K: 23 more LL write
-	 * misses per packet at 1000 than at 64, 13 more at 256). A small limit costs the
-	 * other way: the waiting submitter is woken at the low-water mark (half the
-	 * limit), so every limit/2 jobs it pays a sleep and a wake-up, on a CPU it shares
-	 * with a worker. 64 per CPU is between the two; --inflight tries others.
-	 * padata_set_max_inflight() is public API, as oneTBB's token count is.
+	 * The library's default limit, as the README's usage leaves it. The limit sizes
+	 * the pool, and so the output buffers the packets cycle through (1.4 MB at 1000
+	 * and 1400 B: the ciphertext writes miss L2 more often than at a small limit),
+	 * but a small limit leaves too little work queued to cover the waiting
+	 * submitter's wake-up: at 64 per CPU the pipeline ran dry during nearly every
+	 * wake-up (0.3 jobs left on average when the submitter ran; the workers idled a
+	 * quarter of their time), and c-padata measured 1.00x the single loop at 1400 B
+	 * against 1.10-1.56x at 1000 (same runs). --inflight tries others.
 	 */
-	limit = o->inflight ? o->inflight : 64 * nr_threads;
+	limit = o->inflight ? o->inflight : pr->default_limit;
 	if (cs[C_PADATA].on && prun_pool(pr, limit, size + WK_GCM_TAG)) {
 		fail(&cs[C_PADATA], "job pool of %u jobs (padata_set_max_inflight): %s", limit + 1,
 		     strerror(errno));
@@ -677,10 +694,7 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 				uint64_t oe = 0, e = 0;
 
 				dt = wb_tbb_aes(&a, full, tokens, &d, &oe, &e);
-				if (oe)
-					fail(c, "%" PRIu64 " packets out of order", oe);
-				if (e)
-					fail(c, "%" PRIu64 " EVP errors", e);
+				fail_tbb_counts(c, oe, "packets", e, "EVP");
 			}
 #endif
 				break;
@@ -980,10 +994,7 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 				uint64_t oe = 0, e = 0;
 
 				dt = wb_tbb_deflate(&d, tokens, &g, &oe, &e);
-				if (oe)
-					fail(c, "%" PRIu64 " blocks out of order", oe);
-				if (e)
-					fail(c, "%" PRIu64 " zlib errors", e);
+				fail_tbb_counts(c, oe, "blocks", e, "zlib");
 			}
 #endif
 				break;
@@ -1063,134 +1074,39 @@ out:
 
 /* ---- main ---------------------------------------------------------------- */
 
-static int parse_list(const char *v, const char *what, int (*one)(struct opts *, const char *),
-		      struct opts *o)
-{
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (one(o, t)) {
-			fprintf(stderr, "workload_bench: bad %s '%s'\n%s", what, t, usage);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int one_workload(struct opts *o, const char *t)
-{
-	if (strcmp(t, "aes-gcm") == 0)
-		o->aes = true;
-	else if (strcmp(t, "deflate") == 0)
-		o->deflate = true;
-	else
-		return -1;
-	return 0;
-}
-
-static int one_size(struct opts *o, const char *t)
-{
-	char *end;
-	unsigned long v = strtoul(t, &end, 10);
-
-	if (*end || v < 16 || v > (1u << 20) || o->nr_sizes == 8)
-		return -1;
-	o->sizes[o->nr_sizes++] = v;
-	return 0;
-}
-
-static int one_contender(struct opts *o, const char *t)
-{
-	for (int k = 0; k < NR_CONT; k++) {
-		if (strcmp(t, cont_names[k]) == 0) {
-			o->want[k] = true;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int parse_num(const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	double x = strtod(v, &end);
-
-	if (*end || !(x >= lo && x <= hi))
-		return -1;
-	*out = x;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	struct opts o = { .aes_mb = 96, .rounds = 7, .deflate_rounds = 3, .level = 6 };
-	bool workloads = false, contenders = false, failed = false;
+	static const char *const workload_names[2] = { "aes-gcm", "deflate" };
+	struct opts o = { .sizes = { 1400, 8000 }, .nr_sizes = 2, .aes_mb = 96, .rounds = 7,
+			  .deflate_rounds = 3, .level = 6 };
+	bool workloads[2] = { true, true }, failed = false;
+	const struct bench_arg args[] = {
+		BENCH_ARG_NAMES("--workload", workloads, workload_names, 2),
+		BENCH_ARG_UINT_LIST("--sizes", o.sizes, o.nr_sizes, 16, 1u << 20),
+		BENCH_ARG_DOUBLE("--aes-mb", o.aes_mb, 0.01, 1e6),
+		BENCH_ARG_UINT("--rounds", o.rounds, 1, 1000),
+		BENCH_ARG_STR("--input", o.input),
+		BENCH_ARG_UINT("--deflate-rounds", o.deflate_rounds, 1, 1000),
+		BENCH_ARG_UINT("--level", o.level, 1, 9),
+		BENCH_ARG_NAMES("--contenders", o.want, cont_names, NR_CONT),
+		BENCH_ARG_UINT("--inflight", o.inflight, 1, PADATA_MAX_INFLIGHT_LIMIT),
+		BENCH_ARG_UINT("--lanes", o.lanes, 1, 64),
+		BENCH_ARG_UINT("--tokens", o.tokens, 1, 1 << 20),
+		BENCH_ARG_FLAG("--quiet", o.quiet),
+	};
 	struct prun pr;
 	cpu_set_t set;
-	int rc = 0;
+	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		double x;
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (strcmp(a, "--quiet") == 0) {
-			o.quiet = true;
-			continue;
-		}
-		if (v == NULL) {
-			fprintf(stderr, "workload_bench: %s needs a value\n%s", a, usage);
-			return 2;
-		}
-		i++;
-		if (strcmp(a, "--workload") == 0) {
-			workloads = true;
-			if (parse_list(v, "workload", one_workload, &o))
-				return 2;
-		} else if (strcmp(a, "--sizes") == 0) {
-			o.nr_sizes = 0;
-			if (parse_list(v, "size", one_size, &o))
-				return 2;
-		} else if (strcmp(a, "--contenders") == 0) {
-			contenders = true;
-			if (parse_list(v, "contender", one_contender, &o))
-				return 2;
-		} else if (strcmp(a, "--input") == 0) {
-			o.input = v;
-		} else if (strcmp(a, "--aes-mb") == 0 && parse_num(v, 0.01, 1e6, &x) == 0) {
-			o.aes_mb = x;
-		} else if (strcmp(a, "--rounds") == 0 && parse_num(v, 1, 1000, &x) == 0) {
-			o.rounds = (int)x;
-		} else if (strcmp(a, "--deflate-rounds") == 0 && parse_num(v, 1, 1000, &x) == 0) {
-			o.deflate_rounds = (int)x;
-		} else if (strcmp(a, "--level") == 0 && parse_num(v, 1, 9, &x) == 0) {
-			o.level = (int)x;
-		} else if (strcmp(a, "--inflight") == 0 && parse_num(v, 1, PADATA_MAX_INFLIGHT_LIMIT, &x) == 0) {
-			o.inflight = (unsigned)x;
-		} else if (strcmp(a, "--lanes") == 0 && parse_num(v, 1, 64, &x) == 0) {
-			o.lanes = (unsigned)x;
-		} else if (strcmp(a, "--tokens") == 0 && parse_num(v, 1, 1 << 20, &x) == 0) {
-			o.tokens = (unsigned)x;
-		} else {
-			fprintf(stderr, "workload_bench: bad option or value: %s %s\n%s", a, v, usage);
-			return 2;
-		}
-	}
-	if (!workloads)
-		o.aes = o.deflate = true;
-	if (!contenders)
-		for (int k = 0; k < NR_CONT; k++)
-			o.want[k] = true;
+	for (int k = 0; k < NR_CONT; k++)
+		o.want[k] = true; /* all unless --contenders names some */
+	rc = bench_parse_args(argc, argv, "workload_bench", args, sizeof(args) / sizeof(args[0]),
+			      usage);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	o.aes = workloads[0];
+	o.deflate = workloads[1];
 	o.want[C_SINGLE] = true; /* the reference */
-	if (o.nr_sizes == 0) {
-		o.sizes[0] = 1400;
-		o.sizes[1] = 8000;
-		o.nr_sizes = 2;
-	}
 	CPU_ZERO(&set);
 	nr_threads = sched_getaffinity(0, sizeof(set), &set) == 0 ? (unsigned)CPU_COUNT(&set) : 1;
 	if (nr_threads == 0)

@@ -30,15 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond, ...)                                                          \
-	do {                                                                      \
-		if (!(cond)) {                                                    \
-			fprintf(stderr, "mt_fuzz: check failed: %s: ", #cond);   \
-			fprintf(stderr, __VA_ARGS__);                             \
-			fputc('\n', stderr);                                      \
-			abort();                                                  \
-		}                                                                 \
-	} while (0)
+#define FUZZ_NAME "mt_fuzz"
+#include "fuzz_input.h"
 
 #define MAX_CHUNKS 4096
 
@@ -84,27 +77,14 @@ static void record_fn(unsigned long start, unsigned long end, void *arg)
 	pthread_mutex_unlock(&r->lock);
 }
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t next_byte(struct input *in)
-{
-	if (in->n == 0)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
 /* An unsigned long from one or nine bytes: edge values, small values, or raw. */
-static unsigned long decode_ulong(struct input *in)
+static unsigned long decode_ulong(struct fuzz_input *in)
 {
 	static const unsigned long edge[] = {
 		0, 1, 2, 3, 4, 7, 8, 63, 64, 4096, 65536, 1ul << 32, 1ul << 40, 1ul << 62, 1ul << 63,
 		ULONG_MAX, ULONG_MAX - 1, ULONG_MAX / 2, ULONG_MAX / 3, ULONG_MAX - 4096,
 	};
-	uint8_t b = next_byte(in);
+	uint8_t b = fuzz_byte(in);
 
 	if (b < 0xc0)
 		return b;
@@ -112,14 +92,14 @@ static unsigned long decode_ulong(struct input *in)
 		return edge[(b - 0xc0) % (sizeof(edge) / sizeof(edge[0]))];
 	unsigned long v = 0;
 	for (int i = 0; i < 8; i++)
-		v = (v << 8) | next_byte(in);
+		v = (v << 8) | fuzz_byte(in);
 	return v;
 }
 
-static int decode_threads(struct input *in)
+static int decode_threads(struct fuzz_input *in)
 {
 	static const int edge[] = { 0, -1, INT_MIN, INT_MAX, 1, 2, 3, 64, 1000 };
-	uint8_t b = next_byte(in);
+	uint8_t b = fuzz_byte(in);
 
 	if (b < 0x80)
 		return b % 10;
@@ -132,9 +112,9 @@ static int cmp_chunk(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static void one_job(struct input *in)
+static void one_job(struct fuzz_input *in)
 {
-	uint8_t flags = next_byte(in);
+	uint8_t flags = fuzz_byte(in);
 	struct padata_mt_job job = {
 		.thread_fn = record_fn,
 		.fn_arg = &rec,
@@ -223,7 +203,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in = { data, size };
+	struct fuzz_input in = { data, size };
 	for (int ops = 0; in.n > 0 && ops < 16; ops++)
 		one_job(&in);
 	return 0;

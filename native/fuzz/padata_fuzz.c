@@ -40,20 +40,13 @@
 #include <string.h>
 #include <time.h>
 
+#define FUZZ_NAME "padata_fuzz"
+#include "fuzz_input.h"
+
 #define NINST 2
 #define NDOM 3      /* order domains per instance: the default shell and two shells */
 #define NJOBS 48
 #define MAXCPU 64   /* the model handles up to this many CPUs */
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			fprintf(stderr, "padata_fuzz: check failed: %s: ", #cond); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-			abort();                                          \
-		}                                                         \
-	} while (0)
 
 #define CHECK_RC(what, got, want)                                         \
 	CHECK((got) == (want), "%s returned %d, expected %d", (what), (got), (want))
@@ -348,23 +341,10 @@ static void check_drained(struct finst *in, const char *after)
 
 /* ---- input decoding ------------------------------------------------------- */
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t next_byte(struct input *in)
-{
-	if (in->n == 0)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
 /* A mask from one byte: bit b names CPU b (b < 7), bit 7 a CPU that does not exist. */
-static void decode_mask(struct input *in, struct cpumask *m)
+static void decode_mask(struct fuzz_input *in, struct cpumask *m)
 {
-	uint8_t b = next_byte(in);
+	uint8_t b = fuzz_byte(in);
 
 	cpumask_clear(m);
 	if (b == 0xff) {
@@ -378,19 +358,19 @@ static void decode_mask(struct input *in, struct cpumask *m)
 		cpumask_set_cpu(ncpu + 2, m); /* legal, never active */
 }
 
-static int decode_cb(struct input *in)
+static int decode_cb(struct fuzz_input *in)
 {
 	static const int wild[] = { -1, INT_MIN, INT_MAX, NR_CPUS, NR_CPUS - 1, -NR_CPUS };
-	uint8_t b = next_byte(in);
+	uint8_t b = fuzz_byte(in);
 
 	if (b >= 0xf0)
 		return wild[(b - 0xf0) % (sizeof(wild) / sizeof(wild[0]))];
 	return (int)(b % (ncpu + 1)); /* ncpu itself is out of range */
 }
 
-static int decode_cpu(struct input *in)
+static int decode_cpu(struct fuzz_input *in)
 {
-	uint8_t b = next_byte(in);
+	uint8_t b = fuzz_byte(in);
 
 	if (b >= 0xf8)
 		return b == 0xff ? -1 : (int)ncpu + (b & 3);
@@ -399,9 +379,9 @@ static int decode_cpu(struct input *in)
 
 /* ---- operations ----------------------------------------------------------- */
 
-static void op_alloc(struct input *in)
+static void op_alloc(struct fuzz_input *in)
 {
-	int i = next_byte(in) % NINST;
+	int i = fuzz_byte(in) % NINST;
 	struct finst *fi = &inst[i];
 	struct cpumask p, s, up, us;
 
@@ -449,9 +429,9 @@ static void op_free(struct finst *fi, uint8_t order)
  * be accepted at the limit, when jobs finish meanwhile, and says
  * -ETIMEDOUT where the other says -EBUSY).
  */
-static void op_submit(struct finst *fi, int fi_index, struct input *in, int wait_ms)
+static void op_submit(struct finst *fi, int fi_index, struct fuzz_input *in, int wait_ms)
 {
-	unsigned int pick = next_byte(in), mode_byte = next_byte(in), mode = mode_byte % MODE_NR;
+	unsigned int pick = fuzz_byte(in), mode_byte = fuzz_byte(in), mode = mode_byte % MODE_NR;
 	int dom = (int)(mode_byte / MODE_NR) % NDOM;
 	struct fdom *d = &fi->dom[dom];
 	int cb = decode_cb(in);
@@ -541,10 +521,10 @@ static void op_submit(struct finst *fi, int fi_index, struct input *in, int wait
 }
 
 /* A held job submitted again, to either instance: refused, left untouched. */
-static void op_resubmit_held(struct input *in)
+static void op_resubmit_held(struct fuzz_input *in)
 {
-	unsigned int k = next_byte(in);
-	int i = next_byte(in) % NINST;
+	unsigned int k = fuzz_byte(in);
+	int i = fuzz_byte(in) % NINST;
 	int cb = decode_cb(in);
 	struct padata_priv copy;
 	struct fjob *j;
@@ -559,16 +539,16 @@ static void op_resubmit_held(struct input *in)
 	CHECK(memcmp(&copy, &j->priv, sizeof(copy)) == 0, "a refused submission changed the job");
 }
 
-static void op_masks(struct input *in, int which, struct finst *fi, int fi_index)
+static void op_masks(struct fuzz_input *in, int which, struct finst *fi, int fi_index)
 {
 	struct cpumask p, s;
 	int type, cpu, bits, rc;
 	bool ok;
 
-	release_all(next_byte(in));
+	release_all(fuzz_byte(in));
 	switch (which) {
 	case 0: /* padata_set_cpumask */
-		type = next_byte(in) % 5; /* 1, 2 valid; 0, 3, 4 not */
+		type = fuzz_byte(in) % 5; /* 1, 2 valid; 0, 3, 4 not */
 		decode_mask(in, &p);
 		rc = padata_set_cpumask(fi->pinst, type, &p);
 		if (type == PADATA_CPU_PARALLEL || type == PADATA_CPU_SERIAL) {
@@ -587,7 +567,7 @@ static void op_masks(struct input *in, int which, struct finst *fi, int fi_index
 		break;
 	default: /* padata_add_cpu / padata_remove_cpu */
 		cpu = decode_cpu(in);
-		bits = next_byte(in) % 5; /* 0 and 4 invalid */
+		bits = fuzz_byte(in) % 5; /* 0 and 4 invalid */
 		ok = cpu >= 0 && (unsigned int)cpu < ncpu && bits >= 1 && bits <= 3;
 		rc = which == 2 ? padata_add_cpu(fi->pinst, cpu, bits) : padata_remove_cpu(fi->pinst, cpu, bits);
 		CHECK_RC(which == 2 ? "padata_add_cpu" : "padata_remove_cpu", rc, ok ? 0 : -EINVAL);
@@ -610,12 +590,12 @@ static void op_masks(struct input *in, int which, struct finst *fi, int fi_index
 	(void)fi_index;
 }
 
-static void op_hotplug(struct input *in, bool up)
+static void op_hotplug(struct fuzz_input *in, bool up)
 {
 	int cpu = decode_cpu(in);
 	int rc, want;
 
-	release_all(next_byte(in));
+	release_all(fuzz_byte(in));
 	if (cpu < 0) {
 		rc = up ? cpu_up(UINT_MAX) : cpu_down(UINT_MAX);
 		CHECK_RC(up ? "cpu_up(UINT_MAX)" : "cpu_down(UINT_MAX)", rc, -EINVAL);
@@ -637,9 +617,9 @@ static void op_hotplug(struct input *in, bool up)
 	}
 }
 
-static void op_stop_start(struct finst *fi, struct input *in)
+static void op_stop_start(struct finst *fi, struct fuzz_input *in)
 {
-	uint8_t b = next_byte(in);
+	uint8_t b = fuzz_byte(in);
 	int rc;
 
 	if (b & 1) {
@@ -661,9 +641,9 @@ static void op_stop_start(struct finst *fi, struct input *in)
 	}
 }
 
-static void op_extension(struct finst *fi, struct input *in)
+static void op_extension(struct finst *fi, struct fuzz_input *in)
 {
-	uint8_t b = next_byte(in);
+	uint8_t b = fuzz_byte(in);
 	unsigned int limit;
 	int rc;
 
@@ -777,7 +757,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct input in = { data, size };
+	struct fuzz_input in = { data, size };
 	struct snap before[NINST];
 	unsigned int ops = 0;
 
@@ -788,7 +768,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(jobs, 0, sizeof(jobs));
 
 	while (in.n > 0 && ops++ < 256) {
-		uint8_t op = next_byte(&in);
+		uint8_t op = fuzz_byte(&in);
 		int i = (op >> 4) % NINST;
 		struct finst *fi = &inst[i];
 
@@ -799,7 +779,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 1:
 			if (fi->pinst)
-				op_free(fi, next_byte(&in));
+				op_free(fi, fuzz_byte(&in));
 			break;
 		case 2:
 			if (fi->pinst)
@@ -816,14 +796,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				op_submit(fi, i, &in, (op >> 5) & 1);
 			break;
 		case 6:
-			release_one(next_byte(&in));
+			release_one(fuzz_byte(&in));
 			break;
 		case 7:
 			op_resubmit_held(&in);
 			break;
 		case 8:
 			if (fi->pinst)
-				op_masks(&in, next_byte(&in) % 4, fi, i);
+				op_masks(&in, fuzz_byte(&in) % 4, fi, i);
 			break;
 		case 9:
 			op_hotplug(&in, (op >> 5) & 1);

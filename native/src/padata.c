@@ -93,6 +93,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sub_mark.h"
 
 #define CTL_SEQ       0x00000000ffffffffull
 #define CTL_REF_ONE   0x0000000100000000ull
@@ -240,6 +241,9 @@ struct pd_sub_waiter {
  * @sub_waiters: threads inside pd_sub_wait() (padata_free() waits for 0).
  * @sub_lock: spin lock of the waiting submitters' FIFO @sub_first.
  * @sub_first: the waiting submitters, oldest first (on their stacks).
+ * @sub_mark: the low-water mark's state (sub_mark.h); written by the first
+ *	waiting submitter after a low-water wake-up, read by the serial
+ *	workers that find @sub_sleep set.
  *
  * The fields from @pinst to @sq are read-mostly: rewritten only while
  * drained (CTL_CHANGING set, or stopped in pd_while_stopped()).
@@ -282,6 +286,7 @@ struct parallel_data {
 	uint32_t sub_sleep;
 	uint32_t sub_waiters;
 	uint32_t sub_lock;
+	uint32_t sub_mark;
 	struct pd_sub_waiter *sub_first;
 };
 
@@ -864,11 +869,14 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
  *
  * The first sleeps on pd->sub_event with pd->sub_sleep = 1. A serial worker
  * reads sub_sleep once per batch (the no-waiter cost: one load of a line
- * nobody writes then); when it is set and the jobs in flight fell to half
- * the limit or below (the low-water mark), the worker takes the flag with
- * an exchange, so one sleep gets at most one such wake-up, and wakes the
- * first. It then admits (and its successors after it) about limit/2 jobs
- * before anybody sleeps again: wake-ups are per refill, not per job.
+ * nobody writes then); when it is set and the jobs in flight fell to the
+ * low-water mark or below, the worker takes the flag with an exchange, so
+ * one sleep gets at most one such wake-up, and wakes the first. It then
+ * admits (and its successors after it) the jobs up to the limit before
+ * anybody sleeps again: wake-ups are per refill, not per job. The mark
+ * starts at half the limit; when the first finds the pipeline (nearly)
+ * run dry by the time it runs, it rises toward 7/8 of the limit, and it
+ * falls back when wake-ups cost nothing (sub_mark.h, pd_sub_learn()).
  *
  * No lost wake-up, by two Dekker pairs (all four accesses seq_cst, one
  * total order S):
@@ -963,19 +971,48 @@ static void pd_sub_room(struct parallel_data *pd)
 	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_SEQ_CST);
 	/* Relaxed: written while stopped, published by the control word. */
 	uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
-	if ((s & CTL_CHANGING) || (uint32_t)((uint32_t)s - completed) > limit / 2)
+	/* Relaxed: a policy hint; any mark below the limit is correct, since the
+	 * batch that completes the last job in flight sees 0 <= mark. */
+	uint32_t mark = padata__submark(limit, __atomic_load_n(&pd->sub_mark, __ATOMIC_RELAXED));
+	uint32_t in_flight = (uint32_t)s - completed;
+	if ((s & CTL_CHANGING) || in_flight > mark)
 		return;
 	/* seq_cst: the "room" Dekker's read side took a plain load; the
 	 * exchange picks one waker per sleep. */
 	if (!__atomic_exchange_n(&pd->sub_sleep, 0, __ATOMIC_SEQ_CST))
 		return;
-	void (*hook)(void) = __atomic_load_n(&padata_test_hooks.submit_wake, __ATOMIC_RELAXED);
+	void (*hook)(uint32_t, uint32_t) =
+		__atomic_load_n(&padata_test_hooks.submit_wake, __ATOMIC_RELAXED);
 	if (padata__unlikely(hook != NULL))
-		hook();
+		hook(in_flight, mark);
 	/* Release: pairs with the first's load of sub_event, so that it sees
 	 * the completions (seq_cst, as in pd_sub_broadcast()). */
 	__atomic_fetch_add(&pd->sub_event, 1, __ATOMIC_SEQ_CST);
 	padata__futex_wake(&pd->sub_event, INT_MAX);
+}
+
+/*
+ * The first waiting submitter, woken (most likely by pd_sub_room()), now
+ * runs: move the low-water mark by what it finds in flight (sub_mark.h).
+ * A broadcast's wake-up also gets here; one step of a hint, rare.
+ */
+static void pd_sub_learn(struct parallel_data *pd)
+{
+	void (*hook)(void) = __atomic_load_n(&padata_test_hooks.submit_woken, __ATOMIC_RELAXED);
+	if (padata__unlikely(hook != NULL))
+		hook();
+	/* Relaxed: the mark is a hint (see pd_sub_room()); the admission that
+	 * follows reads the counts with the orderings it needs. Completions
+	 * first, as pd_sub_room(): the difference can only over-state. */
+	uint32_t completed = pd_completed_total(pd);
+	uint32_t seq = (uint32_t)__atomic_load_n(&pd->ctl, __ATOMIC_RELAXED);
+	uint32_t limit = __atomic_load_n(&pd->limit, __ATOMIC_RELAXED);
+	uint32_t state = __atomic_load_n(&pd->sub_mark, __ATOMIC_RELAXED);
+	uint32_t next = padata__submark_next(state, seq - completed, limit);
+	/* Only the first writes it, and only when it moves: the serial workers
+	 * keep reading a line nobody writes. */
+	if (next != state)
+		__atomic_store_n(&pd->sub_mark, next, __ATOMIC_RELAXED);
 }
 
 /* The -EINVAL checks of padata_do_parallel() that can change while waiting. */
@@ -1063,6 +1100,9 @@ static int pd_sub_wait(struct parallel_data *pd, struct padata_priv *padata, int
 		}
 		pd_sub_sleep_hook();
 		pd_futex_wait_until(&pd->sub_event, ev, deadline);
+		/* Relaxed: only decides whether to learn from this wake-up. */
+		if (__atomic_load_n(&pd->sub_event, __ATOMIC_RELAXED) != ev)
+			pd_sub_learn(pd);
 	}
 
 	/* Relaxed: a hint for the serial workers; the next first sets it

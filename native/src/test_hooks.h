@@ -44,11 +44,19 @@ struct padata_test_hooks {
 	 */
 	void (*submit_sleep)(void);
 	/*
-	 * Called once per wake-up of a waiting submitter because room came
-	 * back (the low-water mark, decided per serial batch); not for the
+	 * Called by a serial worker once per wake-up of a waiting submitter
+	 * because room came back (the low-water mark, decided per serial
+	 * batch), with the jobs it saw in flight and the mark; not for the
 	 * wake-ups of stop, free and mask changes.
 	 */
-	void (*submit_wake)(void);
+	void (*submit_wake)(uint32_t in_flight, uint32_t mark);
+	/*
+	 * padata_do_parallel_wait(): called by the first waiting submitter
+	 * when it runs again after a wake-up (before it looks at the jobs in
+	 * flight to move the low-water mark, sub_mark.h). Stalling here is a
+	 * slow wake-up.
+	 */
+	void (*submit_woken)(void);
 };
 
 /* Set and cleared by tests with __atomic stores; read relaxed. */

@@ -11,6 +11,7 @@
  */
 #include "test_util.h"
 #include "../src/test_hooks.h"
+#include "../src/sub_mark.h"
 
 #include <climits>
 #include <memory>
@@ -34,7 +35,7 @@ void on_sleep()
 		g_slept[t_index].store(true);
 }
 
-void on_wake()
+void on_wake(uint32_t, uint32_t)
 {
 	g_wakes.fetch_add(1);
 }
@@ -56,6 +57,7 @@ protected:
 	{
 		__atomic_store_n(&padata_test_hooks.submit_sleep, nullptr, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&padata_test_hooks.submit_wake, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata_test_hooks.submit_woken, nullptr, __ATOMIC_SEQ_CST);
 		InstanceTest::TearDown();
 	}
 	/* Started, with @limit jobs in flight at most. */
@@ -449,10 +451,12 @@ TEST_F(PadataWait, WakeUpsArePerRefillNotPerCompletedJob)
 	long wakes = g_wakes.load(), sleeps = g_sleeps.load();
 	std::printf("jobs %ld, submitter sleeps %ld, low-water wake-ups %ld\n", n, sleeps, wakes);
 	EXPECT_GT(sleeps, 0) << "the submitter never waited: the test proves nothing";
-	/* Each low-water wake-up finds at most limit/2 in flight, so the submitter
-	 * admits about limit/2 jobs before it sleeps again (at most two wake-ups
-	 * per refill: one per try of the waiting thread). */
-	EXPECT_LE(wakes, 2 * (n / (kLimit / 2 - 1)) + 2);
+	/* Each low-water wake-up finds at most 7/8 of the limit in flight, so the
+	 * submitter admits at least limit/8 jobs before it sleeps again (at most
+	 * two wake-ups per refill: one per try of the waiting thread); where the
+	 * pipeline runs dry during every wake-up, the mark mostly holds at half
+	 * (sub_mark.h), 0.43 * limit jobs per refill on average. */
+	EXPECT_LE(wakes, 2 * (n / (kLimit / 8 - 1)) + 2);
 	EXPECT_LT(wakes * 4, n) << "wake-ups must be far fewer than completed jobs";
 }
 
@@ -577,4 +581,196 @@ TEST_F(PadataWait, ConcurrentWaitersSurviveStopStartMaskChangesAndTimeouts)
 	EXPECT_EQ(st.waiting_submitters, 0u);
 	std::printf("accepted %ld, timeouts %ld, -EINVAL while stopped/cb removed %ld\n", accepted.load(),
 		    timeouts.load(), refused.load());
+}
+
+/* ---- the low-water mark (sub_mark.h) ------------------------------------ */
+
+TEST(SubmitterMark, StartsAtHalfTheLimitAndNeverPassesSevenEighths)
+{
+	EXPECT_EQ(padata__submark(1000, 0), 500u);
+	EXPECT_EQ(padata__submark(128, 0), 64u);
+	EXPECT_EQ(padata__submark(128, 3), 112u);
+	EXPECT_EQ(padata__submark(128, PADATA_SUBMARK_HOLD << 2), 64u) << "holding is at half";
+	for (uint32_t limit : { 1u, 2u, 3u, 7u, 8u, 64u, 1000u, 0xffffffffu })
+		for (uint32_t state = 0; state < 64; state++)
+			EXPECT_LT(padata__submark(limit, state), limit) << "limit " << limit;
+}
+
+TEST(SubmitterMark, APipelineFoundDryRaisesItOneEighthAtATimeUpToSevenEighths)
+{
+	uint32_t state = 0;
+	for (int i = 0; i < 3; i++) {
+		state = padata__submark_next(state, 0, 128);
+		EXPECT_EQ(state, static_cast<uint32_t>(i + 1));
+	}
+	EXPECT_EQ(padata__submark(128, state), 112u);
+	EXPECT_EQ(padata__submark_next(0, 16, 128), 1u) << "limit/8 left counts as dry";
+}
+
+TEST(SubmitterMark, DryEvenAtSevenEighthsHoldsAtHalfForEightWakeUpsThenTriesAgain)
+{
+	uint32_t state = padata__submark_next(3, 0, 128);
+	EXPECT_EQ(padata__submark(128, state), 64u);
+	for (uint32_t i = 0; i < PADATA_SUBMARK_HOLD; i++) {
+		state = padata__submark_next(state, 0, 128);
+		EXPECT_EQ(padata__submark(128, state), 64u) << "wake-up " << i << " of the hold";
+	}
+	state = padata__submark_next(state, 0, 128);
+	EXPECT_EQ(padata__submark(128, state), 80u) << "after the hold it rises again";
+}
+
+TEST(SubmitterMark, AWakeUpThatCostNothingLowersItBackToHalf)
+{
+	/* At 7/8 of 128 (112): 96 or more still in flight when the submitter ran. */
+	EXPECT_EQ(padata__submark_next(3, 96, 128), 2u);
+	EXPECT_EQ(padata__submark_next(3, 95, 128), 3u);
+	EXPECT_EQ(padata__submark_next(1, 80, 128), 0u);
+	EXPECT_EQ(padata__submark_next(0, 64, 128), 0u);
+	/* In between: it stays (no see-saw between two marks). */
+	EXPECT_EQ(padata__submark_next(2, 64, 128), 2u);
+	EXPECT_EQ(padata__submark_next(1, 17, 128), 1u);
+}
+
+TEST(SubmitterMark, TheDefaultLimitWithTimeToSpareStaysAtHalf)
+{
+	/* The aes-gcm measurement at limit 1000: 461 in flight at the wake-up,
+	 * 445 when the submitter ran. */
+	EXPECT_EQ(padata__submark_next(0, 445, 1000), 0u);
+}
+
+namespace {
+/*
+ * The mark test's job i completes (padata_do_serial(), from whichever of its
+ * parallel() and the allowing thread comes second: parallel() never blocks a
+ * worker, whose CPU's serial work would wait behind it) only once
+ * i < g_allowed. While the submitter sleeps, jobs complete one at a time: its
+ * sleep hook allows the oldest job in flight, and each serial() allows the
+ * next one. So the serial
+ * worker wakes the submitter exactly at the mark, and once the wake-up has
+ * stopped the chain at most one more job completes before the submitter
+ * looks (phase 2: in flight at the mark when it runs). In phase 1 the
+ * submitter's wake-up is slow: its woken hook lets every job run and waits
+ * until none is in flight, as if the scheduler had kept it waiting.
+ */
+std::atomic<long> g_allowed{0};
+std::atomic<long> g_submitting{0}; /* the index being submitted */
+struct Gated;
+std::vector<Gated> *g_jobs;
+std::atomic<bool> g_asleep{false};
+std::atomic<int> g_phase{1};
+std::atomic<struct padata_instance *> g_mark_pinst{nullptr};
+std::mutex g_marks_lock;
+std::vector<uint32_t> g_marks;
+
+void allow_up_to(long n);
+
+struct Gated {
+	struct padata_priv priv;
+	long index;
+	std::atomic<int> state{0}; /* 1: parallel() ran; 2: allowed */
+	static std::atomic<long> completed;
+	static void par(struct padata_priv *p)
+	{
+		Gated *g = container_of(p, Gated, priv);
+		if (g->state.fetch_or(1) == 2)
+			padata_do_serial(p);
+	}
+	static void ser(struct padata_priv *p)
+	{
+		long i = container_of(p, Gated, priv)->index;
+		completed.fetch_add(1);
+		if (g_asleep.load())
+			allow_up_to(i + 2);
+	}
+};
+std::atomic<long> Gated::completed{0};
+
+void allow_up_to(long n)
+{
+	if (n > static_cast<long>(g_jobs->size()))
+		n = static_cast<long>(g_jobs->size());
+	long a = g_allowed.load();
+	while (a < n) {
+		if (g_allowed.compare_exchange_weak(a, n)) {
+			for (long j = a; j < n; j++) {
+				Gated &g = (*g_jobs)[static_cast<size_t>(j)];
+				if (g.state.fetch_or(2) == 1)
+					padata_do_serial(&g.priv);
+			}
+			return;
+		}
+	}
+}
+
+void mark_sleep()
+{
+	g_sleeps.fetch_add(1);
+	g_asleep.store(true);
+	allow_up_to(Gated::completed.load() + 1);
+}
+
+void mark_wake(uint32_t in_flight, uint32_t mark)
+{
+	EXPECT_LE(in_flight, mark);
+	g_asleep.store(false); /* the chain stops */
+	std::lock_guard<std::mutex> l(g_marks_lock);
+	g_marks.push_back(mark);
+	if (g_marks.size() == 14) /* see the test */
+		g_phase.store(2);
+}
+
+void mark_woken()
+{
+	if (g_phase.load() != 1)
+		return;
+	allow_up_to(g_submitting.load()); /* every job accepted so far */
+	bool dry = wait_until([] {
+		struct padata_stats st;
+		return padata_get_stats(g_mark_pinst.load(), &st) == 0 && st.in_flight == 0;
+	});
+	EXPECT_TRUE(dry);
+}
+} /* namespace */
+
+TEST_F(PadataWait, TheLowWaterMarkRisesWhenWakeUpsComeTooLateAndFallsWhenTheyCostNothing)
+{
+	const unsigned int limit = 64;
+	started_with_limit(limit);
+	g_mark_pinst = pinst_;
+	g_allowed = 0;
+	g_asleep = false;
+	g_phase = 1;
+	g_marks.clear();
+	Gated::completed = 0;
+	__atomic_store_n(&padata_test_hooks.submit_sleep, &mark_sleep, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&padata_test_hooks.submit_wake, &mark_wake, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&padata_test_hooks.submit_woken, &mark_woken, __ATOMIC_SEQ_CST);
+	const long n = 24L * limit;
+	std::vector<Gated> jobs(static_cast<size_t>(n));
+	g_jobs = &jobs;
+	run_bounded("a submitter using padata_do_parallel_wait", [&] {
+		for (long i = 0; i < n; i++) {
+			g_submitting = i;
+			Gated &j = jobs[static_cast<size_t>(i)];
+			std::memset(&j.priv, 0, sizeof(j.priv));
+			j.priv.parallel = Gated::par;
+			j.priv.serial = Gated::ser;
+			j.index = i;
+			ASSERT_EQ(padata_do_parallel_wait(pinst_, &j.priv, 0, -1), 0);
+		}
+	});
+	allow_up_to(LONG_MAX);
+	ASSERT_TRUE(wait_until([&] { return Gated::completed.load() == n; }));
+	__atomic_store_n(&padata_test_hooks.submit_woken, nullptr, __ATOMIC_SEQ_CST);
+	/* Phase 1 (wake-ups 1-13, the pipeline dry every time): up by an eighth
+	 * to 7/8, dry there too, so nine wake-ups at half (the hold), then up
+	 * again; phase 2 (from the 14th, nothing left to finish): back down. */
+	const uint32_t half = limit / 2, step = limit / 8;
+	std::vector<uint32_t> want = { half, half + step, half + 2 * step, half + 3 * step };
+	want.insert(want.end(), PADATA_SUBMARK_HOLD + 1, half);
+	want.insert(want.end(), { half + step, half, half });
+	std::lock_guard<std::mutex> l(g_marks_lock);
+	ASSERT_GE(g_marks.size(), want.size()) << "too few low-water wake-ups";
+	std::vector<uint32_t> got(g_marks.begin(), g_marks.begin() + static_cast<long>(want.size()));
+	EXPECT_EQ(got, want);
 }
