@@ -333,8 +333,12 @@ PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_c
  * batch functions run where the per-job callbacks would (same worker,
  * same rules: a batch is one callback of @pinst). While a parallel batch
  * runs, the jobs after it in the same queue stay takeable by idle workers,
- * the jobs inside it do not: keep PADATA_BATCH_MAX in mind where one job
- * can be slow.
+ * the jobs inside it do not: a parallel() that blocks (on a lock, a latch,
+ * another job) holds the rest of its run, where per-job callbacks would let
+ * an idle worker take them. Use the parallel pair only for classes whose
+ * parallel() never waits. A serial run delays the completion count of its
+ * first jobs until the last returns (a submitter waiting for room may wait
+ * for the whole run).
  *
  * Only while the instance is stopped with no job in flight (just after
  * padata_alloc(), or after padata_stop()); the functions must stay callable
