@@ -150,18 +150,23 @@ public final class Padata implements AutoCloseable {
 
     /**
      * Which stages hand runs of Java jobs to Java in one upcall ({@code padata_set_batch}):
-     * system property {@code dev.padata.batch} = {@code serial} (the default), {@code both},
-     * {@code parallel} or {@code none}; a diagnostic switch for measuring the per-job upcalls.
-     * Not {@code parallel} by default: the jobs of a parallel run are not takeable by idle
-     * workers, so one parallel() that blocks (waiting for a latch, say) would hold up to 31 jobs
-     * queued behind it that run at once per job (OrderedGatherersTest's stalled head element).
+     * system property {@code dev.padata.batch} = {@code none} (the default), {@code serial},
+     * {@code parallel} or {@code both}; a switch for measuring the per-job upcalls. Off by
+     * default: the jobs of a parallel run are not takeable by idle workers, so one parallel()
+     * that blocks (waiting for a latch, say) holds up to 31 jobs queued behind it
+     * (OrderedGatherersTest's stalled head element hung); a serial run is counted complete only
+     * when it returns, and OrderedPipeline at w = 0 ran at half speed with it (its submitter met
+     * libpadata's limit more often and parked for half the capacity).
      */
-    private static final String BATCH = System.getProperty("dev.padata.batch", "serial");
+    static volatile String batchMode = System.getProperty("dev.padata.batch", "none"); // tests set it
 
     /** Installs the batch trampolines on a new, stopped instance (nothing in flight: cannot fail). */
     private static void setBatch(MemorySegment pinst) {
-        boolean parallel = BATCH.equals("both") || BATCH.equals("parallel");
-        boolean serial = BATCH.equals("both") || BATCH.equals("serial");
+        String mode = batchMode;
+        if (mode.equals("none"))
+            return;
+        boolean parallel = mode.equals("both") || mode.equals("parallel");
+        boolean serial = mode.equals("both") || mode.equals("serial");
         int rc = PadataNative.setBatch(pinst,
                 parallel ? Upcalls.PARALLEL_STUB : MemorySegment.NULL,
                 parallel ? Upcalls.PARALLEL_BATCH_STUB : MemorySegment.NULL,
