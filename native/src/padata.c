@@ -314,6 +314,11 @@ struct parallel_data {
  * @shells_lock: makes padata_start(), padata_stop() and the revival of a
  *	shell atomic against each other: held while the STARTED flag is set
  *	or cleared on every shell, never while waiting.
+ * @batch: padata_set_batch()'s functions; written under @shells_lock
+ *	while stopped and drained, read by the workers once per drained run
+ *	(relaxed: the job that reaches a worker was accepted after a start
+ *	that follows the write, through acquire/release pairs of the control
+ *	word and the queues).
  */
 struct padata_instance {
 	struct parallel_data pd;
@@ -329,6 +334,12 @@ struct padata_instance {
 	struct padata_instance *hp_next;
 	struct padata_shell *shells;
 	pthread_mutex_t shells_lock;
+	struct {
+		void (*parallel)(struct padata_priv *);
+		void (*parallel_batch)(struct padata_priv *const *, unsigned int);
+		void (*serial)(struct padata_priv *);
+		void (*serial_batch)(struct padata_priv *const *, unsigned int);
+	} batch padata__aligned;
 };
 
 /**
@@ -587,11 +598,46 @@ static struct padata_priv *pd_steal(struct parallel_data *pd, int self)
 	return NULL;
 }
 
+/*
+ * Hand the run of up to PADATA_BATCH_MAX jobs at the head of @list whose
+ * parallel() is @match to @batch (padata_set_batch()), leaving the jobs after
+ * the run takeable meanwhile; returns what is left of the list.
+ */
+static struct padata_priv *pd_run_parallel_batch(struct pqueue *pq, struct padata_priv *list,
+						 void (*match)(struct padata_priv *),
+						 void (*batch)(struct padata_priv *const *, unsigned int))
+{
+	struct padata_priv *run[PADATA_BATCH_MAX];
+	unsigned int n = 0;
+
+	/* Every link is read before the batch: parallel() may finish a job. */
+	do {
+		run[n++] = list;
+		list = list->next;
+	} while (list && n < PADATA_BATCH_MAX && list->parallel == match);
+	/* Release: pairs with the acquire exchange in pd_steal(). */
+	if (list)
+		__atomic_store_n(&pq->taken, list, __ATOMIC_RELEASE);
+	batch(run, n);
+	/* As in pd_run_batch(). */
+	return list ? __atomic_exchange_n(&pq->taken, NULL, __ATOMIC_RELAXED) : NULL;
+}
+
 /* Run a FIFO list of jobs, leaving the not yet started ones takeable. */
 static void pd_run_batch(struct pqueue *pq, struct padata_priv *list)
 {
+	struct padata_instance *pinst = pq->pd->pinst;
+	/* Relaxed: see padata_instance.batch. */
+	void (*match)(struct padata_priv *) = __atomic_load_n(&pinst->batch.parallel, __ATOMIC_RELAXED);
+	void (*batch)(struct padata_priv *const *, unsigned int) =
+		__atomic_load_n(&pinst->batch.parallel_batch, __ATOMIC_RELAXED);
+
 	while (list) {
 		struct padata_priv *job = list;
+		if (match && job->parallel == match) {
+			list = pd_run_parallel_batch(pq, list, match, batch);
+			continue;
+		}
 		/* parallel() may finish the job: read the link first. */
 		struct padata_priv *rest = job->next;
 		/* Release: pairs with the acquire exchange in pd_steal(). */
@@ -1358,11 +1404,41 @@ void padata_do_serial(struct padata_priv *padata)
 
 /* ---- serial side ------------------------------------------------------ */
 
+/*
+ * Hand the run of up to PADATA_BATCH_MAX jobs at the head of @list whose
+ * serial() is @match to @batch (padata_set_batch()); returns the rest.
+ */
+static struct padata_priv *pd_serial_batch(struct squeue *sq, struct padata_priv *list,
+					   void (*match)(struct padata_priv *),
+					   void (*batch)(struct padata_priv *const *, unsigned int))
+{
+	struct padata_priv *run[PADATA_BATCH_MAX];
+	unsigned int n = 0;
+
+	/* Every link is read before any job is the caller's again. */
+	do {
+		run[n++] = list;
+		list = list->next;
+	} while (list && n < PADATA_BATCH_MAX && list->serial == match);
+	/* As in pd_serial_work(), for the whole run: from here each job is the
+	 * caller's. Release: pairs with the acquire CAS in padata_do_parallel(). */
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_store_n(&run[i]->state, JOB_IDLE, __ATOMIC_RELEASE);
+	batch(run, n);
+	/* As in pd_serial_work(): in flight until the batch returned. */
+	__atomic_store_n(&sq->serialized, sq->serialized + n, __ATOMIC_RELEASE);
+	return list;
+}
+
 static void pd_serial_work(struct work_struct *w)
 {
 	struct squeue *sq = container_of(w, struct squeue, work);
 	struct parallel_data *pd = sq->pd;
 	void *saved = padata__self.in_callback;
+	/* Relaxed: see padata_instance.batch. */
+	void (*match)(struct padata_priv *) = __atomic_load_n(&pd->pinst->batch.serial, __ATOMIC_RELAXED);
+	void (*batch)(struct padata_priv *const *, unsigned int) =
+		__atomic_load_n(&pd->pinst->batch.serial_batch, __ATOMIC_RELAXED);
 
 	padata__self.in_callback = pd;
 	for (;;) {
@@ -1374,6 +1450,10 @@ static void pd_serial_work(struct work_struct *w)
 		while (list) {
 			struct padata_priv *job = list;
 			void (*fn)(struct padata_priv *) = job->serial;
+			if (match && fn == match) {
+				list = pd_serial_batch(sq, list, match, batch);
+				continue;
+			}
 			list = job->next;
 			/* From here the job is the caller's: serial() may free or resubmit it.
 			 * Release: pairs with the acquire CAS in padata_do_parallel(). */
@@ -2220,6 +2300,36 @@ int padata_set_max_inflight(struct padata_instance *pinst, unsigned int limit)
 unsigned int padata_get_max_inflight(const struct padata_instance *pinst)
 {
 	return pinst ? __atomic_load_n(&pinst->pd.limit, __ATOMIC_RELAXED) : 0;
+}
+
+int padata_set_batch(struct padata_instance *pinst, void (*parallel)(struct padata_priv *),
+		     void (*parallel_batch)(struct padata_priv *const *, unsigned int),
+		     void (*serial)(struct padata_priv *),
+		     void (*serial_batch)(struct padata_priv *const *, unsigned int))
+{
+	struct parallel_data *pd;
+	struct padata_shell *ps;
+	int err = 0;
+
+	if (!pinst || !parallel != !parallel_batch || !serial != !serial_batch)
+		return -EINVAL;
+	/* Under shells_lock: padata_start() cannot set STARTED meanwhile. */
+	pd_mutex_lock(&pinst->shells_lock);
+	pd_for_each(pd, pinst, ps) {
+		/* Relaxed: the lock orders us against start; a job in flight
+		 * shows in the counts, which pd_jobs_drained() reads itself. */
+		if ((__atomic_load_n(&pd->ctl, __ATOMIC_RELAXED) & CTL_STARTED) || !pd_jobs_drained(pd))
+			err = -EBUSY;
+	}
+	if (!err) {
+		/* Relaxed: see padata_instance.batch. */
+		__atomic_store_n(&pinst->batch.parallel, parallel, __ATOMIC_RELAXED);
+		__atomic_store_n(&pinst->batch.parallel_batch, parallel_batch, __ATOMIC_RELAXED);
+		__atomic_store_n(&pinst->batch.serial, serial, __ATOMIC_RELAXED);
+		__atomic_store_n(&pinst->batch.serial_batch, serial_batch, __ATOMIC_RELAXED);
+	}
+	pd_mutex_unlock(&pinst->shells_lock);
+	return err;
 }
 
 int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out)
