@@ -216,8 +216,8 @@ struct pd_sub_waiter {
  *	read by submitters after pd_admit() only, like @pcpu_list.
  * @cb_usable: the usable serial mask, written with relaxed atomic words
  *	while drained, read by submitters without a lock.
- * @ring: the reorder ring, indexed by seq & @ring_mask; a job's slot holds
- *	it (or RING_SKIP) from padata_do_serial() until the releaser takes it.
+ * @ring: the reorder ring, indexed by pd_slot(); a job's slot holds it (or
+ *	RING_SKIP) from padata_do_serial() until the releaser takes it.
  * @ring_mask: ring size - 1 (a power of two, at least @limit).
  * @pq: per-CPU parallel queues, @nr of them.
  * @sq: per-CPU serial queues, @nr of them.
@@ -318,6 +318,11 @@ struct parallel_data {
  * @shells_lock: makes padata_start(), padata_stop() and the revival of a
  *	shell atomic against each other: held while the STARTED flag is set
  *	or cleared on every shell, never while waiting.
+ * @batch: padata_set_batch()'s functions; written under @shells_lock
+ *	while stopped and drained, read by the workers once per drained run
+ *	(relaxed: the job that reaches a worker was accepted after a start
+ *	that follows the write, through acquire/release pairs of the control
+ *	word and the queues).
  */
 struct padata_instance {
 	struct parallel_data pd;
@@ -333,6 +338,12 @@ struct padata_instance {
 	struct padata_instance *hp_next;
 	struct padata_shell *shells;
 	pthread_mutex_t shells_lock;
+	struct {
+		void (*parallel)(struct padata_priv *);
+		void (*parallel_batch)(struct padata_priv *const *, unsigned int);
+		void (*serial)(struct padata_priv *);
+		void (*serial_batch)(struct padata_priv *const *, unsigned int);
+	} batch padata__aligned;
 };
 
 /**
@@ -591,11 +602,46 @@ static struct padata_priv *pd_steal(struct parallel_data *pd, int self)
 	return NULL;
 }
 
+/*
+ * Hand the run of up to PADATA_BATCH_MAX jobs at the head of @list whose
+ * parallel() is @match to @batch (padata_set_batch()), leaving the jobs after
+ * the run takeable meanwhile; returns what is left of the list.
+ */
+static struct padata_priv *pd_run_parallel_batch(struct pqueue *pq, struct padata_priv *list,
+						 void (*match)(struct padata_priv *),
+						 void (*batch)(struct padata_priv *const *, unsigned int))
+{
+	struct padata_priv *run[PADATA_BATCH_MAX];
+	unsigned int n = 0;
+
+	/* Every link is read before the batch: parallel() may finish a job. */
+	do {
+		run[n++] = list;
+		list = list->next;
+	} while (list && n < PADATA_BATCH_MAX && list->parallel == match);
+	/* Release: pairs with the acquire exchange in pd_steal(). */
+	if (list)
+		__atomic_store_n(&pq->taken, list, __ATOMIC_RELEASE);
+	batch(run, n);
+	/* As in pd_run_batch(). */
+	return list ? __atomic_exchange_n(&pq->taken, NULL, __ATOMIC_RELAXED) : NULL;
+}
+
 /* Run a FIFO list of jobs, leaving the not yet started ones takeable. */
 static void pd_run_batch(struct pqueue *pq, struct padata_priv *list)
 {
+	struct padata_instance *pinst = pq->pd->pinst;
+	/* Relaxed: see padata_instance.batch. */
+	void (*match)(struct padata_priv *) = __atomic_load_n(&pinst->batch.parallel, __ATOMIC_RELAXED);
+	void (*batch)(struct padata_priv *const *, unsigned int) =
+		__atomic_load_n(&pinst->batch.parallel_batch, __ATOMIC_RELAXED);
+
 	while (list) {
 		struct padata_priv *job = list;
+		if (match && job->parallel == match) {
+			list = pd_run_parallel_batch(pq, list, match, batch);
+			continue;
+		}
 		/* parallel() may finish the job: read the link first. */
 		struct padata_priv *rest = job->next;
 		/* Release: pairs with the acquire exchange in pd_steal(). */
@@ -645,6 +691,26 @@ static void pd_parallel_work(struct work_struct *w)
 	}
 	tls_parallel_pd = NULL;
 	padata__self.in_callback = saved;
+}
+
+/*
+ * The ring slot of @seq. Consecutive sequence numbers go to different cache
+ * lines: in each block of 64 slots (8 lines of 8 pointers), seq 8r + c sits
+ * in line c, slot r. pd_pick_cpu() deals jobs round robin, so with 2, 4 or 8
+ * parallel CPUs every job of a line ran on one CPU, and the workers' stores
+ * of finished jobs no longer pull a line from each other once per job (with
+ * seq & mask, slots s and s + 1 shared a line written by two CPUs in turn).
+ * The releaser reads a block's 8 lines in turn, each once. A ring of fewer
+ * than 64 slots keeps seq & mask.
+ */
+static inline struct padata_priv **pd_slot(const struct parallel_data *pd, uint32_t seq)
+{
+	uint32_t mask = pd->ring_mask;
+	uint32_t i = seq & mask;
+
+	if (mask >= 63)
+		i = (i & ~63u) | ((i & 7u) << 3) | ((i >> 3) & 7u);
+	return &pd->ring[i];
 }
 
 /*
@@ -876,7 +942,7 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 		/* Release: pairs with the acquire CAS on the job above. */
 		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
 		/* As the ring store in padata_do_serial(). */
-		__atomic_store_n(&pd->ring[seq & pd->ring_mask], RING_SKIP, __ATOMIC_SEQ_CST);
+		__atomic_store_n(pd_slot(pd, seq), RING_SKIP, __ATOMIC_SEQ_CST);
 		pd_reorder(pd);
 		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
 		return -EINVAL;
@@ -1319,7 +1385,7 @@ static void pd_reorder(struct parallel_data *pd)
 		uint32_t next = __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED);
 		unsigned int n = 0;
 		for (;;) {
-			struct padata_priv **slot = &pd->ring[next & pd->ring_mask];
+			struct padata_priv **slot = pd_slot(pd, next);
 			/* Acquire: pairs with the ring stores in padata_do_serial()
 			 * and padata_do_parallel() (RING_SKIP). */
 			struct padata_priv *job = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
@@ -1376,7 +1442,7 @@ static void pd_reorder(struct parallel_data *pd)
 		 * with pd_reorder()'s entry (slot store, then busy load). */
 		__atomic_store_n(&pd->reorder_busy, 0, __ATOMIC_SEQ_CST);
 		/* seq_cst: the re-check of both Dekker pairs above. */
-		if (!__atomic_load_n(&pd->ring[next & pd->ring_mask], __ATOMIC_SEQ_CST))
+		if (!__atomic_load_n(pd_slot(pd, next), __ATOMIC_SEQ_CST))
 			return;
 	}
 }
@@ -1420,7 +1486,7 @@ void padata_do_serial(struct padata_priv *padata)
 	/* Release: pairs with the acquire slot load in pd_reorder(); seq_cst:
 	 * Dekker with the token release + re-check there, and with the store
 	 * of reorder_next + re-check (the load below). */
-	__atomic_store_n(&pd->ring[seq & pd->ring_mask], padata, __ATOMIC_SEQ_CST);
+	__atomic_store_n(pd_slot(pd, seq), padata, __ATOMIC_SEQ_CST);
 	/* seq_cst: the deferral Dekker with pd_reorder()'s final store of
 	 * reorder_next (a relaxed load could read an old value while the
 	 * releaser misses our slot, delaying the job to the batch end). */
@@ -1437,11 +1503,41 @@ void padata_do_serial(struct padata_priv *padata)
 
 /* ---- serial side ------------------------------------------------------ */
 
+/*
+ * Hand the run of up to PADATA_BATCH_MAX jobs at the head of @list whose
+ * serial() is @match to @batch (padata_set_batch()); returns the rest.
+ */
+static struct padata_priv *pd_serial_batch(struct squeue *sq, struct padata_priv *list,
+					   void (*match)(struct padata_priv *),
+					   void (*batch)(struct padata_priv *const *, unsigned int))
+{
+	struct padata_priv *run[PADATA_BATCH_MAX];
+	unsigned int n = 0;
+
+	/* Every link is read before any job is the caller's again. */
+	do {
+		run[n++] = list;
+		list = list->next;
+	} while (list && n < PADATA_BATCH_MAX && list->serial == match);
+	/* As in pd_serial_work(), for the whole run: from here each job is the
+	 * caller's. Release: pairs with the acquire CAS in padata_do_parallel(). */
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_store_n(&run[i]->state, JOB_IDLE, __ATOMIC_RELEASE);
+	batch(run, n);
+	/* As in pd_serial_work(): in flight until the batch returned. */
+	__atomic_store_n(&sq->serialized, sq->serialized + n, __ATOMIC_RELEASE);
+	return list;
+}
+
 static void pd_serial_work(struct work_struct *w)
 {
 	struct squeue *sq = container_of(w, struct squeue, work);
 	struct parallel_data *pd = sq->pd;
 	void *saved = padata__self.in_callback;
+	/* Relaxed: see padata_instance.batch. */
+	void (*match)(struct padata_priv *) = __atomic_load_n(&pd->pinst->batch.serial, __ATOMIC_RELAXED);
+	void (*batch)(struct padata_priv *const *, unsigned int) =
+		__atomic_load_n(&pd->pinst->batch.serial_batch, __ATOMIC_RELAXED);
 
 	padata__self.in_callback = pd;
 	for (;;) {
@@ -1453,6 +1549,10 @@ static void pd_serial_work(struct work_struct *w)
 		while (list) {
 			struct padata_priv *job = list;
 			void (*fn)(struct padata_priv *) = job->serial;
+			if (match && fn == match) {
+				list = pd_serial_batch(sq, list, match, batch);
+				continue;
+			}
 			list = job->next;
 			/* From here the job is the caller's: serial() may free or resubmit it.
 			 * Release: pairs with the acquire CAS in padata_do_parallel(). */
@@ -2303,6 +2403,36 @@ unsigned int padata_get_max_inflight(const struct padata_instance *pinst)
 	return pinst ? __atomic_load_n(&pinst->pd.limit, __ATOMIC_RELAXED) : 0;
 }
 
+int padata_set_batch(struct padata_instance *pinst, void (*parallel)(struct padata_priv *),
+		     void (*parallel_batch)(struct padata_priv *const *, unsigned int),
+		     void (*serial)(struct padata_priv *),
+		     void (*serial_batch)(struct padata_priv *const *, unsigned int))
+{
+	struct parallel_data *pd;
+	struct padata_shell *ps;
+	int err = 0;
+
+	if (!pinst || !parallel != !parallel_batch || !serial != !serial_batch)
+		return -EINVAL;
+	/* Under shells_lock: padata_start() cannot set STARTED meanwhile. */
+	pd_mutex_lock(&pinst->shells_lock);
+	pd_for_each(pd, pinst, ps) {
+		/* Relaxed: the lock orders us against start; a job in flight
+		 * shows in the counts, which pd_jobs_drained() reads itself. */
+		if ((__atomic_load_n(&pd->ctl, __ATOMIC_RELAXED) & CTL_STARTED) || !pd_jobs_drained(pd))
+			err = -EBUSY;
+	}
+	if (!err) {
+		/* Relaxed: see padata_instance.batch. */
+		__atomic_store_n(&pinst->batch.parallel, parallel, __ATOMIC_RELAXED);
+		__atomic_store_n(&pinst->batch.parallel_batch, parallel_batch, __ATOMIC_RELAXED);
+		__atomic_store_n(&pinst->batch.serial, serial, __ATOMIC_RELAXED);
+		__atomic_store_n(&pinst->batch.serial_batch, serial_batch, __ATOMIC_RELAXED);
+	}
+	pd_mutex_unlock(&pinst->shells_lock);
+	return err;
+}
+
 int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out)
 {
 	if (!pinst || !out)
@@ -2359,7 +2489,7 @@ static void pd_get_stats(struct parallel_data *pd, struct padata_stats *st)
 		if (end - next > pd->ring_mask + 1)
 			end = next + pd->ring_mask + 1;
 		for (uint32_t q = next; q != end; q++) {
-			struct padata_priv *j = __atomic_load_n(&pd->ring[q & pd->ring_mask], __ATOMIC_RELAXED);
+			struct padata_priv *j = __atomic_load_n(pd_slot(pd, q), __ATOMIC_RELAXED);
 			depth += j != NULL && j != RING_SKIP;
 		}
 		st->reorder_depth = depth;

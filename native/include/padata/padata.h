@@ -316,6 +316,53 @@ PADATA_API unsigned int padata_get_max_inflight(const struct padata_instance *pi
  */
 PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_cpumask *out);
 
+/** PADATA_BATCH_MAX - the most jobs one batch callback of padata_set_batch() is handed. */
+#define PADATA_BATCH_MAX 32
+
+/**
+ * padata_set_batch - let a binding run a class of jobs' callbacks a run at a
+ * time (for example one upcall into another language per drained run).
+ * @pinst: the instance (its shells included).
+ * @parallel: the parallel() function that marks the class's jobs, or NULL.
+ * @parallel_batch: called instead of parallel() with up to PADATA_BATCH_MAX
+ *	jobs of one drained queue whose ->parallel is @parallel, in queue
+ *	order; it must do for each what parallel() would (end each with
+ *	padata_do_serial(), on this thread or later on another). NULL with
+ *	@parallel NULL.
+ * @serial: the serial() function that marks the class's jobs, or NULL.
+ * @serial_batch: called instead of serial() with up to PADATA_BATCH_MAX
+ *	consecutive released jobs of one CPU's serial queue whose ->serial is
+ *	@serial, in sequence order; each job is already the caller's (as at
+ *	the start of its serial()), and all of them count as in flight until
+ *	the call returns. NULL with @serial NULL.
+ *
+ * Jobs of other classes, and every job while no pair is set, run their own
+ * callbacks one by one, as the seed does: C users need not call this. The
+ * batch functions run where the per-job callbacks would (same worker,
+ * same rules: a batch is one callback of @pinst). While a parallel batch
+ * runs, the jobs after it in the same queue stay takeable by idle workers,
+ * the jobs inside it do not: a parallel() that blocks (on a lock, a latch,
+ * another job) holds the rest of its run, where per-job callbacks would let
+ * an idle worker take them. Use the parallel pair only for classes whose
+ * parallel() never waits. A serial run delays the completion count of its
+ * first jobs until the last returns (a submitter waiting for room may wait
+ * for the whole run).
+ *
+ * Only while the instance is stopped with no job in flight (just after
+ * padata_alloc(), or after padata_stop()); the functions must stay callable
+ * until padata_free(). Never waits.
+ *
+ * Return: 0;
+ *   -EINVAL: @pinst NULL, or a function of a pair given without the other;
+ *   -EBUSY: @pinst (or a shell of it) started, or jobs still in flight
+ *           (a callback of @pinst always gets this: its own job is).
+ */
+PADATA_API int padata_set_batch(struct padata_instance *pinst,
+				void (*parallel)(struct padata_priv *),
+				void (*parallel_batch)(struct padata_priv *const *jobs, unsigned int n),
+				void (*serial)(struct padata_priv *),
+				void (*serial_batch)(struct padata_priv *const *jobs, unsigned int n));
+
 /* ---- Shells: independent order domains (the kernel's later padata_shell) ---- */
 
 /**

@@ -114,13 +114,6 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         return w != null && w.running == padata;
     }
 
-    private static WorkerState worker(JobPool pool) {
-        WorkerState w = WORKER.get();
-        if (w == null)
-            w = attach(pool.padata);
-        return w;
-    }
-
     private static WorkerState attach(Padata padata) {
         Runnable hook = testOnAttach;
         if (hook != null)
@@ -155,22 +148,85 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
 
     @Override
     public void parallel(long node, int owner, long tag) {
+        parallelOne(node, owner, tag, WORKER.get());
+    }
+
+    @Override
+    public void serial(long node, int owner, long tag) {
+        JobPool pool = serialOne(node, owner, tag, WORKER.get());
+        if (pool != null)
+            pool.room.jobsLeft(1); // wakes submitters waiting for room, once per batch of them
+    }
+
+    /**
+     * A run of jobs' parallel(): one upcall and one ThreadLocal lookup for all of them. Each job
+     * is handled as {@link #parallel} handles one (its failures caught and routed by itself), and
+     * a binding bug in one is reported without skipping the others: each must reach doSerial().
+     */
+    @Override
+    public void parallelBatch(long jobs, int n) {
+        WorkerState w = WORKER.get();
+        for (int i = 0; i < n; i++) {
+            try {
+                long node = PadataNative.batchJobAt(jobs, i);
+                w = parallelOne(node, PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node), w);
+            } catch (Throwable t) {
+                Upcalls.lastResort("parallel batch", t);
+            }
+        }
+    }
+
+    /**
+     * A run of jobs' serial(), in order: one upcall, one ThreadLocal lookup and one wake-up check
+     * of waiting submitters for all of them. Each job as {@link #serial} handles one.
+     */
+    @Override
+    public void serialBatch(long jobs, int n) {
+        WorkerState w = WORKER.get();
+        JobPool last = null;
+        int left = 0;
+        for (int i = 0; i < n; i++) {
+            try {
+                long node = PadataNative.batchJobAt(jobs, i);
+                JobPool pool = serialOne(node, PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node), w);
+                if (pool != null) {
+                    if (last != null && pool.room != last.room) {
+                        last.room.jobsLeft(left);
+                        left = 0;
+                    }
+                    last = pool;
+                    left++;
+                }
+                if (w == null)
+                    w = WORKER.get();
+            } catch (Throwable t) {
+                Upcalls.lastResort("serial batch", t);
+            }
+        }
+        if (last != null)
+            last.room.jobsLeft(left);
+    }
+
+    /** parallel() of one job; returns the thread's worker state (null when it could not attach). */
+    private static WorkerState parallelOne(long node, int owner, long tag, WorkerState known) {
         JobPool pool = pool(owner);
         PadataJob job = pool == null ? null : pool.lookup(node, tag);
         if (job == null) {
             stale("parallel", pool, owner, tag);
-            return;
+            return known;
         }
-        WorkerState w;
-        try {
-            w = worker(pool);
-        } catch (Throwable t) {
-            // The thread could not take its Java identity (an OutOfMemoryError, say). parallel()
-            // does not run, but the job still goes through serial() in order, carrying the failure,
-            // so the jobs behind it are not held up forever.
-            if (!job.serializeAfterFailure(t))
-                pool.padata.deliverFailure(job, PadataJob.Stage.PARALLEL, t);
-            return;
+        WorkerState w = known;
+        if (w == null) {
+            try {
+                w = attach(pool.padata);
+            } catch (Throwable t) {
+                // The thread could not take its Java identity (an OutOfMemoryError, say). parallel()
+                // does not run, but the job still goes through serial() in order, carrying the failure,
+                // so the jobs behind it are not held up forever.
+                if (!job.serializeAfterFailure(t))
+                    pool.padata.deliverFailure(job, PadataJob.Stage.PARALLEL, t);
+                return null;
+            }
         }
         Padata outer = w.running;
         w.running = pool.padata;
@@ -182,30 +238,36 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
         } finally {
             w.running = outer;
         }
+        return w;
     }
 
-    @Override
-    public void serial(long node, int owner, long tag) {
+    /**
+     * serial() of one job, minus the wake-up of waiting submitters, which the caller does (per
+     * job or per batch); returns the job's pool, or null for a stale node.
+     */
+    private static JobPool serialOne(long node, int owner, long tag, WorkerState known) {
         JobPool pool = pool(owner);
         PadataJob job = pool == null ? null : pool.lookup(node, tag);
         if (job == null) {
             stale("serial", pool, owner, tag);
-            return;
+            return null;
         }
         Throwable failure = job.parallelFailure;
         if (failure != null)
             job.parallelFailure = null;
         pool.retire((int) tag);
         job.setIdle(); // from here on the job may be submitted again, serial() included
-        WorkerState w;
+        WorkerState w = known;
         Throwable attachFailure = null;
-        try {
-            w = worker(pool);
-        } catch (Throwable t) {
-            // serial() still runs (its owner may count on it, as OrderedPipeline does), without
-            // the callback marker; the failure is reported in order, before it.
-            w = new WorkerState(null, -1);
-            attachFailure = t;
+        if (w == null) {
+            try {
+                w = attach(pool.padata);
+            } catch (Throwable t) {
+                // serial() still runs (its owner may count on it, as OrderedPipeline does), without
+                // the callback marker; the failure is reported in order, before it.
+                w = new WorkerState(null, -1);
+                attachFailure = t;
+            }
         }
         Padata outer = w.running;
         w.running = pool.padata;
@@ -221,8 +283,8 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
             }
         } finally {
             w.running = outer;
-            pool.padata.jobLeft(); // wakes submitters waiting for room, once per batch
         }
+        return pool;
     }
 
     static long newRegistration(Padata.Registration r) {

@@ -50,6 +50,12 @@ final class JobPool {
 
     final int owner;
     final Padata padata;
+    /**
+     * The instance's {@link Room}, read by every serial upcall: kept here so that a worker never
+     * reads the {@link Padata} object per job, whose line the submitters write twice per job
+     * (the submit gate).
+     */
+    final Room room;
     final int capacity;
     private final Arena arena = Arena.ofShared();
     /** Upcalls whose tag did not match a live job of this pool (see {@link Dispatcher}). */
@@ -58,6 +64,16 @@ final class JobPool {
     /** The nodes' addresses as zero-length segments of the global scope: see {@link #handle}. */
     private final MemorySegment[] handles;
     private final long base;
+    /**
+     * Slot {@code i}'s job is at {@code jobs[i << spread]}: one slot per 64-byte line (16
+     * compressed references) where the pool is small enough. Slots are taken in turn, so with
+     * 16 slots to a line the submitter's store for the next job and a worker's read of the
+     * previous one hit the same line and moved it between CPUs on every job.
+     */
+    private final int spread;
+    private static final int SPREAD = 4;
+    /** Above this capacity slots are packed (a 2^20-slot pool would take 64 MiB spread). */
+    private static final int SPREAD_MAX_CAPACITY = 1 << 14;
     private final PadataJob[] jobs;
     /**
      * Where the next submitter starts looking, at {@link #CURSOR} in an array of its own so that
@@ -70,12 +86,14 @@ final class JobPool {
     JobPool(int owner, Padata padata, int capacity) {
         this.owner = owner;
         this.padata = padata;
+        this.room = padata.room();
         this.capacity = capacity;
         MemorySegment block = arena.allocate(PadataNative.JOB_NODE_STRIDE * capacity, PadataNative.JOB_NODE_STRIDE);
         base = block.address();
         nodes = new MemorySegment[capacity];
         handles = new MemorySegment[capacity];
-        jobs = new PadataJob[capacity];
+        spread = capacity <= SPREAD_MAX_CAPACITY ? SPREAD : 0;
+        jobs = new PadataJob[capacity << spread];
         long gen = GENERATION_START.getAndAdd(1 << 16);
         for (int i = 0; i < capacity; i++) {
             nodes[i] = block.asSlice(i * PadataNative.JOB_NODE_STRIDE, PadataNative.JOB_NODE.byteSize());
@@ -106,9 +124,10 @@ final class JobPool {
             start = 0;
         int slot = start;
         do {
-            long t = PadataNative.jobTagAcquire(nodes[slot]);
+            long a = address(slot);
+            long t = PadataNative.jobTagAcquireAt(a);
             if ((int) t == FREE
-                    && PadataNative.casJobTag(nodes[slot], t, ((t >>> 32) + 1) << 32 | (RESERVED & 0xffffffffL))) {
+                    && PadataNative.casJobTagAt(a, t, ((t >>> 32) + 1) << 32 | (RESERVED & 0xffffffffL))) {
                 cursor[CURSOR] = slot + 1;
                 return slot;
             }
@@ -120,12 +139,12 @@ final class JobPool {
 
     /** Binds {@code job} to the reserved {@code slot} and tags the node; returns the node to submit. */
     MemorySegment bind(int slot, PadataJob job) {
-        JOBS.setRelease(jobs, slot, job);
-        MemorySegment node = nodes[slot];
-        long t = PadataNative.jobTagAcquire(node);
+        JOBS.setRelease(jobs, slot << spread, job);
+        long a = address(slot);
+        long t = PadataNative.jobTagAcquireAt(a);
         // Release: the job store above happens before an upcall that reads the bound tag.
-        PadataNative.setJobTagRelease(node, (t >>> 32) << 32 | slot);
-        return node;
+        PadataNative.setJobTagReleaseAt(a, (t >>> 32) << 32 | slot);
+        return nodes[slot];
     }
 
     /**
@@ -136,15 +155,24 @@ final class JobPool {
         int slot = (int) tag;
         if (slot < 0 || slot >= capacity || address != base + slot * PadataNative.JOB_NODE_STRIDE)
             return null;
-        return (PadataJob) JOBS.getAcquire(jobs, slot);
+        return (PadataJob) JOBS.getAcquire(jobs, slot << spread);
     }
 
     /** Frees {@code slot} (one release store into its node). */
     void retire(int slot) {
-        MemorySegment node = nodes[slot];
-        long t = PadataNative.jobTagAcquire(node);
+        long a = address(slot);
+        long t = PadataNative.jobTagAcquireAt(a);
         // Release: pairs with the acquire read in acquire(); the job is done with the slot.
-        PadataNative.setJobTagRelease(node, (t >>> 32) << 32 | (FREE & 0xffffffffL));
+        PadataNative.setJobTagReleaseAt(a, (t >>> 32) << 32 | (FREE & 0xffffffffL));
+    }
+
+    /**
+     * Slot {@code slot}'s node address. The hot paths (acquire, bind, retire) access the tag by
+     * address, without the arena segment's bounds and liveness checks: the pool's arena closes
+     * only once no submitter is inside the instance's submit gate and no job is in flight.
+     */
+    private long address(int slot) {
+        return base + (long) slot * PadataNative.JOB_NODE_STRIDE;
     }
 
     /** Where the next acquire() starts looking (for tests). */

@@ -60,6 +60,8 @@ public final class NativeJob {
 
     private final MemorySegment block;
     private final MemorySegment priv;
+    /** {@link #priv}'s address in the global scope: what the submitting downcalls pass. */
+    private final MemorySegment handle;
     private final MemorySegment payload;
     /** The functions {@link #allocate} checked its caller for; doParallel refuses any others. */
     private final long parallelFn;
@@ -68,6 +70,7 @@ public final class NativeJob {
     private NativeJob(MemorySegment block, long payloadBytes, long parallelFn, long serialFn) {
         this.block = block;
         this.priv = block.asSlice(0, PadataNative.PADATA_PRIV.byteSize());
+        this.handle = MemorySegment.ofAddress(priv.address());
         this.payload = block.asSlice(PadataNative.PADATA_PRIV.byteSize(), payloadBytes);
         this.parallelFn = parallelFn;
         this.serialFn = serialFn;
@@ -176,8 +179,15 @@ public final class NativeJob {
         PadataNative.setPrivInfo(priv, info);
     }
 
+    /**
+     * The node for the submitting downcalls, in the global scope: an arena's own segment would
+     * make every downcall acquire and release a shared arena (two atomics per job), which keeps
+     * it open only during the call, while the job needs it until serial(). {@link #checkFunctions}
+     * (before every submission) reads through the arena's segment, so a job of a closed arena is
+     * still refused there (IllegalStateException) before libpadata sees it.
+     */
     MemorySegment priv() {
-        return priv;
+        return handle;
     }
 
     @Override

@@ -523,7 +523,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     }
 
     /** A wait that never ends in practice (292 years). */
-    private static final Duration FOREVER = Duration.ofNanos(Long.MAX_VALUE);
+    private static final Duration FOREVER = Padata.FOREVER;
 
     /** Takes the job of the next submission, or null when it is still in use. */
     private Task tryTake() {

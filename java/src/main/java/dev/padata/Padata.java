@@ -42,8 +42,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #stop()} and {@link #close()}, block until the jobs already accepted have run
  * {@code serial()}; from inside a callback or notifier of this instance they would wait for
  * themselves, so they throw IllegalStateException there instead. {@link #doParallel(PadataJob, int)}
- * never blocks; {@link #doParallel(PadataJob, int, Duration)} parks while the instance is full;
- * in steady state neither allocates.
+ * never blocks; {@link #doParallel(PadataJob, int, Duration)} parks while the instance is full,
+ * {@link #doParallelWaiting(PadataJob, int)} as long as that takes; in steady state none of them
+ * allocates.
  *
  * <p>Errors: a stopped or invalid instance gives IllegalStateException; a bad {@code cb_cpu},
  * mask or CPU gives IllegalArgumentException; libpadata's {@code -EBUSY} gives
@@ -144,6 +145,35 @@ public final class Padata implements AutoCloseable {
         this.pinst = pinst;
         this.contextLoader = Thread.currentThread().getContextClassLoader();
         newPool(DEFAULT_MAX_INFLIGHT);
+        setBatch(pinst);
+    }
+
+    /**
+     * Which stages hand runs of Java jobs to Java in one upcall ({@code padata_set_batch}):
+     * system property {@code dev.padata.batch} = {@code none} (the default), {@code serial},
+     * {@code parallel} or {@code both}; a switch for measuring the per-job upcalls. Off by
+     * default: the jobs of a parallel run are not takeable by idle workers, so one parallel()
+     * that blocks (waiting for a latch, say) holds up to 31 jobs queued behind it
+     * (OrderedGatherersTest's stalled head element hung); a serial run is counted complete only
+     * when it returns, and OrderedPipeline at w = 0 ran at half speed with it (its submitter met
+     * libpadata's limit more often and parked for half the capacity).
+     */
+    static volatile String batchMode = System.getProperty("dev.padata.batch", "none"); // tests set it
+
+    /** Installs the batch trampolines on a new, stopped instance (nothing in flight: cannot fail). */
+    private static void setBatch(MemorySegment pinst) {
+        String mode = batchMode;
+        if (mode.equals("none"))
+            return;
+        boolean parallel = mode.equals("both") || mode.equals("parallel");
+        boolean serial = mode.equals("both") || mode.equals("serial");
+        int rc = PadataNative.setBatch(pinst,
+                parallel ? Upcalls.PARALLEL_STUB : MemorySegment.NULL,
+                parallel ? Upcalls.PARALLEL_BATCH_STUB : MemorySegment.NULL,
+                serial ? Upcalls.SERIAL_STUB : MemorySegment.NULL,
+                serial ? Upcalls.SERIAL_BATCH_STUB : MemorySegment.NULL);
+        if (rc != 0)
+            throw Errno.unexpected("padata_set_batch", rc);
     }
 
     /**
@@ -461,14 +491,73 @@ public final class Padata implements AutoCloseable {
      */
     public boolean doParallel(PadataJob job, int cbCpu, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(job, "job");
+        Objects.requireNonNull(maxWait, "maxWait");
+        if (submit(job, cbCpu) == 0)
+            return true; // the common case reads no clock (System.nanoTime costs 20-40 ns on a VM)
         long deadline = deadlineOf(maxWait);
         for (;;) {
-            if (submit(job, cbCpu) == 0)
-                return true;
             if (!awaitRoom(deadline))
                 return false;
+            if (submit(job, cbCpu) == 0)
+                return true;
         }
     }
+
+    /**
+     * Submits {@code job} as {@link #doParallel(PadataJob, int, Duration)} does, waiting for room
+     * as long as it takes: the call for a producer that has nothing better to do than wait (no
+     * "forever" {@code Duration} of its own needed). Returns once the job is queued.
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("forever");
+     *      Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
+     *     for (int i = 0; i < 10_000; i++)
+     *         padata.doParallelWaiting(PadataJob.of(() -> { }, () -> { }), cbCpu); // parks while full
+     * }
+     * }</pre>
+     *
+     * @param job   the job; not in flight
+     * @param cbCpu the CPU that runs its serial(), in the usable serial mask
+     * @throws InterruptedException     when interrupted while waiting; the job was not queued
+     * @throws IllegalStateException    as for {@link #doParallel(PadataJob, int, Duration)}: the
+     *                                  instance not started, invalid, stopped or closed (also while
+     *                                  the caller waits), the job in flight, or a callback of this
+     *                                  instance that would have to wait (for itself)
+     * @throws IllegalArgumentException as for {@link #doParallel(PadataJob, int, Duration)}
+     * @throws NullPointerException     when {@code job} is null
+     */
+    public void doParallelWaiting(PadataJob job, int cbCpu) throws InterruptedException {
+        if (!doParallel(job, cbCpu, FOREVER))
+            throw new AssertionError("doParallel(job, cbCpu, FOREVER) gave up"); // after 146 years
+    }
+
+    /**
+     * Submits a native job as {@link #doParallel(NativeJob, int, Duration)} does, waiting for
+     * room as long as it takes. Returns once the job is queued.
+     *
+     * @param job   the job, not in flight
+     * @param cbCpu the CPU whose worker runs its {@code serial()}
+     * @throws InterruptedException     when interrupted while waiting; the job was not queued
+     * @throws IllegalStateException    as for {@link #doParallel(NativeJob, int, Duration)}: the
+     *                                  instance not started, invalid, stopped or closed (also while
+     *                                  the caller waits), the job in flight or its functions
+     *                                  changed, or a callback of this instance that would have to
+     *                                  wait
+     * @throws IllegalArgumentException as for {@link #doParallel(NativeJob, int, Duration)}
+     * @throws NullPointerException     when {@code job} is null
+     */
+    public void doParallelWaiting(NativeJob job, int cbCpu) throws InterruptedException {
+        if (!doParallel(job, cbCpu, FOREVER))
+            throw new AssertionError("doParallel(job, cbCpu, FOREVER) gave up");
+    }
+
+    /**
+     * The wait of the {@code doParallelWaiting} methods: {@link #deadlineOf} saturates it to
+     * about 146 years.
+     */
+    static final Duration FOREVER = Duration.ofSeconds(Long.MAX_VALUE);
 
     /** {@link #submit(PadataJob, int)}'s answer when every Java job slot is taken. */
     private static final int SLOTS_EXHAUSTED = 1;
@@ -489,8 +578,11 @@ public final class Padata implements AutoCloseable {
                 slotRefusals.increment(); // stats().busy(): refused here, before the core
                 return SLOTS_EXHAUSTED;
             }
-            MemorySegment node = p.bind(slot, job);
-            job.node = p.handle(slot);
+            p.bind(slot, job);
+            // The global-scope handle, not the pool arena's slice: a shared arena's segment passed
+            // to a downcall is acquired and released around it (two atomics on the arena's line).
+            MemorySegment node = p.handle(slot);
+            job.node = node;
             job.setInFlight();
             int rc = PadataNative.doParallel(pinst, node, cbCpu);
             if (rc != 0) {
@@ -546,9 +638,10 @@ public final class Padata implements AutoCloseable {
      */
     public boolean doParallel(NativeJob job, int cbCpu, Duration maxWait) throws InterruptedException {
         Objects.requireNonNull(job, "job");
-        long deadline = deadlineOf(maxWait);
+        Objects.requireNonNull(maxWait, "maxWait");
         if (submit(job, cbCpu) == 0)
-            return true;
+            return true; // the common case reads no clock
+        long deadline = deadlineOf(maxWait);
         for (;;) {
             long left = deadline - System.nanoTime();
             if (left <= 0)
@@ -628,9 +721,9 @@ public final class Padata implements AutoCloseable {
         return true;
     }
 
-    /** Called by the serial trampoline after a Java job's serial() returned. */
-    void jobLeft() {
-        room.jobLeft();
+    /** Where waiting submitters park; the serial trampoline counts jobs down on it. */
+    Room room() {
+        return room;
     }
 
     /** Wakes every parked submitter at once (stop, close). */
@@ -745,8 +838,9 @@ public final class Padata implements AutoCloseable {
                 job.setIdle();
                 throw PadataBusyException.slotsExhausted(cbCpu, p.capacity);
             }
-            MemorySegment node = p.bind(slot, job);
-            job.node = p.handle(slot);
+            p.bind(slot, job);
+            MemorySegment node = p.handle(slot); // global scope: see submit()
+            job.node = node;
             job.setInFlight();
             int rc = PadataNative.doParallelShell(shell.handle(), node, cbCpu);
             if (rc != 0) {
@@ -775,7 +869,11 @@ public final class Padata implements AutoCloseable {
         } catch (ArithmeticException tooLong) {
             nanos = Long.MAX_VALUE;
         }
-        long deadline = System.nanoTime() + Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+        nanos = Math.max(0, Math.min(nanos, Long.MAX_VALUE / 2));
+        // The clock is read only once the first try failed: the common case reads none
+        // (System.nanoTime costs 20-40 ns on a VM, a tenth of a whole job at w = 0).
+        long deadline = 0;
+        boolean timed = false;
         enter(SUBMIT_GATE, "doParallel()");
         try {
             if (!job.claim())
@@ -783,6 +881,10 @@ public final class Padata implements AutoCloseable {
             JobPool p = shell.pool();
             int slot;
             while ((slot = p.acquire()) < 0) { // only while other submitters race past the limit
+                if (!timed) {
+                    deadline = System.nanoTime() + nanos;
+                    timed = true;
+                }
                 if (System.nanoTime() - deadline >= 0) {
                     job.setIdle();
                     return false;
@@ -793,15 +895,23 @@ public final class Padata implements AutoCloseable {
                 }
                 LockSupport.parkNanos(20_000);
             }
-            MemorySegment node = p.bind(slot, job);
-            job.node = p.handle(slot);
+            p.bind(slot, job);
+            MemorySegment node = p.handle(slot); // global scope: see submit()
+            job.node = node;
             job.setInFlight();
             for (;;) {
-                long left = deadline - System.nanoTime();
+                long left = timed ? deadline - System.nanoTime() : nanos;
                 int ms = left <= 0 ? 0 : (int) Math.min(SHELL_WAIT_SLICE_MS, (left + 999_999) / 1_000_000);
                 int rc = PadataNative.doParallelShellWait(shell.handle(), node, cbCpu, ms);
                 if (rc == 0)
                     return true;
+                if (!timed) {
+                    // As if read before the first try: it slept ms at most (ETIMEDOUT).
+                    long now = System.nanoTime();
+                    deadline = now + nanos - (rc == -Errno.ETIMEDOUT ? ms * 1_000_000L : 0);
+                    left = deadline - now;
+                    timed = true;
+                }
                 boolean busy = rc == -Errno.EBUSY || rc == -Errno.ETIMEDOUT;
                 boolean closing = isClosed() || shell.isClosed(); // their close() waits for us
                 if (busy && left > 0 && !Thread.currentThread().isInterrupted() && !closing)

@@ -138,6 +138,28 @@ public final class PadataShell implements AutoCloseable {
     }
 
     /**
+     * Submits {@code job} into this shell as {@link #doParallel(PadataJob, int, Duration)} does,
+     * sleeping while the shell is busy as long as it takes. Returns once the job is queued.
+     *
+     * @param job the job; not in flight
+     * @param cbCpu the CPU that runs its serial(), in the usable serial mask
+     * @throws InterruptedException     when interrupted while waiting (seen within about 10 ms);
+     *                                  the job was not queued
+     * @throws NullPointerException     when {@code job} is null
+     * @throws IllegalStateException    as for {@link #doParallel(PadataJob, int, Duration)}: this
+     *                                  shell or its instance closed (also while waiting), the
+     *                                  instance not started or invalid, the job in flight, or a
+     *                                  worker of the instance's workqueue or a cpumask notifier
+     *                                  calling, where waiting could wait for itself
+     * @throws IllegalArgumentException when {@code cbCpu} is not (or no longer) in the usable
+     *                                  serial mask
+     */
+    public void doParallelWaiting(PadataJob job, int cbCpu) throws InterruptedException {
+        if (!doParallel(job, cbCpu, Padata.FOREVER))
+            throw new AssertionError("doParallel(job, cbCpu, FOREVER) gave up"); // after 146 years
+    }
+
+    /**
      * Refuses new jobs, waits until every job of this shell has returned from serial(), and
      * frees the shell ({@code padata_free_shell}). Jobs of other shells go on meanwhile. A second
      * call does nothing; after the instance's close() it only marks the shell closed.

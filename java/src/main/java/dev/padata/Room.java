@@ -79,6 +79,15 @@ final class Room extends RoomFields {
             wakeAll();
     }
 
+    /** {@link #jobLeft()} for {@code n} jobs at once (a serial batch): wakes when the countdown crosses zero. */
+    void jobsLeft(int n) {
+        if (parked != 0) {
+            int before = (int) COUNTDOWN.getAndAdd(this, -n);
+            if (before > 0 && before - n <= 0)
+                wakeAll();
+        }
+    }
+
     /** Wakes every parked submitter. */
     void wakeAll() {
         synchronized (monitor) {

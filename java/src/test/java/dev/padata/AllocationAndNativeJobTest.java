@@ -175,6 +175,23 @@ class AllocationAndNativeJobTest {
     }
 
     @Test
+    void aNativeJobOfAClosedArenaIsRefusedBeforeLibpadataSeesIt() throws Throwable {
+        // The submitting downcalls pass a global-scope alias of the node (no arena acquire per
+        // job); the function check before them still reads through the arena's segment.
+        try (Workqueue wq = Workqueue.create("nativeclosed"); Padata p = Padata.allocPossible(wq)) {
+            p.start();
+            Arena arena = Arena.ofShared();
+            MemorySegment fn = NativeJob.doSerialFunction();
+            NativeJob job = NativeJob.allocate(arena, fn, fn, 8);
+            arena.close();
+            assertThrows(IllegalStateException.class, () -> p.doParallel(job, 0));
+            assertThrows(IllegalStateException.class, () -> p.doParallel(job, 0, java.time.Duration.ofSeconds(1)));
+            assertThrows(IllegalStateException.class, () -> p.doParallelWaiting(job, 0));
+            assertEquals(0, p.stats().accepted(), "nothing reached libpadata");
+        }
+    }
+
+    @Test
     void nativeJobAllocationRejectsNullFunctionsAndNegativeSizes() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fn = NativeJob.doSerialFunction();

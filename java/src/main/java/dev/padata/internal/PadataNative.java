@@ -277,6 +277,8 @@ public final class PadataNative {
             downcall("padata_do_parallel_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle PADATA_DO_SERIAL =
             downcall("padata_do_serial", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle PADATA_SET_BATCH =
+            downcall("padata_set_batch", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     private static final MethodHandle PADATA_ALLOC_SHELL =
             downcall("padata_alloc_shell", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO);
     private static final MethodHandle PADATA_FREE_SHELL =
@@ -686,6 +688,36 @@ public final class PadataNative {
     }
 
     /**
+     * Calls {@code padata_set_batch}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param parallel the parallel() function marking the class, or NULL
+     * @param parallelBatch its batch function, or NULL
+     * @param serial the serial() function marking the class, or NULL
+     * @param serialBatch its batch function, or NULL
+     * @return what {@code padata_set_batch} returns: 0, -EINVAL or -EBUSY
+     */
+    public static int setBatch(MemorySegment pinst, MemorySegment parallel, MemorySegment parallelBatch,
+                               MemorySegment serial, MemorySegment serialBatch) {
+        try {
+            return (int) PADATA_SET_BATCH.invokeExact(pinst, parallel, parallelBatch, serial, serialBatch);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * The job pointer at index {@code i} of a batch callback's array (an upcall's argument).
+     *
+     * @param jobs the array's address
+     * @param i the index, below the batch's count
+     * @return the node's address
+     */
+    public static long batchJobAt(long jobs, int i) {
+        return EVERYTHING.get(JAVA_LONG, jobs + 8L * i);
+    }
+
+    /**
      * Calls {@code padata_get_max_inflight}; see its kernel-doc in {@code native/include}.
      *
      * @param pinst the instance ({@code struct padata_instance *})
@@ -1022,6 +1054,39 @@ public final class PadataNative {
      */
     public static boolean casJobTag(MemorySegment node, long expected, long tag) {
         return NODE_TAG.compareAndSet(node, 0L, expected, tag);
+    }
+
+    /**
+     * {@link #jobTagAcquire} by raw address: no bounds, alignment or arena check (the caller
+     * guarantees the node is live and aligned), for the submit and serial hot paths.
+     *
+     * @param address the node's address
+     * @return the tag
+     */
+    public static long jobTagAcquireAt(long address) {
+        return (long) NODE_TAG.getAcquire(EVERYTHING, address);
+    }
+
+    /**
+     * {@link #setJobTagRelease} by raw address (see {@link #jobTagAcquireAt}).
+     *
+     * @param address the node's address
+     * @param tag the new tag
+     */
+    public static void setJobTagReleaseAt(long address, long tag) {
+        NODE_TAG.setRelease(EVERYTHING, address, tag);
+    }
+
+    /**
+     * {@link #casJobTag} by raw address (see {@link #jobTagAcquireAt}).
+     *
+     * @param address the node's address
+     * @param expected the tag expected
+     * @param tag the new tag
+     * @return whether the tag was {@code expected} and is now {@code tag}
+     */
+    public static boolean casJobTagAt(long address, long expected, long tag) {
+        return NODE_TAG.compareAndSet(EVERYTHING, address, expected, tag);
     }
 
     /**

@@ -47,6 +47,24 @@ public final class Upcalls {
          * @param tag the node's tag
          */
         void serial(long node, int owner, long tag);
+
+        /**
+         * parallel() of each of the {@code n} jobs whose node addresses are at {@code jobs}, in
+         * order ({@code padata_set_batch}'s parallel batch).
+         *
+         * @param jobs the address of the array of node addresses
+         * @param n how many, 1 to {@code PADATA_BATCH_MAX}
+         */
+        void parallelBatch(long jobs, int n);
+
+        /**
+         * serial() of each of the {@code n} jobs whose node addresses are at {@code jobs}, in
+         * order ({@code padata_set_batch}'s serial batch).
+         *
+         * @param jobs the address of the array of node addresses
+         * @param n how many, 1 to {@code PADATA_BATCH_MAX}
+         */
+        void serialBatch(long jobs, int n);
     }
 
     /** Receives notifier upcalls. */
@@ -72,6 +90,10 @@ public final class Upcalls {
     public static final MemorySegment SERIAL_STUB;
     /** {@code notifier_fn_t} that calls a Java cpumask listener. */
     public static final MemorySegment NOTIFIER_STUB;
+    /** {@code void (*)(struct padata_priv *const *, unsigned int)}: parallel() of a run of Java jobs. */
+    public static final MemorySegment PARALLEL_BATCH_STUB;
+    /** {@code void (*)(struct padata_priv *const *, unsigned int)}: serial() of a run of Java jobs. */
+    public static final MemorySegment SERIAL_BATCH_STUB;
 
     static {
         // The library must be loaded (and native access checked) before the first restricted call.
@@ -80,6 +102,8 @@ public final class Upcalls {
         MemorySegment parallel = MemorySegment.NULL;
         MemorySegment serial = MemorySegment.NULL;
         MemorySegment notifier = MemorySegment.NULL;
+        MemorySegment parallelBatch = MemorySegment.NULL;
+        MemorySegment serialBatch = MemorySegment.NULL;
         if (NativeLibrary.available()) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -92,6 +116,11 @@ public final class Upcalls {
                 notifier = linker.upcallStub(lookup.findStatic(Upcalls.class, "notifier",
                                 MethodType.methodType(int.class, long.class, long.class, long.class)),
                         FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Arena.global());
+                MethodType batch = MethodType.methodType(void.class, long.class, int.class);
+                parallelBatch = linker.upcallStub(lookup.findStatic(Upcalls.class, "parallelBatch", batch),
+                        FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT), Arena.global());
+                serialBatch = linker.upcallStub(lookup.findStatic(Upcalls.class, "serialBatch", batch),
+                        FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT), Arena.global());
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
@@ -99,6 +128,8 @@ public final class Upcalls {
         PARALLEL_STUB = parallel;
         SERIAL_STUB = serial;
         NOTIFIER_STUB = notifier;
+        PARALLEL_BATCH_STUB = parallelBatch;
+        SERIAL_BATCH_STUB = serialBatch;
     }
 
     /**
@@ -128,6 +159,22 @@ public final class Upcalls {
         }
     }
 
+    private static void parallelBatch(long jobs, int n) {
+        try {
+            jobTarget.parallelBatch(jobs, n);
+        } catch (Throwable t) {
+            lastResort("parallel batch", t);
+        }
+    }
+
+    private static void serialBatch(long jobs, int n) {
+        try {
+            jobTarget.serialBatch(jobs, n);
+        } catch (Throwable t) {
+            lastResort("serial batch", t);
+        }
+    }
+
     private static int notifier(long nb, long action, long data) {
         try {
             long[] pcpu = PadataNative.cpumaskAt(data);
@@ -139,7 +186,13 @@ public final class Upcalls {
         }
     }
 
-    private static void lastResort(String where, Throwable t) {
+    /**
+     * Reports a binding bug caught in an upcall on stderr (never throws).
+     *
+     * @param where which upcall
+     * @param t what it threw
+     */
+    public static void lastResort(String where, Throwable t) {
         try {
             System.err.println("padata: internal error in the " + where + " upcall: " + t);
             t.printStackTrace();

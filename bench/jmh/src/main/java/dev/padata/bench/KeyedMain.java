@@ -8,7 +8,6 @@ import dev.padata.PadataJob;
 import dev.padata.PadataShell;
 import dev.padata.Workqueue;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,7 +48,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class KeyedMain {
     /** The waiting submit's limit: a day, i.e. wait as long as it takes. */
-    private static final Duration FOREVER = Duration.ofDays(1);
     private KeyedMain() {
     }
 
@@ -149,10 +147,10 @@ public final class KeyedMain {
                 });
                 submitted.incrementAndGet();
                 try {
-                    boolean queued = lanes == 0 ? padata.doParallel(job, cb, FOREVER)
-                            : shells[Math.floorMod(Integer.hashCode(it.key()) * 0x9E3779B9, lanes)].doParallel(job, cb, FOREVER);
-                    if (!queued)
-                        throw new IllegalStateException("doParallel waited " + FOREVER + " in vain");
+                    if (lanes == 0)
+                        padata.doParallelWaiting(job, cb);
+                    else
+                        shells[Math.floorMod(Integer.hashCode(it.key()) * 0x9E3779B9, lanes)].doParallelWaiting(job, cb);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted while submitting", e);

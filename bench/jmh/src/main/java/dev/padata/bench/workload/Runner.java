@@ -83,10 +83,9 @@ abstract class Runner implements AutoCloseable {
     /**
      * {@code java-padata-lambda}: the kernel-shaped API as the README shows it: a
      * {@code PadataJob.of(parallel, serial)} per item, serial() on one callback CPU, submitted with
-     * the waiting {@code doParallel(job, cbCpu, maxWait)} (parks while the instance is full).
+     * the waiting {@code doParallelWaiting(job, cbCpu)} (parks while the instance is full).
      */
     static final class PadataLambda extends Runner {
-        private static final java.time.Duration FOREVER = java.time.Duration.ofDays(1);
         private final Workqueue wq = Workqueue.create("jwl-lambda");
         private final Padata padata;
         private final int cbCpu;
@@ -120,9 +119,7 @@ abstract class Runner implements AutoCloseable {
                 final Workload.Out[] out = new Workload.Out[1];
                 PadataJob job = PadataJob.of(() -> out[0] = wl.process(item), () -> sink.accept(out[0]));
                 try {
-                    if (!padata.doParallel(job, cbCpu, FOREVER)) {
-                        throw new IllegalStateException("doParallel waited " + FOREVER + " in vain");
-                    }
+                    padata.doParallelWaiting(job, cbCpu);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted while submitting", e);
