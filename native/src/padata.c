@@ -216,8 +216,8 @@ struct pd_sub_waiter {
  *	read by submitters after pd_admit() only, like @pcpu_list.
  * @cb_usable: the usable serial mask, written with relaxed atomic words
  *	while drained, read by submitters without a lock.
- * @ring: the reorder ring, indexed by pd_slot(); a job's slot holds it (or
- *	RING_SKIP) from padata_do_serial() until the releaser takes it.
+ * @ring: the reorder ring, indexed by seq & @ring_mask; a job's slot holds
+ *	it (or RING_SKIP) from padata_do_serial() until the releaser takes it.
  * @ring_mask: ring size - 1 (a power of two, at least @limit).
  * @pq: per-CPU parallel queues, @nr of them.
  * @sq: per-CPU serial queues, @nr of them.
@@ -694,26 +694,6 @@ static void pd_parallel_work(struct work_struct *w)
 }
 
 /*
- * The ring slot of @seq. Consecutive sequence numbers go to different cache
- * lines: in each block of 64 slots (8 lines of 8 pointers), seq 8r + c sits
- * in line c, slot r. pd_pick_cpu() deals jobs round robin, so with 2, 4 or 8
- * parallel CPUs every job of a line ran on one CPU, and the workers' stores
- * of finished jobs no longer pull a line from each other once per job (with
- * seq & mask, slots s and s + 1 shared a line written by two CPUs in turn).
- * The releaser reads a block's 8 lines in turn, each once. A ring of fewer
- * than 64 slots keeps seq & mask.
- */
-static inline struct padata_priv **pd_slot(const struct parallel_data *pd, uint32_t seq)
-{
-	uint32_t mask = pd->ring_mask;
-	uint32_t i = seq & mask;
-
-	if (mask >= 63)
-		i = (i & ~63u) | ((i & 7u) << 3) | ((i >> 3) & 7u);
-	return &pd->ring[i];
-}
-
-/*
  * True when the calling thread runs on the real CPU of @cb_cpu's worker and
  * is not that worker: a submitter that goes on submitting there keeps the
  * worker from running. A hint (the thread may move at any time).
@@ -942,7 +922,7 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 		/* Release: pairs with the acquire CAS on the job above. */
 		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
 		/* As the ring store in padata_do_serial(). */
-		__atomic_store_n(pd_slot(pd, seq), RING_SKIP, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&pd->ring[seq & pd->ring_mask], RING_SKIP, __ATOMIC_SEQ_CST);
 		pd_reorder(pd);
 		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
 		return -EINVAL;
@@ -1385,7 +1365,7 @@ static void pd_reorder(struct parallel_data *pd)
 		uint32_t next = __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED);
 		unsigned int n = 0;
 		for (;;) {
-			struct padata_priv **slot = pd_slot(pd, next);
+			struct padata_priv **slot = &pd->ring[next & pd->ring_mask];
 			/* Acquire: pairs with the ring stores in padata_do_serial()
 			 * and padata_do_parallel() (RING_SKIP). */
 			struct padata_priv *job = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
@@ -1442,7 +1422,7 @@ static void pd_reorder(struct parallel_data *pd)
 		 * with pd_reorder()'s entry (slot store, then busy load). */
 		__atomic_store_n(&pd->reorder_busy, 0, __ATOMIC_SEQ_CST);
 		/* seq_cst: the re-check of both Dekker pairs above. */
-		if (!__atomic_load_n(pd_slot(pd, next), __ATOMIC_SEQ_CST))
+		if (!__atomic_load_n(&pd->ring[next & pd->ring_mask], __ATOMIC_SEQ_CST))
 			return;
 	}
 }
@@ -1486,7 +1466,7 @@ void padata_do_serial(struct padata_priv *padata)
 	/* Release: pairs with the acquire slot load in pd_reorder(); seq_cst:
 	 * Dekker with the token release + re-check there, and with the store
 	 * of reorder_next + re-check (the load below). */
-	__atomic_store_n(pd_slot(pd, seq), padata, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pd->ring[seq & pd->ring_mask], padata, __ATOMIC_SEQ_CST);
 	/* seq_cst: the deferral Dekker with pd_reorder()'s final store of
 	 * reorder_next (a relaxed load could read an old value while the
 	 * releaser misses our slot, delaying the job to the batch end). */
@@ -2489,7 +2469,7 @@ static void pd_get_stats(struct parallel_data *pd, struct padata_stats *st)
 		if (end - next > pd->ring_mask + 1)
 			end = next + pd->ring_mask + 1;
 		for (uint32_t q = next; q != end; q++) {
-			struct padata_priv *j = __atomic_load_n(pd_slot(pd, q), __ATOMIC_RELAXED);
+			struct padata_priv *j = __atomic_load_n(&pd->ring[q & pd->ring_mask], __ATOMIC_RELAXED);
 			depth += j != NULL && j != RING_SKIP;
 		}
 		st->reorder_depth = depth;
