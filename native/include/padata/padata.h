@@ -187,7 +187,8 @@ PADATA_API int padata_do_parallel(struct padata_instance *pinst,
  * accepted. Waiters are admitted in the order they began to wait (a caller
  * that finds others waiting queues behind them), and woken when room is
  * back at a low-water mark (the jobs in flight fell to half the limit or
- * below), not once per completed job. While nobody waits this costs the
+ * below at first; the mark rises toward 7/8 of the limit when the woken
+ * caller keeps finding the pipeline run dry), not once per completed job. While nobody waits this costs the
  * pipeline nothing but one load per serial batch.
  *
  * Any thread but the instance's own workers and notifiers. May be called

@@ -452,7 +452,7 @@ public final class Padata implements AutoCloseable {
      * Submits {@code job} as {@link #doParallel(PadataJob, int)} does, but where that would throw
      * {@link PadataBusyException} (in-flight limit reached, cpumask change in progress) it parks
      * the caller until the job is accepted or {@code maxWait} has passed. The caller costs no CPU
-     * while parked: it is woken when a batch of jobs (half the in-flight limit, as libpadata's own low-water mark) has left
+     * while parked: it is woken when a batch of jobs (half the in-flight limit) has left
      * {@code serial()}, not once per job, and retries every millisecond (a timed wait) when
      * nothing wakes it (a cpumask change, or {@link NativeJob}s, whose completions Java does not
      * see). A zero {@code maxWait} behaves as {@code doParallel(job, cbCpu)} answering false
