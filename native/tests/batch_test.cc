@@ -140,6 +140,7 @@ protected:
 	{
 		return padata_set_batch(pinst, bjob_parallel, parallel_batch, bjob_serial, serial_batch);
 	}
+	void run_split(long n, bool mixed, bool with_shell);
 };
 
 TEST_F(PadataBatch, AnswersItsErrors)
@@ -265,39 +266,36 @@ void run_and_check(struct padata_instance *pinst, struct padata_shell *ps, long 
 		EXPECT_EQ(p->serial_runs.load(), 1);
 }
 
-TEST_F(PadataBatch, BatchesKeepOrderAndTakeEveryJobOfTheirClass)
+/* alloc_split() (with a shell when asked), the batch functions set, started; then run_and_check(). */
+void PadataBatch::run_split(long n, bool mixed, bool with_shell)
 {
 	int cb;
 	bool hold;
 	pinst_ = alloc_split(&cb, &hold);
 	ASSERT_NE(pinst_, nullptr);
+	struct padata_shell *ps = nullptr;
+	if (with_shell) {
+		ps = padata_alloc_shell(pinst_);
+		ASSERT_NE(ps, nullptr);
+	}
 	ASSERT_EQ(set(pinst_), 0);
 	ASSERT_EQ(padata_start(pinst_), 0);
-	run_and_check(pinst_, nullptr, scaled(20000, 200), false, cb, hold);
+	run_and_check(pinst_, ps, n, mixed, cb, hold);
+}
+
+TEST_F(PadataBatch, BatchesKeepOrderAndTakeEveryJobOfTheirClass)
+{
+	run_split(scaled(20000, 200), false, false);
 }
 
 TEST_F(PadataBatch, MixedWithPerJobCallbacksTheOrderHolds)
 {
-	int cb;
-	bool hold;
-	pinst_ = alloc_split(&cb, &hold);
-	ASSERT_NE(pinst_, nullptr);
-	ASSERT_EQ(set(pinst_), 0);
-	ASSERT_EQ(padata_start(pinst_), 0);
-	run_and_check(pinst_, nullptr, scaled(20000, 200), true, cb, hold);
+	run_split(scaled(20000, 200), true, false);
 }
 
 TEST_F(PadataBatch, ShellsUseTheInstancesBatchFunctions)
 {
-	int cb;
-	bool hold;
-	pinst_ = alloc_split(&cb, &hold);
-	ASSERT_NE(pinst_, nullptr);
-	struct padata_shell *ps = padata_alloc_shell(pinst_);
-	ASSERT_NE(ps, nullptr);
-	ASSERT_EQ(set(pinst_), 0);
-	ASSERT_EQ(padata_start(pinst_), 0);
-	run_and_check(pinst_, ps, scaled(5000, 200), true, cb, hold);
+	run_split(scaled(5000, 200), true, true);
 }
 
 TEST_F(PadataBatch, ClearedFunctionsGiveThePerJobCallbacksBack)
