@@ -782,9 +782,7 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int 
 	int cpu = pd->pcpu_list[(uint32_t)(((unsigned __int128)low * pd->pw) >> 64)];
 	struct padata_priv *head = __atomic_load_n(&pd->pq[cpu].head, __ATOMIC_RELAXED);
 
-	/* cb_cpu is in [0, NR_CPUS): the caller checked it against cb_usable. */
-	if (!head && cpu != cb_cpu &&
-	    ((pd->p_usable.bits[cb_cpu / PADATA_BITS_PER_LONG] >> (cb_cpu % PADATA_BITS_PER_LONG)) & 1ul) &&
+	if (!head && cpu != cb_cpu && cpumask_test_cpu(cb_cpu, &pd->p_usable) &&
 	    !pd_first_shell(pd->pinst) &&
 	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED) &&
 	    seq == pd_completed_total(pd) && padata__wq_long_waits(pd->wq, cb_cpu) &&
