@@ -66,7 +66,7 @@ struct wq_cpu {
 	/* consumer side: written by the worker only */
 	uint64_t completed padata__aligned; /* items run to completion */
 	struct padata__idle idle;       /* recent waits, for the spin rule (wq_idle.h) */
-	uint8_t long_waits;             /* idle.avg above the window: see padata__wq_long_waits() */
+	uint8_t long_waits;             /* the spin rule says "park at once": padata__wq_long_waits() */
 	struct workqueue_struct *wq;
 	pthread_t thread;
 	int cpu;
@@ -328,7 +328,7 @@ static void *wq_worker_main(void *arg)
 				/* Relaxed: a hint for padata__wq_long_waits(); once per
 				 * wait, not per item. */
 				__atomic_store_n(&wc->long_waits,
-						 wc->idle.avg_ns > padata__idle_window(spin_ns),
+						 padata__idle_budget(&wc->idle, spin_ns) == 0,
 						 __ATOMIC_RELAXED);
 				idle_since = 0;
 				spun = false;
