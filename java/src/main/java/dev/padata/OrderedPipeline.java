@@ -198,13 +198,16 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                 Consumer<Padata> hook = testAfterAlloc;
                 if (hook != null)
                     hook.accept(p);
-                // One more than the job ring: a job is handed back at the end of its serial(), a
-                // moment before libpadata stops counting it, and only the one callback worker can
-                // be in that moment; so the instance never answers busy to the pipeline's own jobs
-                // and the ring is the only back-pressure (one wait, not two).
+                // More than the job ring: a job is handed back at the end of its serial(), before
+                // libpadata stops counting it, which it does when the serial callback returns: one
+                // job later with per-job upcalls, up to a whole run (PADATA_BATCH_MAX jobs) later
+                // with the serial batch (dev.padata.batch). Each serial CPU's worker can be in that
+                // moment at once; with that much headroom the instance never answers busy to the
+                // pipeline's own jobs and the ring is the only back-pressure (one wait, not two).
                 if (ringSize == 0)
                     ringSize = p.maxInflight();
-                int limit = Math.min(Padata.MAX_INFLIGHT_LIMIT, ringSize + 1);
+                long headroom = (long) Padata.BATCH_MAX * Math.max(1, p.cpumask(CpuMaskType.SERIAL).weight());
+                int limit = (int) Math.min(Padata.MAX_INFLIGHT_LIMIT, ringSize + headroom);
                 if (limit > p.maxInflight())
                     p.setMaxInflight(limit);
                 p.start();

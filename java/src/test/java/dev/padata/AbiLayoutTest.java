@@ -87,6 +87,7 @@ class AbiLayoutTest {
         assertEquals(PadataNative.abiQuery("MAX_OBJ_NUM"), Padata.DEFAULT_MAX_INFLIGHT, "Padata.DEFAULT_MAX_INFLIGHT");
         assertEquals(PadataNative.abiQuery("PADATA_MAX_INFLIGHT_LIMIT"), Padata.MAX_INFLIGHT_LIMIT,
                 "Padata.MAX_INFLIGHT_LIMIT");
+        assertEquals(PadataNative.abiQuery("PADATA_BATCH_MAX"), Padata.BATCH_MAX, "Padata.BATCH_MAX");
         assertEquals(PadataNative.abiQuery("PADATA_CPU_SERIAL"), CpuMaskType.SERIAL.bit, "CpuMaskType.SERIAL");
         assertEquals(PadataNative.abiQuery("PADATA_CPU_PARALLEL"), CpuMaskType.PARALLEL.bit, "CpuMaskType.PARALLEL");
     }

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The batch trampolines ({@code padata_set_batch}, off by default, {@code dev.padata.batch}):
+ * The batch trampolines ({@code padata_set_batch}, {@code dev.padata.batch}; the serial half is on by default):
  * order, failure routing per job (a throwing parallel() or serial() inside a run), async
  * completion, shells and waiting submitters, with both halves on.
  */
@@ -95,7 +95,80 @@ class BatchedUpcallsTest {
     }
 
     @Test
-    void noneIsTheDefault() {
-        assertTrue(System.getProperty("dev.padata.batch") != null || "none".equals(Padata.batchMode));
+    void perJobUpcallsWhenSwitchedOff() throws Exception {
+        run("none", false);
+        run("none", true);
+    }
+
+    /**
+     * An OrderedPipeline's jobs are handed back (their ring slots free) during the serial run
+     * that delivers them, but libpadata counts the run in flight until it returns: the
+     * pipeline's own instance needs a whole run of headroom per serial CPU above its ring, or
+     * the ring's next submissions meet the limit and wait for half the capacity (the pipeline
+     * ran at half speed with the serial batch on). The last {@code PADATA_BATCH_MAX} values of
+     * the first ring's worth are made one run: the consumer holds the value before them until
+     * their parallel() has run, so the callback worker finds them all queued when it goes on.
+     * The consumer then holds the last value, inside that run, while the test refills every
+     * freed slot with trySubmit, which refuses instead of waiting.
+     */
+    @Test
+    void anOrderedPipelinesRingRefillsWhileItsSerialRunIsStillCounted() throws Exception {
+        for (String mode : new String[] { "serial", "none" }) {
+            Padata.batchMode = mode;
+            int ring = Padata.DEFAULT_MAX_INFLIGHT; // the default capacity
+            int before = ring - Padata.BATCH_MAX - 1;
+            java.util.concurrent.CountDownLatch runParallelDone = new java.util.concurrent.CountDownLatch(Padata.BATCH_MAX);
+            java.util.concurrent.CountDownLatch beforeHeld = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch releaseBefore = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch lastHeld = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch releaseLast = new java.util.concurrent.CountDownLatch(1);
+            List<Integer> out = new CopyOnWriteArrayList<>();
+            try (var pipeline = OrderedPipeline.<Integer, Integer>builder(x -> {
+                if (x > before && x < ring)
+                    runParallelDone.countDown();
+                return x;
+            }).consumer(x -> {
+                out.add(x);
+                java.util.concurrent.CountDownLatch held = x == before ? beforeHeld : x == ring - 1 ? lastHeld : null;
+                if (held != null) {
+                    held.countDown();
+                    try {
+                        (x == before ? releaseBefore : releaseLast).await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }).name("refill").build()) {
+                int refused = 0;
+                try {
+                    assertEquals(ring, pipeline.capacity());
+                    for (int i = 0; i <= before; i++)
+                        pipeline.submit(i);
+                    assertTrue(beforeHeld.await(60, java.util.concurrent.TimeUnit.SECONDS), mode + ": value " + before + " delivered");
+                    for (int i = before + 1; i < ring; i++)
+                        pipeline.submit(i);
+                    assertTrue(runParallelDone.await(60, java.util.concurrent.TimeUnit.SECONDS), mode + ": the run's parallel()");
+                    releaseBefore.countDown();
+                    assertTrue(lastHeld.await(60, java.util.concurrent.TimeUnit.SECONDS), mode + ": the last value delivered");
+                    for (int i = ring; i < 2 * ring - 1; i++)
+                        if (!pipeline.trySubmit(i))
+                            refused++;
+                } finally {
+                    releaseBefore.countDown(); // before close() waits for a held consumer
+                    releaseLast.countDown();
+                }
+                assertEquals(0, refused, mode + ": refills the instance refused while the run was counted");
+                pipeline.awaitIdle();
+                assertEquals(2 * ring - 1, out.size());
+                for (int i = 0; i < 2 * ring - 1; i++)
+                    assertEquals(i, out.get(i), mode + ": delivery order");
+                assertEquals(0, pipeline.padata().stats().busy(), mode + ": the instance never answered busy");
+            }
+        }
+    }
+
+    @Test
+    void theSerialHalfIsTheDefault() {
+        assertTrue(System.getProperty("dev.padata.batch") != null || "serial".equals(Padata.batchMode));
     }
 }
