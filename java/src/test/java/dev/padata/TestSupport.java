@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 package dev.padata;
 
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Shared helpers: loop scaling (PADATA_TEST_SCALE) and submitting through busy answers. */
+/** Shared helpers: loop scaling (PADATA_TEST_SCALE), submitting through busy answers, waiter threads. */
 final class TestSupport {
     private TestSupport() {
     }
@@ -38,5 +40,18 @@ final class TestSupport {
             Thread.onSpinWait();
             Thread.yield();
         }
+    }
+
+    /** Runs {@code call} on a new thread named {@code name}; what it returns, or throws, lands in {@code answer}. */
+    static Thread startAnswering(AtomicReference<Object> answer, String name, Callable<?> call) {
+        Thread t = new Thread(() -> {
+            try {
+                answer.set(call.call());
+            } catch (Throwable e) {
+                answer.set(e);
+            }
+        }, name);
+        t.start();
+        return t;
     }
 }

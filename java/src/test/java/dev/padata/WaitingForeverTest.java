@@ -64,18 +64,12 @@ class WaitingForeverTest {
         }
     }
 
-    /** Runs {@code call} on a new thread; its answer (null, or what it threw) lands in the result. */
+    /** Runs {@code call} on a new thread; its answer ("queued", or what it threw) lands in the result. */
     private static Thread start(AtomicReference<Object> answer, String name, ThrowingRunnable call) {
-        Thread t = new Thread(() -> {
-            try {
-                call.run();
-                answer.set("queued");
-            } catch (Throwable e) {
-                answer.set(e);
-            }
-        }, name);
-        t.start();
-        return t;
+        return TestSupport.startAnswering(answer, name, () -> {
+            call.run();
+            return "queued";
+        });
     }
 
     private interface ThrowingRunnable {

@@ -74,14 +74,7 @@ class WaitingSubmitTest {
         try (Full f = new Full()) {
             PadataJob next = f.job("next");
             AtomicReference<Object> answer = new AtomicReference<>();
-            Thread t = new Thread(() -> {
-                try {
-                    answer.set(f.padata.doParallel(next, f.cb, LONG));
-                } catch (Throwable e) {
-                    answer.set(e);
-                }
-            }, "waiter");
-            t.start();
+            Thread t = TestSupport.startAnswering(answer, "waiter", () -> f.padata.doParallel(next, f.cb, LONG));
             awaitParked(t);
             assertTrue(next.isInFlight() == false, "a waiting job is not queued");
             f.release.countDown();
@@ -136,14 +129,7 @@ class WaitingSubmitTest {
         try (Full f = new Full()) {
             PadataJob next = f.job("next");
             AtomicReference<Object> answer = new AtomicReference<>();
-            Thread t = new Thread(() -> {
-                try {
-                    answer.set(f.padata.doParallel(next, f.cb, LONG));
-                } catch (Throwable e) {
-                    answer.set(e);
-                }
-            }, "waiter");
-            t.start();
+            Thread t = TestSupport.startAnswering(answer, "waiter", () -> f.padata.doParallel(next, f.cb, LONG));
             awaitParked(t);
             t.interrupt();
             t.join();
@@ -175,14 +161,7 @@ class WaitingSubmitTest {
             try {
                 PadataJob next = f.job("next");
                 AtomicReference<Object> answer = new AtomicReference<>();
-                Thread t = new Thread(() -> {
-                    try {
-                        answer.set(f.padata.doParallel(next, f.cb, LONG));
-                    } catch (Throwable e) {
-                        answer.set(e);
-                    }
-                }, "waiter");
-                t.start();
+                Thread t = TestSupport.startAnswering(answer, "waiter", () -> f.padata.doParallel(next, f.cb, LONG));
                 awaitParked(t);
                 f.release.countDown(); // stop() and close() wait for the blocker
                 if (close)
