@@ -340,7 +340,7 @@ struct padata_instance {
 	pthread_mutex_t shells_lock;
 	struct {
 		void (*parallel)(struct padata_priv *);
-		void (*parallel_batch)(struct padata_priv *const *, unsigned int);
+		void (*parallel_batch)(struct padata_priv *const *, unsigned int, struct padata_priv **);
 		void (*serial)(struct padata_priv *);
 		void (*serial_batch)(struct padata_priv *const *, unsigned int);
 	} batch padata__aligned;
@@ -604,27 +604,56 @@ static struct padata_priv *pd_steal(struct parallel_data *pd, int self)
 
 /*
  * Hand the run of up to PADATA_BATCH_MAX jobs at the head of @list whose
- * parallel() is @match to @batch (padata_set_batch()), leaving the jobs after
- * the run takeable meanwhile; returns what is left of the list.
+ * parallel() is @match to @batch (padata_set_batch()), every job after the
+ * first takeable until @batch claims it (padata_batch_claim()), as
+ * pd_run_batch() leaves them between per-job calls; returns what is left of
+ * the list (NULL when an idle worker took it).
  */
 static struct padata_priv *pd_run_parallel_batch(struct pqueue *pq, struct padata_priv *list,
 						 void (*match)(struct padata_priv *),
-						 void (*batch)(struct padata_priv *const *, unsigned int))
+						 void (*batch)(struct padata_priv *const *, unsigned int,
+							       struct padata_priv **))
 {
 	struct padata_priv *run[PADATA_BATCH_MAX];
 	unsigned int n = 0;
 
-	/* Every link is read before the batch: parallel() may finish a job. */
+	/* Every job of the list is still ours: nothing is takeable yet. */
 	do {
 		run[n++] = list;
 		list = list->next;
 	} while (list && n < PADATA_BATCH_MAX && list->parallel == match);
+	struct padata_priv *rest = run[0]->next;
 	/* Release: pairs with the acquire exchange in pd_steal(). */
-	if (list)
-		__atomic_store_n(&pq->taken, list, __ATOMIC_RELEASE);
-	batch(run, n);
-	/* As in pd_run_batch(). */
-	return list ? __atomic_exchange_n(&pq->taken, NULL, __ATOMIC_RELAXED) : NULL;
+	if (rest)
+		__atomic_store_n(&pq->taken, rest, __ATOMIC_RELEASE);
+	batch(run, n, &pq->taken);
+	/* What the batch left takeable after its last claim: the jobs after
+	 * the run, or NULL when they (or part of the run) were taken. Relaxed,
+	 * as in pd_run_batch(): a non-NULL value is this thread's own store. */
+	return rest ? __atomic_exchange_n(&pq->taken, NULL, __ATOMIC_RELAXED) : NULL;
+}
+
+int padata_batch_claim(struct padata_priv **takeable, struct padata_priv *job)
+{
+	if (!takeable || !job)
+		return -EINVAL;
+	/* Relaxed: a non-NULL value is the calling worker's own store (stealers
+	 * only write NULL), so there is nothing to acquire; the exchange makes
+	 * the take exclusive against pd_steal()'s. */
+	struct padata_priv *v = __atomic_exchange_n(takeable, NULL, __ATOMIC_RELAXED);
+	if (!v)
+		return 0;
+	if (padata__unlikely(v != job)) {
+		/* Not the next one: put the list back untouched (as stored). */
+		__atomic_store_n(takeable, v, __ATOMIC_RELEASE);
+		return -EINVAL;
+	}
+	/* @job is ours and not started: its link is stable. Release: pairs
+	 * with the acquire exchange in pd_steal(). */
+	struct padata_priv *rest = job->next;
+	if (rest)
+		__atomic_store_n(takeable, rest, __ATOMIC_RELEASE);
+	return 1;
 }
 
 /* Run a FIFO list of jobs, leaving the not yet started ones takeable. */
@@ -633,7 +662,7 @@ static void pd_run_batch(struct pqueue *pq, struct padata_priv *list)
 	struct padata_instance *pinst = pq->pd->pinst;
 	/* Relaxed: see padata_instance.batch. */
 	void (*match)(struct padata_priv *) = __atomic_load_n(&pinst->batch.parallel, __ATOMIC_RELAXED);
-	void (*batch)(struct padata_priv *const *, unsigned int) =
+	void (*batch)(struct padata_priv *const *, unsigned int, struct padata_priv **) =
 		__atomic_load_n(&pinst->batch.parallel_batch, __ATOMIC_RELAXED);
 
 	while (list) {
@@ -2382,7 +2411,7 @@ unsigned int padata_get_max_inflight(const struct padata_instance *pinst)
 }
 
 int padata_set_batch(struct padata_instance *pinst, void (*parallel)(struct padata_priv *),
-		     void (*parallel_batch)(struct padata_priv *const *, unsigned int),
+		     void (*parallel_batch)(struct padata_priv *const *, unsigned int, struct padata_priv **),
 		     void (*serial)(struct padata_priv *),
 		     void (*serial_batch)(struct padata_priv *const *, unsigned int))
 {

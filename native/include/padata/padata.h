@@ -327,9 +327,14 @@ PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_c
  * @parallel: the parallel() function that marks the class's jobs, or NULL.
  * @parallel_batch: called instead of parallel() with up to PADATA_BATCH_MAX
  *	jobs of one drained queue whose ->parallel is @parallel, in queue
- *	order; it must do for each what parallel() would (end each with
- *	padata_do_serial(), on this thread or later on another). NULL with
- *	@parallel NULL.
+ *	order (@jobs, @n), and @takeable. @jobs[0] is the caller's; the others
+ *	stay takeable by idle workers until claimed: before it starts @jobs[i]
+ *	(i >= 1, in order) the function must call
+ *	padata_batch_claim(@takeable, @jobs[i]), and when that answers 0 (an
+ *	idle worker took @jobs[i] and every job after it) return without
+ *	touching @jobs[i..n-1]. For each job it runs it must do what parallel()
+ *	would (end it with padata_do_serial(), on this thread or later on
+ *	another). NULL with @parallel NULL.
  * @serial: the serial() function that marks the class's jobs, or NULL.
  * @serial_batch: called instead of serial() with up to PADATA_BATCH_MAX
  *	consecutive released jobs of one CPU's serial queue whose ->serial is
@@ -340,14 +345,12 @@ PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_c
  * Jobs of other classes, and every job while no pair is set, run their own
  * callbacks one by one, as the seed does: C users need not call this. The
  * batch functions run where the per-job callbacks would (same worker,
- * same rules: a batch is one callback of @pinst). While a parallel batch
- * runs, the jobs after it in the same queue stay takeable by idle workers,
- * the jobs inside it do not: a parallel() that blocks (on a lock, a latch,
- * another job) holds the rest of its run, where per-job callbacks would let
- * an idle worker take them. Use the parallel pair only for classes whose
- * parallel() never waits. A serial run delays the completion count of its
- * first jobs until the last returns (a submitter waiting for room may wait
- * for the whole run).
+ * same rules: a batch is one callback of @pinst). A parallel batch leaves
+ * its unstarted jobs takeable, as per-job callbacks do: a parallel() that
+ * blocks (on a lock, a latch, another job) does not hold the rest of its
+ * run, which an idle worker takes. A serial run delays the completion
+ * count of its first jobs until the last returns (a submitter waiting for
+ * room may wait for the whole run).
  *
  * Only while the instance is stopped with no job in flight (just after
  * padata_alloc(), or after padata_stop()); the functions must stay callable
@@ -360,9 +363,30 @@ PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_c
  */
 PADATA_API int padata_set_batch(struct padata_instance *pinst,
 				void (*parallel)(struct padata_priv *),
-				void (*parallel_batch)(struct padata_priv *const *jobs, unsigned int n),
+				void (*parallel_batch)(struct padata_priv *const *jobs, unsigned int n,
+						       struct padata_priv **takeable),
 				void (*serial)(struct padata_priv *),
 				void (*serial_batch)(struct padata_priv *const *jobs, unsigned int n));
+
+/**
+ * padata_batch_claim - in a parallel batch (padata_set_batch()), take the
+ * next job of the run before starting it.
+ * @takeable: the batch function's @takeable argument.
+ * @job: the next job of the run: @jobs[i], after @jobs[i-1] was claimed
+ *	(or, for i == 1, after the call began).
+ *
+ * Two atomic operations on the worker's own line while nobody steals: an
+ * exchange, and a release store that leaves the jobs after @job takeable.
+ * Bindings may do the same two operations themselves on @takeable (the
+ * Java binding does, to stay out of a downcall per job): exchange it with
+ * NULL; NULL means taken; otherwise store @job->next back (release) when it
+ * is not NULL, then run @job.
+ *
+ * Return: 1 when @job is the caller's to run; 0 when an idle worker took it
+ * and every job after it (run none of them); -EINVAL for NULL arguments or
+ * a @job that is not the next takeable one (nothing taken).
+ */
+PADATA_API int padata_batch_claim(struct padata_priv **takeable, struct padata_priv *job);
 
 /* ---- Shells: independent order domains (the kernel's later padata_shell) ---- */
 
