@@ -160,15 +160,29 @@ final class Dispatcher implements Upcalls.JobTarget, Upcalls.NotifierTarget {
 
     /**
      * A run of jobs' parallel(): one upcall and one ThreadLocal lookup for all of them. Each job
-     * is handled as {@link #parallel} handles one (its failures caught and routed by itself), and
-     * a binding bug in one is reported without skipping the others: each must reach doSerial().
+     * after the first is claimed before it starts (while this one runs, an idle worker may take
+     * the rest, as it could between per-job upcalls, so a parallel() that blocks holds nothing
+     * back); each is handled as {@link #parallel} handles one (its failures caught and routed by
+     * itself), and a binding bug in one is reported without skipping the others: each must reach
+     * doSerial().
      */
     @Override
-    public void parallelBatch(long jobs, int n) {
+    public void parallelBatch(long jobs, int n, long takeable) {
         WorkerState w = WORKER.get();
         for (int i = 0; i < n; i++) {
+            long node = PadataNative.batchJobAt(jobs, i);
+            if (i > 0) {
+                boolean mine;
+                try {
+                    mine = PadataNative.claimBatchJob(takeable, node);
+                } catch (Throwable t) {
+                    Upcalls.lastResort("parallel batch claim", t);
+                    return; // nothing taken; libpadata runs what is left
+                }
+                if (!mine)
+                    return; // an idle worker took this job and the rest
+            }
             try {
-                long node = PadataNative.batchJobAt(jobs, i);
                 w = parallelOne(node, PadataNative.jobOwnerAt(node), PadataNative.jobTagAt(node), w);
             } catch (Throwable t) {
                 Upcalls.lastResort("parallel batch", t);

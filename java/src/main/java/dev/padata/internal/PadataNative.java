@@ -717,6 +717,39 @@ public final class PadataNative {
         return EVERYTHING.get(JAVA_LONG, jobs + 8L * i);
     }
 
+    /** A pointer-sized word of native memory, for atomic access through {@link #EVERYTHING}. */
+    private static final VarHandle WORD = JAVA_LONG.varHandle();
+    /** Where a node's {@code priv.next} is (the link {@code padata_batch_claim} reads). */
+    private static final long NODE_NEXT_OFFSET = JOB_NODE.byteOffset(groupElement("priv"))
+            + PADATA_PRIV.byteOffset(groupElement("next"));
+
+    /**
+     * {@code padata_batch_claim(takeable, node)} without a downcall: its two operations on the
+     * parallel batch's {@code takeable} slot (the calling worker's own line while nobody steals).
+     * Exchange the slot with NULL (NULL: an idle worker took this job and every one after it);
+     * then, the job being ours and not started, store its {@code next} back with release (the
+     * jobs after it stay takeable; pairs with the acquire exchange of a stealing worker).
+     *
+     * @param takeable the batch call's {@code takeable} argument
+     * @param node the next job of the run: the array's entry after the last one claimed
+     * @return true when the job is the caller's to run; false when it was taken (run none of the rest)
+     * @throws IllegalStateException when {@code node} is not the next takeable job (nothing is taken)
+     */
+    public static boolean claimBatchJob(long takeable, long node) {
+        long v = (long) WORD.getAndSet(EVERYTHING, takeable, 0L);
+        if (v == 0)
+            return false;
+        if (v != node) {
+            WORD.setRelease(EVERYTHING, takeable, v);
+            throw new IllegalStateException("padata_batch_claim: node 0x" + Long.toHexString(node)
+                    + " is not the next takeable job (0x" + Long.toHexString(v) + ")");
+        }
+        long rest = (long) WORD.get(EVERYTHING, node + NODE_NEXT_OFFSET);
+        if (rest != 0)
+            WORD.setRelease(EVERYTHING, takeable, rest);
+        return true;
+    }
+
     /**
      * Calls {@code padata_get_max_inflight}; see its kernel-doc in {@code native/include}.
      *

@@ -49,13 +49,16 @@ public final class Upcalls {
         void serial(long node, int owner, long tag);
 
         /**
-         * parallel() of each of the {@code n} jobs whose node addresses are at {@code jobs}, in
-         * order ({@code padata_set_batch}'s parallel batch).
+         * parallel() of the {@code n} jobs whose node addresses are at {@code jobs}, in order
+         * ({@code padata_set_batch}'s parallel batch): the first is the caller's, each later one
+         * only once claimed ({@link PadataNative#claimBatchJob}); when a claim fails, an idle
+         * worker took that job and the rest, and none of them may be touched.
          *
          * @param jobs the address of the array of node addresses
          * @param n how many, 1 to {@code PADATA_BATCH_MAX}
+         * @param takeable the address of the slot that keeps the unstarted jobs takeable
          */
-        void parallelBatch(long jobs, int n);
+        void parallelBatch(long jobs, int n, long takeable);
 
         /**
          * serial() of each of the {@code n} jobs whose node addresses are at {@code jobs}, in
@@ -117,8 +120,9 @@ public final class Upcalls {
                                 MethodType.methodType(int.class, long.class, long.class, long.class)),
                         FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG), Arena.global());
                 MethodType batch = MethodType.methodType(void.class, long.class, int.class);
-                parallelBatch = linker.upcallStub(lookup.findStatic(Upcalls.class, "parallelBatch", batch),
-                        FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT), Arena.global());
+                parallelBatch = linker.upcallStub(lookup.findStatic(Upcalls.class, "parallelBatch",
+                                MethodType.methodType(void.class, long.class, int.class, long.class)),
+                        FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG), Arena.global());
                 serialBatch = linker.upcallStub(lookup.findStatic(Upcalls.class, "serialBatch", batch),
                         FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT), Arena.global());
             } catch (ReflectiveOperationException e) {
@@ -159,9 +163,9 @@ public final class Upcalls {
         }
     }
 
-    private static void parallelBatch(long jobs, int n) {
+    private static void parallelBatch(long jobs, int n, long takeable) {
         try {
-            jobTarget.parallelBatch(jobs, n);
+            jobTarget.parallelBatch(jobs, n, takeable);
         } catch (Throwable t) {
             lastResort("parallel batch", t);
         }
