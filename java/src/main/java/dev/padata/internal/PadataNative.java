@@ -279,6 +279,10 @@ public final class PadataNative {
             downcall("padata_do_serial", FunctionDescriptor.ofVoid(ADDRESS));
     private static final MethodHandle PADATA_SET_BATCH =
             downcall("padata_set_batch", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    // Also what makes a libpadata older than the three-argument parallel batch fail to load here
+    // (its batch call would hand claimBatchJob a garbage slot).
+    private static final MethodHandle PADATA_BATCH_CLAIM =
+            downcall("padata_batch_claim", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle PADATA_ALLOC_SHELL =
             downcall("padata_alloc_shell", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO);
     private static final MethodHandle PADATA_FREE_SHELL =
@@ -748,6 +752,22 @@ public final class PadataNative {
         if (rest != 0)
             WORD.setRelease(EVERYTHING, takeable, rest);
         return true;
+    }
+
+    /**
+     * Calls {@code padata_batch_claim}; see its kernel-doc in {@code native/include}. (The batch
+     * trampoline does the same in Java, {@link #claimBatchJob}; tests compare the two.)
+     *
+     * @param takeable the address of the takeable slot
+     * @param node the job's address
+     * @return what {@code padata_batch_claim} returns: 1, 0 or -EINVAL
+     */
+    public static int batchClaim(long takeable, long node) {
+        try {
+            return (int) PADATA_BATCH_CLAIM.invokeExact(takeable, node);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
     }
 
     /**
