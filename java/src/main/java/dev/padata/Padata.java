@@ -152,17 +152,18 @@ public final class Padata implements AutoCloseable {
 
     /**
      * Which stages hand runs of Java jobs to Java in one upcall ({@code padata_set_batch}):
-     * system property {@code dev.padata.batch} = {@code both} (the default), {@code serial},
+     * system property {@code dev.padata.batch} = {@code serial} (the default), {@code both},
      * {@code parallel} or {@code none}. A run of up to 32 jobs takes one upcall and one
-     * thread-local lookup per stage (java-padata-lambda at w = 0: 1,485 instructions per job with
-     * per-job upcalls, 956 with both halves). The parallel half claims each job of its run before
-     * starting it ({@code padata_batch_claim}), so an idle worker can take the rest while one
-     * parallel() blocks, as between per-job upcalls. The serial half's one visible difference:
-     * libpadata counts a run's jobs in flight until the whole run has returned, so a job already
-     * handed back may still count against the limit for up to 31 jobs' serial() (OrderedPipeline
-     * sizes its own instance's limit for that).
+     * thread-local lookup in that stage. The serial half is on by default: it measured as fast as
+     * per-job upcalls or faster, with the tightest spread, in alternating JMH runs. Its one visible
+     * difference: libpadata counts a run's jobs in flight until the whole run has returned, so a
+     * job already handed back may still count against the limit for up to 31 jobs' serial()
+     * (OrderedPipeline sizes its own instance's limit for that). The parallel half claims each
+     * job of its run before starting it ({@code padata_batch_claim}), so an idle worker can take
+     * the rest while one parallel() blocks; it is off by default because with it the same
+     * benchmark alternated between the fastest figure and half of it from one JVM to the next.
      */
-    static volatile String batchMode = System.getProperty("dev.padata.batch", "both"); // tests set it
+    static volatile String batchMode = System.getProperty("dev.padata.batch", "serial"); // tests set it
 
     /** Installs the batch trampolines on a new, stopped instance (nothing in flight: cannot fail). */
     private static void setBatch(MemorySegment pinst) {

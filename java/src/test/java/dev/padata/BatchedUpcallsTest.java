@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The batch trampolines ({@code padata_set_batch}, {@code dev.padata.batch}; both halves on by default):
+ * The batch trampolines ({@code padata_set_batch}, {@code dev.padata.batch}; the serial half on by default):
  * order, failure routing per job (a throwing parallel() or serial() inside a run), async
  * completion, shells and waiting submitters, with both halves on.
  */
@@ -168,7 +168,7 @@ class BatchedUpcallsTest {
     }
 
     @Test
-    void bothHalvesAreTheDefault() {
-        assertTrue(System.getProperty("dev.padata.batch") != null || "both".equals(Padata.batchMode));
+    void theSerialHalfIsTheDefault() {
+        assertTrue(System.getProperty("dev.padata.batch") != null || "serial".equals(Padata.batchMode));
     }
 }
