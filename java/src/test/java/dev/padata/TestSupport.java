@@ -54,4 +54,37 @@ final class TestSupport {
         t.start();
         return t;
     }
+
+    /** A waiting submission, made from a callback by {@link #answerFromTheOnlyJobsSerial}. */
+    interface WaitingCall {
+        /** Submits {@code job} to {@code p} with {@code cbCpu}, waiting for room; returns its answer. */
+        Object call(Padata p, PadataJob job, int cbCpu) throws Exception;
+    }
+
+    /**
+     * Runs {@code call} from serial() of the only job in flight of a new started instance of
+     * in-flight limit 1 (libpadata still counts that job, so the instance is full and a wait
+     * would wait for itself); returns what the call returned or threw.
+     */
+    static Object answerFromTheOnlyJobsSerial(String name, WaitingCall call) throws Exception {
+        try (Workqueue wq = Workqueue.create(name); Padata p = Padata.allocPossible(wq)) {
+            p.setMaxInflight(1);
+            p.start();
+            int cb = p.cpumask(CpuMaskType.SERIAL).first();
+            AtomicReference<Object> answer = new AtomicReference<>();
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            PadataJob inner = PadataJob.of(() -> { }, () -> { });
+            p.doParallel(PadataJob.of(() -> { }, () -> {
+                try {
+                    answer.set(call.call(p, inner, cb));
+                } catch (Throwable e) {
+                    answer.set(e);
+                } finally {
+                    done.countDown();
+                }
+            }), cb);
+            done.await();
+            return answer.get();
+        }
+    }
 }

@@ -157,28 +157,13 @@ class WaitingForeverTest {
 
     @Test
     void aCallbackThatWouldWaitForItselfIsRefused() throws Exception {
-        try (Workqueue wq = Workqueue.create("foreverself"); Padata p = Padata.allocPossible(wq)) {
-            p.setMaxInflight(1);
-            p.start();
-            int cb = p.cpumask(CpuMaskType.SERIAL).first();
-            AtomicReference<Object> answer = new AtomicReference<>();
-            CountDownLatch done = new CountDownLatch(1);
-            PadataJob inner = PadataJob.of(() -> { }, () -> { });
-            // serial() of the only job in flight: libpadata still counts it, so the instance is full.
-            p.doParallel(PadataJob.of(() -> { }, () -> {
-                try {
-                    p.doParallelWaiting(inner, cb);
-                    answer.set("queued");
-                } catch (Throwable e) {
-                    answer.set(e);
-                } finally {
-                    done.countDown();
-                }
-            }), cb);
-            done.await();
-            IllegalStateException e = assertInstanceOf(IllegalStateException.class, answer.get());
-            assertTrue(e.getMessage().contains("wait for itself"), e.getMessage());
-        }
+        // serial() of the only job in flight: libpadata still counts it, so the instance is full.
+        Object answer = TestSupport.answerFromTheOnlyJobsSerial("foreverself", (p, job, cb) -> {
+            p.doParallelWaiting(job, cb);
+            return "queued";
+        });
+        IllegalStateException e = assertInstanceOf(IllegalStateException.class, answer);
+        assertTrue(e.getMessage().contains("wait for itself"), e.getMessage());
     }
 
     @Test

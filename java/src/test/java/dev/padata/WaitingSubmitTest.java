@@ -181,27 +181,10 @@ class WaitingSubmitTest {
 
     @Test
     void aCallbackThatWouldWaitForItselfIsRefused() throws Exception {
-        try (Workqueue wq = Workqueue.create("waitself"); Padata p = Padata.allocPossible(wq)) {
-            p.setMaxInflight(1);
-            p.start();
-            int cb = p.cpumask(CpuMaskType.SERIAL).first();
-            AtomicReference<Object> answer = new AtomicReference<>();
-            CountDownLatch done = new CountDownLatch(1);
-            PadataJob inner = PadataJob.of(() -> { }, () -> { });
-            // serial() of the only job in flight: libpadata still counts it, so the instance is full.
-            p.doParallel(PadataJob.of(() -> { }, () -> {
-                try {
-                    answer.set(p.doParallel(inner, cb, LONG));
-                } catch (Throwable e) {
-                    answer.set(e);
-                } finally {
-                    done.countDown();
-                }
-            }), cb);
-            done.await();
-            IllegalStateException e = assertInstanceOf(IllegalStateException.class, answer.get());
-            assertTrue(e.getMessage().contains("wait for itself"), e.getMessage());
-        }
+        // serial() of the only job in flight: libpadata still counts it, so the instance is full.
+        Object answer = TestSupport.answerFromTheOnlyJobsSerial("waitself", (p, job, cb) -> p.doParallel(job, cb, LONG));
+        IllegalStateException e = assertInstanceOf(IllegalStateException.class, answer);
+        assertTrue(e.getMessage().contains("wait for itself"), e.getMessage());
     }
 
     @Test
