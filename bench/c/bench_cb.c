@@ -3,13 +3,10 @@
 #include "bench_cb.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "workload.h"
 
@@ -32,44 +29,6 @@ uint64_t bench_work_export(uint64_t seed, uint32_t w)
 void *bench_cb_do_serial_address(void)
 {
 	return (void *)padata_do_serial;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
-static void futex_wait(uint32_t *addr, uint32_t val)
-{
-	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
-}
-
-static void futex_wake_one(uint32_t *addr)
-{
-	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-void bench_job_wait_idle(struct bench_job *job)
-{
-	uint32_t expect = 1;
-
-	/* Pairs with the release exchange in bench_cb_serial(). */
-	for (int i = 0; i < 128; i++) {
-		if (!__atomic_load_n(&job->busy, __ATOMIC_ACQUIRE))
-			return;
-		cpu_relax();
-	}
-	/* Announce the sleeper; fails only when serial() already cleared busy. */
-	if (!__atomic_compare_exchange_n(&job->busy, &expect, 2, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_ACQUIRE) && expect == 0)
-		return;
-	/* Only serial() changes 2 to 0; FUTEX_WAIT returns at once if it already did. */
-	while (__atomic_load_n(&job->busy, __ATOMIC_ACQUIRE) == 2)
-		futex_wait(&job->busy, 2);
 }
 
 void bench_cb_parallel(struct padata_priv *padata)
@@ -109,11 +68,10 @@ void bench_cb_serial(struct padata_priv *padata)
 	/* Pairs with the acquire load in bench_sink_done(). */
 	__atomic_store_n(&lane->done, lane->done + 1, __ATOMIC_RELEASE);
 	/*
-	 * Pairs with the submitter's acquire loads of busy before it reuses the
+	 * Pairs with the submitter's acquire load of busy before it reuses the
 	 * job; the job is the submitter's from here on, so read nothing after.
 	 */
-	if (__atomic_exchange_n(&job->busy, 0, __ATOMIC_RELEASE) == 2)
-		futex_wake_one(&job->busy);
+	__atomic_store_n(&job->busy, 0, __ATOMIC_RELEASE);
 }
 
 struct bench_sink *bench_sink_create(uint32_t nr_lanes, const int32_t *cpus, uint64_t nr_jobs,

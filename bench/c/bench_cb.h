@@ -7,9 +7,11 @@
  *
  * Who touches what:
  *  - the submitter owns a job while job->busy is 0: it fills index, seed,
- *    w, lane and t_submit_ns, sets busy to 1 and calls padata_do_parallel();
- *    to wait for a busy job it may set busy to 2 and sleep on it
- *    (bench_job_wait_idle());
+ *    w, lane and t_submit_ns, sets busy to 1 and submits it. Nobody waits
+ *    on busy: the waiting for room is the library's (the Java contender
+ *    takes its jobs in turn from a ring of one more than the in-flight
+ *    limit, so the one it takes has always finished, and busy checks that;
+ *    the C one takes them from a free list its serial() refills);
  *  - parallel() (a padata worker) computes digest and calls
  *    padata_do_serial();
  *  - serial() (the worker of the lane's CPU) checks the order, folds the
@@ -81,8 +83,7 @@ struct bench_sink {
 
 /**
  * struct bench_job - one job; @priv first so that container_of is a cast.
- * @busy: 0 idle; 1 from submission until serial() has folded the job; 2 the
- *        same, with the submitter asleep on it (futex) until serial() clears it.
+ * @busy: 0 idle; 1 from submission until serial() has folded the job.
  * @t_submit_ns: CLOCK_MONOTONIC ns at acceptance for sampled jobs, else 0.
  */
 struct bench_job {
@@ -97,13 +98,6 @@ struct bench_job {
 	uint32_t busy;
 	uint32_t pad0;
 };
-
-/**
- * bench_job_wait_idle - return once @job is idle (busy 0): spin briefly, then
- * sleep on a futex that bench_cb_serial() wakes. For the one thread that
- * submits @job; never burns a CPU the padata workers need for long.
- */
-BENCH_CB_API void bench_job_wait_idle(struct bench_job *job);
 
 /** bench_cb_parallel - parallel(): digest = workload(seed, w), then padata_do_serial(). */
 BENCH_CB_API void bench_cb_parallel(struct padata_priv *padata);

@@ -77,7 +77,6 @@ final class BenchCallbacks {
     private static final MethodHandle SINK_RESET;
     private static final MethodHandle SINK_CHECK;
     private static final MethodHandle ABI_QUERY;
-    private static final MethodHandle JOB_WAIT_IDLE;
     /** Where struct bench_sink keeps lat_ns and lat_cap. */
     static final long SINK_LAT_NS;
     static final long SINK_LAT_CAP;
@@ -101,7 +100,6 @@ final class BenchCallbacks {
         SINK_RESET = linker.downcallHandle(find(lib, "bench_sink_reset"), FunctionDescriptor.ofVoid(ADDRESS));
         SINK_CHECK = linker.downcallHandle(find(lib, "bench_sink_check"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT));
-        JOB_WAIT_IDLE = linker.downcallHandle(find(lib, "bench_job_wait_idle"), FunctionDescriptor.ofVoid(ADDRESS));
         ABI_QUERY = linker.downcallHandle(find(lib, "bench_cb_abi_query"), FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         MethodHandle doSerialAddress = linker.downcallHandle(find(lib, "bench_cb_do_serial_address"),
                 FunctionDescriptor.of(ADDRESS));
@@ -173,17 +171,6 @@ final class BenchCallbacks {
     static void sinkDestroy(MemorySegment sink) {
         try {
             SINK_DESTROY.invokeExact(sink);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
-
-    /** bench_job_wait_idle(): spins briefly, then sleeps on a futex until the job's serial() clears it. */
-    static void waitIdle(MemorySegment job) {
-        try {
-            JOB_WAIT_IDLE.invokeExact(job);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

@@ -2,6 +2,7 @@
 package dev.padata.bench.contender;
 
 import dev.padata.NativeJob;
+import dev.padata.PadataStats;
 import dev.padata.bench.Work;
 
 import java.lang.foreign.Arena;
@@ -16,8 +17,10 @@ import java.time.Duration;
  * {@code struct bench_job} through the declared layout and submits it; the C serial() checks
  * the order per lane, folds the digest into the native sink and clears the job's busy word,
  * which the submitter reads with an acquire load before reusing the job (NativeJob's Javadoc:
- * the C serial() reports completions); when the ring is full it sleeps in the C contender's
- * own wait. Submissions use {@code doParallel(job, cbCpu, maxWait)}.
+ * the C serial() reports completions). The ring holds one job more than the in-flight limit
+ * per lane ({@link PadataBase}), so the job taken next has always finished: the submitter waits only in
+ * {@code doParallel(job, cbCpu, maxWait)}, the library's wait, and a busy job at its turn
+ * fails the batch instead of being waited for.
  */
 public final class PadataNativeCallbacks extends PadataBase {
     /** Longer than any batch: a submission that cannot get in within it is a failure. */
@@ -29,6 +32,7 @@ public final class PadataNativeCallbacks extends PadataBase {
     private final MemorySegment why;
     private MemorySegment sink;
     private int latEvery;
+    private long busy;
     private boolean closed;
 
     public PadataNativeCallbacks(Config config) {
@@ -79,16 +83,17 @@ public final class PadataNativeCallbacks extends PadataBase {
         MemorySegment sk = sink;
         BenchCallbacks.sinkReset(sk);
         padata.start();
+        PadataStats before = padata.stats();
         int slot = 0;
-        int half = poolSize / 2;
         for (int i = 0; i < n; i++) {
             NativeJob job = pool[slot];
             MemorySegment p = payloads[slot];
-            // Pairs with the release exchange of busy at the end of bench_cb_serial().
+            // Pairs with the release store of busy at the end of bench_cb_serial().
             if ((int) BenchCallbacks.BUSY.getAcquire(p, 0L) != 0) {
-                // The ring is full: sleep until half of it has drained (as the C contender).
-                BenchCallbacks.waitIdle(pool[(slot + half) % poolSize].segment());
-                BenchCallbacks.waitIdle(job.segment());
+                padata.stop();
+                throw new IllegalStateException("java-padata-native: job " + i + " found ring slot " + slot
+                        + " still in flight: more than the in-flight limit (" + padata.maxInflight()
+                        + ") of its lane's jobs were accepted");
             }
             if (++slot == poolSize) {
                 slot = 0;
@@ -119,10 +124,17 @@ public final class PadataNativeCallbacks extends PadataBase {
             }
         }
         padata.stop();
+        busy = padata.stats().busy() - before.busy();
         String failure = BenchCallbacks.sinkCheck(sk, n, reference.sum(), reference.xor(), why);
         if (failure != null) {
             throw new IllegalStateException("java-padata-native w=" + w + ": " + failure);
         }
+    }
+
+    /** The submissions of the last batch that padata answered busy, so the submitter waited in the library. */
+    @Override
+    public long busyRetries() {
+        return busy;
     }
 
     @Override

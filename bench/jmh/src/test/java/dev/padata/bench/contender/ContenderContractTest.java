@@ -145,6 +145,34 @@ class PadataNativeCallbacksTest extends ContenderContractTest {
     void assumeAvailable() {
         assumeCallbackLibrary();
     }
+
+    /**
+     * The waiting for room is the library's: at a limit of 4 the submitter (about 0.1 µs per
+     * job) outruns two workers at w = 10000 (about 11 µs per job), so padata answers busy and
+     * doParallel(job, cbCpu, maxWait) waits. The contender once kept a ring smaller than the
+     * limit and slept on its own futex half a ring ahead: the core never filled (0 busy), and
+     * users get no such wait.
+     */
+    @Test
+    void theSubmitterWaitsInTheLibraryNotInTheBenchmark() {
+        assumeAvailable();
+        String key = "bench.padata.inflight";
+        String saved = System.getProperty(key);
+        System.setProperty(key, "4");
+        long busy = 0;
+        try (Contender c = Contenders.create(name(), Contender.Config.of(10000, 3000, 2))) {
+            for (int b = 0; b < 3; b++) {
+                assertDoesNotThrow(c::runBatch, "batch " + b);
+                busy += c.busyRetries();
+            }
+        } finally {
+            if (saved == null)
+                System.clearProperty(key);
+            else
+                System.setProperty(key, saved);
+        }
+        assertTrue(busy > 0, "9000 jobs at a limit of 4 never found padata full: the benchmark waits on its own");
+    }
 }
 
 class PadataGathererTest extends ContenderContractTest {
