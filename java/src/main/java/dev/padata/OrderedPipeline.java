@@ -36,7 +36,7 @@ import java.util.function.Function;
  * }</pre>
  *
  * <p>How it maps onto padata: every submission is a {@link PadataJob} from a fixed pool of
- * {@code capacity} jobs; the function runs in {@code parallel()}, and the consumer in
+ * {@code capacity} jobs (each made on its first use); the function runs in {@code parallel()}, and the consumer in
  * {@code serial()}, on one callback CPU so the results form a single ordered stream.
  * {@link #submit} waits for a free job instead of throwing {@link PadataBusyException}, and
  * waits with {@link Padata#doParallel(PadataJob, int, Duration)} while padata is full or busy
@@ -83,7 +83,10 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private final boolean ownsPadata;
     private final int callbackCpu;
     private final int capacity;
-    /** The jobs; submission {@code s} takes {@code ring[s % capacity]} once that one is free. */
+    /**
+     * The jobs; submission {@code s} takes {@code ring[s % capacity]} once that one is free. A
+     * slot is null until its first submission makes its job ({@link #task}); never again after.
+     */
     private final Task[] ring;
     /**
      * Counters on lines of their own (128 bytes apart): {@link #SEQ} and {@link #ACCEPTED} written
@@ -100,6 +103,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private volatile boolean closed;
 
     private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle RING = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final int SEQ = 8;
     private static final int ACCEPTED = 24;
     private static final int COMPLETED = 40;
@@ -227,9 +231,8 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             capacity = ringSize > 0 ? ringSize : p.maxInflight();
             @SuppressWarnings("unchecked")
             Task[] r = (Task[]) java.lang.reflect.Array.newInstance(Task.class, capacity);
-            for (int i = 0; i < capacity; i++)
-                r[i] = new Task();
-            ring = r;
+            ring = r; // the jobs are made on first use (task()): a short-lived pipeline of a
+                      // large capacity (a mapOrdered stream of ten elements) makes ten
             if (b.key != null) {
                 shells = new PadataShell[b.lanes];
                 for (int i = 0; i < shells.length; i++)
@@ -528,10 +531,24 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     /** A wait that never ends in practice (292 years). */
     private static final Duration FOREVER = Padata.FOREVER;
 
+    /**
+     * The job of ring slot {@code i}, made by the first submission that needs it. Acquire: the
+     * job another submitter installed is seen constructed (its fields are final or published by
+     * the install's release, and every later hand-off goes through TAKEN and padata).
+     */
+    private Task task(int i) {
+        Task t = (Task) RING.getAcquire(ring, i);
+        if (t != null)
+            return t;
+        Task made = new Task();
+        Task there = (Task) RING.compareAndExchange(ring, i, null, made);
+        return there == null ? made : there;
+    }
+
     /** Takes the job of the next submission, or null when it is still in use. */
     private Task tryTake() {
         long seq = (long) COUNTERS.getAndAdd(counters, SEQ, 1L);
-        Task t = ring[(int) Long.remainderUnsigned(seq, capacity)];
+        Task t = task((int) Long.remainderUnsigned(seq, capacity));
         return TAKEN.compareAndSet(t, 0, 1) ? t : null;
     }
 
@@ -541,7 +558,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      */
     private Task take(long deadline) throws InterruptedException {
         long seq = (long) COUNTERS.getAndAdd(counters, SEQ, 1L);
-        Task t = ring[(int) Long.remainderUnsigned(seq, capacity)];
+        Task t = task((int) Long.remainderUnsigned(seq, capacity));
         for (;;) {
             if (TAKEN.compareAndSet(t, 0, 1))
                 return t;
