@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 package dev.padata;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import java.util.stream.Gatherer;
 
 /**
@@ -37,8 +41,11 @@ public final class OrderedGatherers {
     }
 
     /**
-     * {@link #mapOrdered(int, Function)} with {@code min(MAX_IN_FLIGHT, 64 * Cpus.count())}
-     * elements in flight.
+     * {@link #mapOrdered(int, Function)} with {@code min(MAX_IN_FLIGHT, max(1024, 64 * Cpus.count()))}
+     * elements in flight: at capacity the stream thread sleeps until half of them are done, so the
+     * window sets how much work each of its wake-ups buys (a window of 128 on two CPUs held
+     * tiny elements to 2-3.5 M a second, 1024 to over 4 M; the jobs of the window are made as
+     * the stream needs them, so a short stream does not pay for it).
      *
      * @param <T> the element type
      * @param <R> the result type
@@ -56,8 +63,9 @@ public final class OrderedGatherers {
      *
      * <ul>
      * <li><b>Bounded</b>: at most {@code maxInFlight} elements are between the upstream and the
-     *     downstream at any time (submitted and not yet pushed); the stream thread waits for the
-     *     oldest result before it takes another element.</li>
+     *     downstream at any time (submitted and not yet pushed); at that bound the stream thread
+     *     waits until the oldest half of them (at least one) are done, pushes them, and only then
+     *     takes more elements.</li>
      * <li><b>Failures</b>: when {@code fn} throws, the results before that element are pushed,
      *     then a {@link CompletionException} is thrown whose cause is what {@code fn} threw and
      *     whose message names the element's encounter index. Elements after it are abandoned:
@@ -97,9 +105,16 @@ public final class OrderedGatherers {
 
     /** Evaluations whose pipeline is not closed yet (tests: resources are released). */
     static final AtomicInteger OPEN = new AtomicInteger();
+    /** Times a stream thread parked for results (tests: once per half window, not per element). */
+    static final AtomicLong STREAM_WAITS = new AtomicLong();
+    /**
+     * Test hook: runs on the callback worker after each result is delivered (its encounter
+     * index given), before the pipeline frees the result's job, to hold that moment open.
+     */
+    static volatile LongConsumer testAfterDeliver;
 
     static int defaultInFlight() {
-        return Math.min(MAX_IN_FLIGHT, 64 * Math.max(1, Cpus.count()));
+        return Math.min(MAX_IN_FLIGHT, Math.max(1024, 64 * Math.max(1, Cpus.count())));
     }
 
     /** The instance every gatherer runs on: created on first use, never closed (the JVM's exit stops it). */
@@ -120,7 +135,7 @@ public final class OrderedGatherers {
         }
     }
 
-    /** A result that is {@code null}, as the queue of results holds no nulls. */
+    /** A result that is {@code null}: a null slot of the result ring is an empty one. */
     private static final Object NULL = new Object();
     /** The stand-in result of an element abandoned before its {@code fn} began. */
     private static final Object SKIPPED = new Object();
@@ -128,19 +143,47 @@ public final class OrderedGatherers {
     private record Failure(Throwable error) {
     }
 
+    private static final VarHandle WAIT_FOR;
+
+    static {
+        try {
+            WAIT_FOR = MethodHandles.lookup().findVarHandle(MapState.class, "waitFor", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /**
      * One evaluation of the stream. The stream calls integrate and finish one at a time (possibly
-     * from different threads, with happens-before between them), so the plain fields are safe;
-     * {@code ready} and {@code abandoned} are shared with the padata workers.
+     * from different threads, with happens-before between them), so the plain fields other than
+     * the result ring's are the stream thread's; the ring, {@code done}, the waiter and
+     * {@code abandoned} are shared with the padata workers.
+     *
+     * <p>Results come back through a ring of {@code maxInFlight} slots, not a queue: the
+     * pipeline's consumer runs on one callback worker, one result at a time in encounter order,
+     * so result {@code k} goes to slot {@code k % maxInFlight} and {@code done} (written by that
+     * worker only) counts them; element {@code k} is submitted only after the stream thread took
+     * result {@code k - maxInFlight} out of the same slot. At capacity the stream thread waits
+     * for half the elements in flight, not one: parking per element made every element a
+     * wake-up of the stream thread (40,000 context switches a second at w = 0 on two CPUs).
+     * The wake-up is a Dekker pair: the waiter publishes its target, then re-reads {@code done};
+     * the worker publishes {@code done}, then reads the target (both volatile), so one of them
+     * sees the other.
      */
     private static final class MapState<T, R> {
         private final int maxInFlight;
         private final OrderedPipeline<T, Object> pipeline;
+        /** Results by encounter index modulo maxInFlight; null when taken (or not yet there). */
+        private final Object[] ring;
         /**
-         * Results in encounter order; filled on the callback worker, drained by the stream thread.
-         * The queue's put/take give the hand-off its happens-before (the result's fields included).
+         * Results delivered into the ring: written by deliver() only, whose calls never overlap
+         * (the pipeline's consumer calls follow one another in order).
          */
-        private final LinkedBlockingQueue<Object> ready = new LinkedBlockingQueue<>();
+        private volatile long done;
+        /** The result count the parked stream thread waits for (0: nobody waits); via WAIT_FOR. */
+        @SuppressWarnings("unused")
+        private volatile long waitFor;
+        private volatile Thread waiter;
         /**
          * Read by the parallel workers: elements whose fn has not begun are skipped once set.
          * Best effort, no partner: a call that began before it was set runs to the end, and
@@ -153,6 +196,7 @@ public final class OrderedGatherers {
 
         MapState(int maxInFlight, Function<? super T, ? extends R> fn) {
             this.maxInFlight = maxInFlight;
+            this.ring = new Object[maxInFlight];
             Padata shared = Shared.PADATA;
             if (Dispatcher.onWorkerOf(shared.workqueue()))
                 throw new IllegalStateException("mapOrdered stream started inside a mapOrdered function ("
@@ -164,11 +208,32 @@ public final class OrderedGatherers {
                         return r == null ? NULL : r;
                     })
                     .padata(shared)
-                    .capacity(maxInFlight)
-                    .consumer(ready::add)
-                    .onError((x, e) -> ready.add(new Failure(e)))
+                    // One job more than the elements in flight: result k reaches deliver() before
+                    // its job is free again (the end of its serial()), and the stream thread may
+                    // submit element k + maxInFlight at once. With maxInFlight jobs that element
+                    // would take the same job and wait for it in the pipeline; with one more it
+                    // takes the job of element k - 1, whose serial() ended before result k's began.
+                    .capacity(maxInFlight + 1)
+                    .consumer(this::deliver)
+                    .onError((x, e) -> deliver(new Failure(e)))
                     .build();
             OPEN.incrementAndGet();
+        }
+
+        /** The pipeline's consumer (and error handler): on the callback worker, in encounter order. */
+        private void deliver(Object result) {
+            long k = done;
+            ring[(int) (k % maxInFlight)] = result;
+            done = k + 1;                          // volatile: publishes the slot, then the Dekker read
+            long target = (long) WAIT_FOR.getVolatile(this);
+            if (target != 0 && k + 1 >= target) {
+                Thread t = waiter;
+                if (t != null)
+                    LockSupport.unpark(t);
+            }
+            LongConsumer hook = testAfterDeliver;
+            if (hook != null)
+                hook.accept(k);
         }
 
         boolean integrate(T element, Gatherer.Downstream<? super R> downstream) {
@@ -178,8 +243,10 @@ public final class OrderedGatherers {
                 abandon();
                 return false;
             }
-            // At capacity, wait for the oldest result first: pending never exceeds maxInFlight.
-            if (!flush(downstream, pending >= maxInFlight ? 1 : 0))
+            // At capacity, wait for the oldest results first (half of those in flight, so that the
+            // stream thread wakes once per half ring, not per element): pending never exceeds
+            // maxInFlight.
+            if (!flush(downstream, pending >= maxInFlight ? Math.max(1, maxInFlight / 2) : 0))
                 return false;
             boolean interrupted = false;
             for (;;) {
@@ -215,17 +282,16 @@ public final class OrderedGatherers {
             boolean interrupted = false;
             try {
                 while (pending > 0) {
-                    Object o;
-                    if (atLeast > 0) {
-                        try {
-                            o = ready.take();
-                        } catch (InterruptedException e) {
-                            interrupted = true;
-                            continue;
-                        }
-                    } else if ((o = ready.poll()) == null) {
-                        return true;
+                    long available = done - pushed;
+                    if (available == 0) {
+                        if (atLeast <= 0)
+                            return true;
+                        interrupted |= awaitResults(pushed + Math.min(atLeast, pending));
+                        continue;
                     }
+                    int slot = (int) (pushed % maxInFlight);
+                    Object o = ring[slot];
+                    ring[slot] = null;
                     pending--;
                     atLeast--;
                     if (o instanceof Failure f) {
@@ -257,6 +323,25 @@ public final class OrderedGatherers {
         }
 
         /**
+         * Parks the stream thread until {@code target} results have been delivered. An interrupt
+         * does not end the wait (as mapConcurrent, the step finishes first): returns whether one
+         * came, for the caller to restore.
+         */
+        private boolean awaitResults(long target) {
+            boolean interrupted = false;
+            STREAM_WAITS.incrementAndGet();
+            waiter = Thread.currentThread();
+            WAIT_FOR.setVolatile(this, target);     // then re-read done: the Dekker pair of deliver()
+            while (done < target) {
+                LockSupport.park(this);
+                if (Thread.interrupted())
+                    interrupted = true;
+            }
+            WAIT_FOR.setOpaque(this, 0L);
+            return interrupted;
+        }
+
+        /**
          * Ends the evaluation: no fn starts from now on, the calls already running are waited for
          * and the pipeline is closed (the shared instance stays).
          */
@@ -267,7 +352,7 @@ public final class OrderedGatherers {
             abandoned = true;
             pipeline.close();
             OPEN.decrementAndGet();
-            ready.clear();
+            java.util.Arrays.fill(ring, null);
             pending = 0;
         }
     }

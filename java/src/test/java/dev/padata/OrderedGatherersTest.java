@@ -267,6 +267,72 @@ class OrderedGatherersTest {
         assertThrows(NullPointerException.class, () -> OrderedGatherers.mapOrdered(4, null));
     }
 
+    /**
+     * At capacity the stream thread waits for half the window, not for the oldest element: it
+     * parks at most once per half window (plus once at the end), however the workers' timing
+     * falls. It used to take one result per wait (a LinkedBlockingQueue.take per element at
+     * capacity: N - maxInFlight waits, a wake-up per element whenever fn was slower than the
+     * stream thread).
+     */
+    @Test
+    void theStreamThreadWaitsOncePerHalfWindowNotPerElement() {
+        int max = 16, n = 4_000;
+        long before = OrderedGatherers.STREAM_WAITS.get();
+        List<Integer> out = IntStream.range(0, n).boxed()
+                .gather(OrderedGatherers.mapOrdered(max, (Integer x) -> {
+                    long t = System.nanoTime() + 20_000;   // slower than the stream thread
+                    while (System.nanoTime() < t)
+                        Thread.onSpinWait();
+                    return x;
+                }))
+                .toList();
+        assertEquals(IntStream.range(0, n).boxed().toList(), out);
+        long waits = OrderedGatherers.STREAM_WAITS.get() - before;
+        assertTrue(waits <= n / (max / 2) + 1, waits + " waits for " + n + " elements in a window of " + max);
+    }
+
+    /**
+     * The stream thread takes result k and may submit element k + maxInFlight at once, while
+     * result k's job is still in its serial() (the pipeline frees it after the consumer
+     * returns). With a pipeline of maxInFlight jobs that element needed that very job and parked
+     * in the pipeline until a batch of results had left (up to a millisecond each time); the
+     * pipeline has one job more, so the element takes the job of element k - 1. The hook holds
+     * the callback worker right after result 0 is delivered; the stream thread must then block
+     * waiting for result 1 (in the gatherer), never for a job (in the pipeline's Room).
+     */
+    @Test
+    void anElementTakenAtOnceAfterItsResultNeverWaitsForThatResultsJob() throws Exception {
+        CountDownLatch delivered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OrderedGatherers.testAfterDeliver = k -> {
+            if (k == 0) {
+                delivered.countDown();
+                await(release);
+            }
+        };
+        AtomicReference<List<Integer>> result = new AtomicReference<>();
+        Thread driver = Thread.ofPlatform().start(() -> result.set(IntStream.range(0, 6).boxed()
+                .gather(OrderedGatherers.mapOrdered(2, (Integer x) -> x))
+                .toList()));
+        try {
+            await(delivered);
+            TestSupport.await("the driver to block", 30_000, () -> {
+                Thread.State st = driver.getState();
+                return st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING;
+            });
+            List<String> frames = Arrays.stream(driver.getStackTrace())
+                    .map(f -> f.getClassName() + "." + f.getMethodName()).toList();
+            assertTrue(frames.stream().noneMatch(f -> f.startsWith(Room.class.getName())),
+                    "the driver waits for a job of the pipeline: " + frames);
+            assertTrue(frames.stream().anyMatch(f -> f.endsWith("awaitResults")), "the driver waits elsewhere: " + frames);
+        } finally {
+            release.countDown();
+            driver.join();
+            OrderedGatherers.testAfterDeliver = null;
+        }
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), result.get());
+    }
+
     private static void await(CountDownLatch latch) {
         try {
             latch.await();
