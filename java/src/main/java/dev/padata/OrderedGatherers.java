@@ -42,10 +42,13 @@ public final class OrderedGatherers {
 
     /**
      * {@link #mapOrdered(int, Function)} with {@code min(MAX_IN_FLIGHT, max(1024, 64 * Cpus.count()))}
-     * elements in flight: at capacity the stream thread sleeps until half of them are done, so the
-     * window sets how much work each of its wake-ups buys (a window of 128 on two CPUs held
-     * tiny elements to 2-3.5 M a second, 1024 to over 4 M; the jobs of the window are made as
-     * the stream needs them, so a short stream does not pay for it).
+     * elements in flight at most. The stream starts with {@code 64 * Cpus.count()} of them (or
+     * the bound, if smaller) and doubles that, up to the bound, each time it waited less than a
+     * millisecond for half of them: cheap elements get a window large enough for each wake-up of
+     * the stream thread to buy a lot of work (a window of 128 on two CPUs held tiny elements to
+     * 2-3.5 M a second, 1024 to over 4 M), while expensive ones keep the small start, so a
+     * {@code findFirst} or a failure abandons at most that many calls and the first result
+     * comes as soon as before.
      *
      * @param <T> the element type
      * @param <R> the result type
@@ -63,9 +66,15 @@ public final class OrderedGatherers {
      *
      * <ul>
      * <li><b>Bounded</b>: at most {@code maxInFlight} elements are between the upstream and the
-     *     downstream at any time (submitted and not yet pushed); at that bound the stream thread
-     *     waits until the oldest half of them (at least one) are done, pushes them, and only then
-     *     takes more elements.</li>
+     *     downstream at any time (submitted and not yet pushed). At the window in use (which
+     *     starts at {@code min(maxInFlight, 64 * Cpus.count())} and doubles up to
+     *     {@code maxInFlight} while elements are cheap, see {@link #mapOrdered(Function)}) the
+     *     stream thread waits until the oldest half of the window (at least one) is done, or
+     *     about a millisecond has passed with some of it done, pushes what is done, and only
+     *     then takes more elements; so results are pushed in batches, each at most about a
+     *     millisecond after it was ready. A short-circuit or a failure abandons the elements
+     *     that have not started, but up to a window of {@code fn} calls may already have; for
+     *     expensive functions where that matters, pass a small {@code maxInFlight}.</li>
      * <li><b>Failures</b>: when {@code fn} throws, the results before that element are pushed,
      *     then a {@link CompletionException} is thrown whose cause is what {@code fn} threw and
      *     whose message names the element's encounter index. Elements after it are abandoned:
@@ -105,8 +114,11 @@ public final class OrderedGatherers {
 
     /** Evaluations whose pipeline is not closed yet (tests: resources are released). */
     static final AtomicInteger OPEN = new AtomicInteger();
-    /** Times a stream thread parked for results (tests: once per half window, not per element). */
-    static final AtomicLong STREAM_WAITS = new AtomicLong();
+    /**
+     * Wake-ups of a parked stream thread by a delivered result (tests: at most one per wait, and
+     * one wait per half window, not per element).
+     */
+    static final AtomicLong STREAM_WAKEUPS = new AtomicLong();
     /**
      * Test hook: runs on the callback worker after each result is delivered (its encounter
      * index given), before the pipeline frees the result's job, to hold that moment open.
@@ -125,7 +137,12 @@ public final class OrderedGatherers {
             Workqueue wq = Workqueue.create("gather");
             try {
                 Padata p = Padata.allocPossible(wq);
-                p.setMaxInflight(MAX_IN_FLIGHT);
+                // Room for four streams at the largest window (each takes one job more, and
+                // libpadata counts a serial batch's jobs until the batch returns), so that
+                // concurrent streams rarely wait for the shared instance rather than for their
+                // own window.
+                int serialCpus = Math.max(1, p.cpumask(CpuMaskType.SERIAL).weight());
+                p.setMaxInflight(4 * (MAX_IN_FLIGHT + 1) + Padata.BATCH_MAX * serialCpus);
                 p.start();
                 return p;
             } catch (RuntimeException | Error e) {
@@ -144,6 +161,10 @@ public final class OrderedGatherers {
     }
 
     private static final VarHandle WAIT_FOR;
+    /** The longest a finished result waits in the ring for the stream thread's batch (ns). */
+    static final long HOLD_NANOS = 1_000_000;
+    /** A wait for half the window shorter than this doubles the window (ns). */
+    static final long GROW_BELOW_NANOS = 1_000_000;
 
     static {
         try {
@@ -165,7 +186,11 @@ public final class OrderedGatherers {
      * worker only) counts them; element {@code k} is submitted only after the stream thread took
      * result {@code k - maxInFlight} out of the same slot. At capacity the stream thread waits
      * for half the elements in flight, not one: parking per element made every element a
-     * wake-up of the stream thread (40,000 context switches a second at w = 0 on two CPUs).
+     * wake-up of the stream thread (40,000 context switches a second at w = 0 on two CPUs). It
+     * parks for at most {@link #HOLD_NANOS} at a time, and pushes what is done when that passes,
+     * so a result is held back by the batching for about a millisecond at most, however slow the
+     * elements after it. The window in use ({@code window}) starts small and grows while the
+     * waits are short (see {@link #mapOrdered(Function)}).
      * The wake-up is a Dekker pair: the waiter publishes its target, then re-reads {@code done};
      * the worker publishes {@code done}, then reads the target (both volatile), so one of them
      * sees the other.
@@ -180,7 +205,10 @@ public final class OrderedGatherers {
          * (the pipeline's consumer calls follow one another in order).
          */
         private volatile long done;
-        /** The result count the parked stream thread waits for (0: nobody waits); via WAIT_FOR. */
+        /**
+         * The result count the parked stream thread waits for (0: nobody waits); via WAIT_FOR.
+         * deliver() takes it back to 0 with a CAS before it unparks, so one wait gets one unpark.
+         */
         @SuppressWarnings("unused")
         private volatile long waitFor;
         private volatile Thread waiter;
@@ -190,12 +218,15 @@ public final class OrderedGatherers {
          * abandon() waits for it (pipeline.close()).
          */
         private volatile boolean abandoned;
+        /** Elements the stream thread keeps in flight now: grows to maxInFlight while waits are short. */
+        private int window;
         private long pending;
         private long pushed;
         private boolean ended;
 
         MapState(int maxInFlight, Function<? super T, ? extends R> fn) {
             this.maxInFlight = maxInFlight;
+            this.window = (int) Math.min(maxInFlight, 64L * Math.max(1, Cpus.count()));
             this.ring = new Object[maxInFlight];
             Padata shared = Shared.PADATA;
             if (Dispatcher.onWorkerOf(shared.workqueue()))
@@ -226,14 +257,21 @@ public final class OrderedGatherers {
             ring[(int) (k % maxInFlight)] = result;
             done = k + 1;                          // volatile: publishes the slot, then the Dekker read
             long target = (long) WAIT_FOR.getVolatile(this);
-            if (target != 0 && k + 1 >= target) {
+            if (target != 0 && k + 1 >= target && WAIT_FOR.compareAndSet(this, target, 0L)) {
                 Thread t = waiter;
-                if (t != null)
+                if (t != null) {
+                    STREAM_WAKEUPS.incrementAndGet();
                     LockSupport.unpark(t);
+                }
             }
             LongConsumer hook = testAfterDeliver;
-            if (hook != null)
-                hook.accept(k);
+            if (hook != null) {
+                try {
+                    hook.accept(k);
+                } catch (Throwable ignored) {
+                    // A throwing consumer would reach onError, which delivers again: count once.
+                }
+            }
         }
 
         boolean integrate(T element, Gatherer.Downstream<? super R> downstream) {
@@ -243,15 +281,22 @@ public final class OrderedGatherers {
                 abandon();
                 return false;
             }
-            // At capacity, wait for the oldest results first (half of those in flight, so that the
-            // stream thread wakes once per half ring, not per element): pending never exceeds
-            // maxInFlight.
-            if (!flush(downstream, pending >= maxInFlight ? Math.max(1, maxInFlight / 2) : 0))
+            // At the window, wait for the oldest results first (half of those in flight, so that
+            // the stream thread wakes once per half window, not per element): pending never
+            // exceeds the window, nor the window maxInFlight. A short wait doubles the window.
+            if (pending >= window) {
+                long t0 = System.nanoTime();
+                if (!flush(downstream, Math.max(1, window / 2)))
+                    return false;
+                if (window < maxInFlight && System.nanoTime() - t0 < GROW_BELOW_NANOS)
+                    window = (int) Math.min(maxInFlight, 2L * window);
+            } else if (!flush(downstream, 0)) {
                 return false;
+            }
             boolean interrupted = false;
             for (;;) {
                 try {
-                    pipeline.submit(element);   // never waits long: pending < maxInFlight = capacity
+                    pipeline.submit(element);   // finds a free job: pending < maxInFlight < capacity
                     break;
                 } catch (InterruptedException e) {
                     interrupted = true;         // as mapConcurrent: finish the step, restore afterwards
@@ -286,7 +331,10 @@ public final class OrderedGatherers {
                     if (available == 0) {
                         if (atLeast <= 0)
                             return true;
-                        interrupted |= awaitResults(pushed + Math.min(atLeast, pending));
+                        // Half the window at most, also at the end (finish): the results before a
+                        // slow element are pushed while it runs.
+                        long want = Math.min(Math.min(atLeast, pending), Math.max(1, window / 2));
+                        interrupted |= awaitResults(pushed + want);
                         continue;
                     }
                     int slot = (int) (pushed % maxInFlight);
@@ -323,21 +371,33 @@ public final class OrderedGatherers {
         }
 
         /**
-         * Parks the stream thread until {@code target} results have been delivered. An interrupt
-         * does not end the wait (as mapConcurrent, the step finishes first): returns whether one
-         * came, for the caller to restore.
+         * Parks the stream thread until {@code target} results have been delivered, or until
+         * some result is there and {@link #HOLD_NANOS} have passed (so that a slow element does
+         * not hold back those done before it). An interrupt does not end the wait (as
+         * mapConcurrent, the step finishes first): returns whether one came, for the caller to
+         * restore.
          */
         private boolean awaitResults(long target) {
             boolean interrupted = false;
-            STREAM_WAITS.incrementAndGet();
             waiter = Thread.currentThread();
             WAIT_FOR.setVolatile(this, target);     // then re-read done: the Dekker pair of deliver()
-            while (done < target) {
-                LockSupport.park(this);
+            long deadline = System.nanoTime() + HOLD_NANOS;
+            for (;;) {
+                long d = done;
+                if (d >= target)
+                    break;
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    if (d > pushed)
+                        break;                      // push what is done; wait again for the rest
+                    deadline += HOLD_NANOS;
+                    left = HOLD_NANOS;
+                }
+                LockSupport.parkNanos(this, left);
                 if (Thread.interrupted())
                     interrupted = true;
             }
-            WAIT_FOR.setOpaque(this, 0L);
+            WAIT_FOR.setVolatile(this, 0L);
             return interrupted;
         }
 
@@ -353,6 +413,7 @@ public final class OrderedGatherers {
             pipeline.close();
             OPEN.decrementAndGet();
             java.util.Arrays.fill(ring, null);
+            waiter = null;
             pending = 0;
         }
     }

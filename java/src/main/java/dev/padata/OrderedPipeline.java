@@ -103,7 +103,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private volatile boolean closed;
 
     private static final VarHandle COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle RING = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle RING = MethodHandles.arrayElementVarHandle(OrderedPipeline.Task[].class);
     private static final int SEQ = 8;
     private static final int ACCEPTED = 24;
     private static final int COMPLETED = 40;

@@ -100,7 +100,7 @@ class OrderedGatherersTest {
                 .toList()));
         // The driver submitted 0..max-1, pulled element max and now waits for result 0.
         TestSupport.await("the driver to block on the head result", 30_000,
-                () -> pulled.get() == max + 1 && started.get() == max && driver.getState() == Thread.State.WAITING);
+                () -> pulled.get() == max + 1 && started.get() == max && parked(driver));
         assertEquals(max, started.get(), "no element beyond the bound was started");
         assertEquals(max + 1, pulled.get(), "no element beyond the bound was pulled");
         release.countDown();
@@ -267,28 +267,95 @@ class OrderedGatherersTest {
         assertThrows(NullPointerException.class, () -> OrderedGatherers.mapOrdered(4, null));
     }
 
+    /** True when {@code t} is parked or waiting (the stream thread parks in slices of a millisecond). */
+    private static boolean parked(Thread t) {
+        Thread.State st = t.getState();
+        return st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING;
+    }
+
     /**
-     * At capacity the stream thread waits for half the window, not for the oldest element: it
-     * parks at most once per half window (plus once at the end), however the workers' timing
-     * falls. It used to take one result per wait (a LinkedBlockingQueue.take per element at
-     * capacity: N - maxInFlight waits, a wake-up per element whenever fn was slower than the
-     * stream thread).
+     * At capacity the stream thread waits for half the window, not for the oldest element: a
+     * delivered result wakes it at most once per wait, and each such wait was for half the
+     * window (plus the last one at the end), however the workers' timing falls. It used to take
+     * one result per wait (a LinkedBlockingQueue.take per element at capacity: a wake-up per
+     * element whenever fn was slower than the stream thread).
      */
     @Test
-    void theStreamThreadWaitsOncePerHalfWindowNotPerElement() {
+    void theStreamThreadIsWokenOncePerHalfWindowNotPerElement() {
         int max = 16, n = 4_000;
-        long before = OrderedGatherers.STREAM_WAITS.get();
+        long before = OrderedGatherers.STREAM_WAKEUPS.get();
         List<Integer> out = IntStream.range(0, n).boxed()
                 .gather(OrderedGatherers.mapOrdered(max, (Integer x) -> {
-                    long t = System.nanoTime() + 20_000;   // slower than the stream thread
+                    long t = System.nanoTime() + 50_000;   // slower than the stream thread wakes
                     while (System.nanoTime() < t)
                         Thread.onSpinWait();
                     return x;
                 }))
                 .toList();
         assertEquals(IntStream.range(0, n).boxed().toList(), out);
-        long waits = OrderedGatherers.STREAM_WAITS.get() - before;
-        assertTrue(waits <= n / (max / 2) + 1, waits + " waits for " + n + " elements in a window of " + max);
+        long wakeups = OrderedGatherers.STREAM_WAKEUPS.get() - before;
+        assertTrue(wakeups <= n / (max / 2) + 1, wakeups + " wake-ups for " + n + " elements in a window of " + max);
+    }
+
+    /**
+     * The batching never holds a finished result back behind later ones for longer than about a
+     * millisecond: the hook holds the callback worker right after result 9, so results 10 to 39
+     * cannot come, until result 5 has reached the downstream. No result is done before every
+     * element was submitted (they all wait for element 39 to be pulled), so the stream thread
+     * meets them in finish(), which used to wait for every element left before pushing any:
+     * the hook then gave up after 30 s.
+     */
+    @Test
+    void finishedResultsAreNotHeldBackBehindLaterOnes() throws Exception {
+        CountDownLatch allPulled = new CountDownLatch(1);
+        CountDownLatch sawFive = new CountDownLatch(1);
+        AtomicInteger gaveUp = new AtomicInteger();
+        OrderedGatherers.testAfterDeliver = k -> {
+            if (k == 9 && !awaitFor(sawFive, 30_000))
+                gaveUp.incrementAndGet();
+        };
+        try {
+            List<Integer> out = IntStream.range(0, 40).boxed()
+                    .peek(x -> {
+                        if (x == 39)
+                            allPulled.countDown();
+                    })
+                    .gather(OrderedGatherers.mapOrdered(64, (Integer x) -> {
+                        await(allPulled);   // released by the stream thread itself: never waits for results
+                        return x;
+                    }))
+                    .peek(x -> {
+                        if (x == 5)
+                            sawFive.countDown();
+                    })
+                    .toList();
+            assertEquals(IntStream.range(0, 40).boxed().toList(), out);
+        } finally {
+            OrderedGatherers.testAfterDeliver = null;
+        }
+        assertEquals(0, gaveUp.get(), "result 5 was held back until the results after it came");
+    }
+
+    /**
+     * An expensive function keeps the starting window (64 per CPU, below the default bound of
+     * 1024 on up to 15 CPUs): findFirst abandons the stream after at most that many calls. With
+     * the whole default bound in flight from the start it ran 600-1023 calls of 2 ms on two CPUs.
+     */
+    @Test
+    void findFirstOnAnExpensiveFunctionCostsAtMostTheStartingWindow() {
+        int start = Math.min(OrderedGatherers.defaultInFlight(), 64 * Math.max(1, Cpus.count()));
+        AtomicInteger calls = new AtomicInteger();
+        Optional<Integer> first = Stream.iterate(0, i -> i + 1)
+                .gather(OrderedGatherers.mapOrdered((Integer x) -> {
+                    calls.incrementAndGet();
+                    long t = System.nanoTime() + 2_000_000;
+                    while (System.nanoTime() < t)
+                        Thread.onSpinWait();
+                    return x;
+                }))
+                .findFirst();
+        assertEquals(Optional.of(0), first);
+        assertTrue(calls.get() <= start, calls.get() + " calls of fn for findFirst, more than the starting window " + start);
     }
 
     /**
@@ -297,13 +364,15 @@ class OrderedGatherersTest {
      * returns). With a pipeline of maxInFlight jobs that element needed that very job and parked
      * in the pipeline until a batch of results had left (up to a millisecond each time); the
      * pipeline has one job more, so the element takes the job of element k - 1. The hook holds
-     * the callback worker right after result 0 is delivered; the stream thread must then block
-     * waiting for result 1 (in the gatherer), never for a job (in the pipeline's Room).
+     * the callback worker right after result 0 is delivered: the stream thread must still submit
+     * element 2 and pull element 3 (with maxInFlight jobs, element 2 waits in the pipeline's
+     * Room for as long as the hook holds), then wait for result 1 in the gatherer.
      */
     @Test
     void anElementTakenAtOnceAfterItsResultNeverWaitsForThatResultsJob() throws Exception {
         CountDownLatch delivered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger pulled = new AtomicInteger();
         OrderedGatherers.testAfterDeliver = k -> {
             if (k == 0) {
                 delivered.countDown();
@@ -312,25 +381,37 @@ class OrderedGatherersTest {
         };
         AtomicReference<List<Integer>> result = new AtomicReference<>();
         Thread driver = Thread.ofPlatform().start(() -> result.set(IntStream.range(0, 6).boxed()
+                .peek(x -> pulled.incrementAndGet())
                 .gather(OrderedGatherers.mapOrdered(2, (Integer x) -> x))
                 .toList()));
         try {
             await(delivered);
-            TestSupport.await("the driver to block", 30_000, () -> {
-                Thread.State st = driver.getState();
-                return st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING;
+            TestSupport.await("element 3 to be pulled (element 2 submitted while result 0's job is held)", 10_000,
+                    () -> pulled.get() >= 4);
+            AtomicReference<List<String>> frames = new AtomicReference<>();
+            TestSupport.await("the driver to wait for result 1 in awaitResults", 30_000, () -> {
+                frames.set(Arrays.stream(driver.getStackTrace())
+                        .map(f -> f.getClassName() + "." + f.getMethodName()).toList());
+                return frames.get().stream().anyMatch(f -> f.endsWith("awaitResults"));
             });
-            List<String> frames = Arrays.stream(driver.getStackTrace())
-                    .map(f -> f.getClassName() + "." + f.getMethodName()).toList();
-            assertTrue(frames.stream().noneMatch(f -> f.startsWith(Room.class.getName())),
-                    "the driver waits for a job of the pipeline: " + frames);
-            assertTrue(frames.stream().anyMatch(f -> f.endsWith("awaitResults")), "the driver waits elsewhere: " + frames);
+            assertTrue(frames.get().stream().noneMatch(f -> f.startsWith(Room.class.getName())),
+                    "the driver waits for a job of the pipeline: " + frames.get());
+            assertEquals(4, pulled.get(), "element 4 pulled while result 1 cannot have been delivered");
         } finally {
             release.countDown();
             driver.join();
             OrderedGatherers.testAfterDeliver = null;
         }
         assertEquals(List.of(0, 1, 2, 3, 4, 5), result.get());
+    }
+
+    private static boolean awaitFor(CountDownLatch latch, long ms) {
+        try {
+            return latch.await(ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private static void await(CountDownLatch latch) {
