@@ -137,12 +137,10 @@ public final class OrderedGatherers {
             Workqueue wq = Workqueue.create("gather");
             try {
                 Padata p = Padata.allocPossible(wq);
-                // Room for four streams at the largest window (each takes one job more, and
-                // libpadata counts a serial batch's jobs until the batch returns), so that
-                // concurrent streams rarely wait for the shared instance rather than for their
-                // own window.
-                int serialCpus = Math.max(1, p.cpumask(CpuMaskType.SERIAL).weight());
-                p.setMaxInflight(4 * (MAX_IN_FLIGHT + 1) + Padata.BATCH_MAX * serialCpus);
+                // Room for four streams at the largest window (each takes one job more, plus the
+                // serial runs libpadata still counts), so that concurrent streams rarely wait for
+                // the shared instance rather than for their own window.
+                p.setMaxInflight((int) (4 * (MAX_IN_FLIGHT + 1) + p.serialRunHeadroom()));
                 p.start();
                 return p;
             } catch (RuntimeException | Error e) {

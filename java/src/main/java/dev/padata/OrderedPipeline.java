@@ -36,8 +36,9 @@ import java.util.function.Function;
  * }</pre>
  *
  * <p>How it maps onto padata: every submission is a {@link PadataJob} from a fixed pool of
- * {@code capacity} jobs (each made on its first use); the function runs in {@code parallel()}, and the consumer in
- * {@code serial()}, on one callback CPU so the results form a single ordered stream.
+ * {@code capacity} jobs (each made on its first use); the function runs in {@code parallel()},
+ * and the consumer in {@code serial()}, on one callback CPU so the results form a single ordered
+ * stream.
  * {@link #submit} waits for a free job instead of throwing {@link PadataBusyException}, and
  * waits with {@link Padata#doParallel(PadataJob, int, Duration)} while padata is full or busy
  * changing its masks. At steady state a submission allocates nothing (the values and results
@@ -210,8 +211,7 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
                 // pipeline's own jobs and the ring is the only back-pressure (one wait, not two).
                 if (ringSize == 0)
                     ringSize = p.maxInflight();
-                long headroom = (long) Padata.BATCH_MAX * Math.max(1, p.cpumask(CpuMaskType.SERIAL).weight());
-                int limit = (int) Math.min(Padata.MAX_INFLIGHT_LIMIT, ringSize + headroom);
+                int limit = (int) Math.min(Padata.MAX_INFLIGHT_LIMIT, ringSize + p.serialRunHeadroom());
                 if (limit > p.maxInflight())
                     p.setMaxInflight(limit);
                 p.start();

@@ -66,6 +66,17 @@ public final class Padata implements AutoCloseable {
     static final int BATCH_MAX = 32;
 
     /**
+     * Jobs libpadata may still count in flight after their serial() has handed them back: with
+     * the serial batch, a run of up to {@link #BATCH_MAX} jobs counts until the whole run has
+     * returned, and every serial CPU's worker can be in such a run at once. A caller sizing the
+     * limit for a fixed set of its own jobs adds this, so that the instance never answers busy
+     * to them.
+     */
+    long serialRunHeadroom() {
+        return (long) BATCH_MAX * Math.max(1, cpumask(CpuMaskType.SERIAL).weight());
+    }
+
+    /**
      * Receives the exceptions thrown by this instance's callbacks. Called on the thread that ran
      * the callback, in job order (see {@link PadataJob}); an exception it throws itself is
      * printed on stderr and dropped. The default logs to {@code System.getLogger("dev.padata")}.
