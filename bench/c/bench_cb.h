@@ -10,7 +10,8 @@
  *    w, lane and t_submit_ns, sets busy to 1 and submits it. Nobody waits
  *    on busy: the waiting for room is the library's (the Java contender
  *    takes its jobs in turn from a ring of one more than the in-flight
- *    limit, so the one it takes has always finished, and busy checks that;
+ *    limit per lane, so the one it takes has always finished, and busy
+ *    checks that;
  *    the C one takes them from a free list its serial() refills);
  *  - parallel() (a padata worker) computes digest and calls
  *    padata_do_serial();

@@ -52,9 +52,11 @@ static const char extra_usage[] =
  */
 #define DEFAULT_INFLIGHT MAX_OBJ_NUM
 
-/* A job of the pool: the bench's job (first, so container_of stays a cast) and the free-list link. */
-/* A cache line per job, as the README tells users (and workload_bench's jobs already were):
- * jobs submitted one after the other run on different CPUs at once. */
+/*
+ * A job of the pool: the bench's job (first, so container_of stays a cast) and the free-list
+ * link, on cache lines of its own, as the README tells users (and workload_bench's jobs are):
+ * jobs submitted one after the other run on different CPUs at once.
+ */
 struct pool_job {
 	_Alignas(64) struct bench_job job;
 	struct pool_job *next;
@@ -152,12 +154,11 @@ static int padata_run_setup(struct padata_run *r, const struct bench_opts *o, ui
 	r->pool_size = (uint64_t)limit + 1;
 	/* aligned_alloc: calloc's 16-byte alignment would put every job across a line boundary. */
 	r->pool = aligned_alloc(_Alignof(struct pool_job), r->pool_size * sizeof(*r->pool));
-	if (r->pool != NULL)
-		memset(r->pool, 0, r->pool_size * sizeof(*r->pool));
 	if (r->pool == NULL) {
 		fprintf(stderr, "padata_bench: job pool: %s\n", strerror(errno));
 		goto err_destroy_sink;
 	}
+	memset(r->pool, 0, r->pool_size * sizeof(*r->pool));
 	for (uint64_t i = 0; i < r->pool_size; i++) {
 		r->pool[i].job.priv.parallel = bench_cb_parallel;
 		r->pool[i].job.priv.serial = pool_serial;
