@@ -549,7 +549,21 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     private Task tryTake() {
         long seq = (long) COUNTERS.getAndAdd(counters, SEQ, 1L);
         Task t = task((int) Long.remainderUnsigned(seq, capacity));
-        return TAKEN.compareAndSet(t, 0, 1) ? t : null;
+        if (TAKEN.compareAndSet(t, 0, 1))
+            return t;
+        giveBack(seq);
+        return null;
+    }
+
+    /**
+     * Gives back ring position {@code seq}, taken by a submission that ends without its job, unless
+     * another submission took a later one meanwhile. Jobs come free in ring order, so the next
+     * submission should wait for this one's job, the oldest: had the position stayed taken, it would
+     * wait for the next job instead, in use one result longer, and a failed {@code trySubmit} or a
+     * timed-out {@code submit} would turn the next one away although a job was free.
+     */
+    private void giveBack(long seq) {
+        COUNTERS.compareAndSet(counters, SEQ, seq + 1, seq);
     }
 
     /**
@@ -563,10 +577,14 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
             if (TAKEN.compareAndSet(t, 0, 1))
                 return t;
             long left = deadline == NO_DEADLINE ? Long.MAX_VALUE : deadline - System.nanoTime();
-            if (left <= 0)
+            if (left <= 0) {
+                giveBack(seq);
                 return null;
-            if (Thread.interrupted())
+            }
+            if (Thread.interrupted()) {
+                giveBack(seq);
                 throw new InterruptedException("interrupted while the OrderedPipeline was full; nothing was submitted");
+            }
             room.await(capacity, Math.min(left, Padata.WAIT_SLICE));
         }
     }

@@ -92,6 +92,41 @@ class OrderedPipelineDeadlineTest {
         assertEquals(List.of(1, 4), out, "the refused values were never submitted");
     }
 
+    /**
+     * A submission that ends without a job (timed out, turned away, interrupted) gives its ring
+     * position back, so the next one waits for the oldest job, the first to come free. Before,
+     * the position stayed taken: with item 0's job free again and item 1's still in use, the next
+     * submission waited for item 1's job and timed out (trySubmit answered false).
+     */
+    @Test
+    void aSubmissionThatGetsNoJobDoesNotMakeTheNextOneWaitForALaterJob() throws Exception {
+        CountDownLatch[] release = {new CountDownLatch(1), new CountDownLatch(1)};
+        List<Integer> out = new ArrayList<>();
+        var pipeline = OrderedPipeline.<Integer, Integer>builder(x -> x < 2 ? stuckUntil(release[x], x) : x)
+                .consumer(out::add).capacity(2).build();
+        try {
+            pipeline.submit(0);
+            pipeline.submit(1);
+            assertFalse(pipeline.submit(10, Duration.ofMillis(20)), "full: times out");
+            assertFalse(pipeline.trySubmit(11), "full: turned away");
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class, () -> pipeline.submit(12));
+            release[0].countDown();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (pipeline.completed() < 1 && System.nanoTime() < deadline)
+                Thread.onSpinWait();
+            assertEquals(1, pipeline.completed(), "item 0 is done: its job is free");
+            assertTrue(pipeline.trySubmit(2), "item 0's job is free, item 1's is not");
+            release[1].countDown();
+            assertTrue(pipeline.submit(3, Duration.ofSeconds(60)));
+        } finally {
+            release[0].countDown();
+            release[1].countDown();
+            assertTrue(pipeline.close(Duration.ofSeconds(60)));
+        }
+        assertEquals(List.of(0, 1, 2, 3), out);
+    }
+
     @Test
     void deadlinesRejectNullAndSurviveHugeDurations() throws Exception {
         try (var pipeline = OrderedPipeline.<Integer, Integer>builder(x -> x).capacity(2).build()) {
