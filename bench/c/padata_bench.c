@@ -68,9 +68,15 @@ struct padata_run {
 	struct bench_sink *sink;
 	struct pool_job *pool;
 	uint64_t pool_size;
-	_Atomic(struct pool_job *) free_head; /* pushed by serial(), emptied by the submitter */
-	struct pool_job *mine;                /* the submitter's private part of the free list */
-	int32_t cpus[BENCH_MAX_LANES];
+	/*
+	 * The free list's shared head and the submitter's private part, each on a line of
+	 * its own: serial() on the cb_cpus and the submitter write them once per job, and
+	 * on one line (with the fields the workers read) they moved it between the CPUs
+	 * as often.
+	 */
+	_Alignas(64) _Atomic(struct pool_job *) free_head; /* pushed by serial(), emptied by the submitter */
+	_Alignas(64) struct pool_job *mine;                /* the submitter's private part of the free list */
+	_Alignas(64) int32_t cpus[BENCH_MAX_LANES];
 	uint32_t nr_lanes;
 	uint64_t accepted, busy; /* padata_get_stats() deltas over the runs of one w */
 };

@@ -54,7 +54,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,8 +117,46 @@ struct cont {
 	bool bad;
 	char why[320];
 	struct bench_series s;
+	struct bench_series cpu;  /* per round: process CPU ns per item */
+	struct bench_series csw;  /* per round: context switches (all threads) per item */
 	char extra[256];
 };
+
+/*
+ * What a round cost beyond its wall time: the CPU time of every thread of the
+ * process (the padata workers, oneTBB's and the unordered threads included)
+ * and the context switches, voluntary and not. With N CPUs a contender at the
+ * hardware's limit spends N CPU-seconds per wall second; the CPU per item over
+ * the single loop's is what the ordering costs, and where a contender is below
+ * N cores busy, its threads waited.
+ */
+struct cpu_mark {
+	double wall, cpu;
+	long csw;
+};
+
+static struct cpu_mark cpu_mark(void)
+{
+	struct cpu_mark m;
+	struct timespec ts;
+	struct rusage ru;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	m.cpu = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	getrusage(RUSAGE_SELF, &ru);
+	m.csw = ru.ru_nvcsw + ru.ru_nivcsw;
+	m.wall = bench_seconds();
+	return m;
+}
+
+/* Adds round @m0..now of @items items to @c's CPU series. */
+static void cpu_add(struct cont *c, const struct cpu_mark *m0, uint64_t items)
+{
+	struct cpu_mark m1 = cpu_mark();
+
+	bench_series_add(&c->cpu, (m1.cpu - m0->cpu) * 1e9 / (double)items, m1.wall - m0->wall);
+	bench_series_add(&c->csw, (double)(m1.csw - m0->csw) / (double)items, m1.wall - m0->wall);
+}
 
 /* Erases the progress line (a terminal only) before a result line. */
 static const char *clear_line(void)
@@ -151,17 +191,29 @@ static void emit(const char *workload, size_t size, const struct cont *c, int th
 	} else {
 		double med = bench_series_quantile(&c->s, 0.5);
 
+		char cpu[160] = "", cpu_txt[96] = "";
+
+		if (c->cpu.n) {
+			double ns = bench_series_quantile(&c->cpu, 0.5);
+
+			snprintf(cpu, sizeof(cpu),
+				 ",\"cpu_ns_per_item\":%.1f,\"cores_busy\":%.2f,\"csw_per_item\":%.4f", ns,
+				 ns * med * 1e-9, bench_series_quantile(&c->csw, 0.5));
+			snprintf(cpu_txt, sizeof(cpu_txt), ", %.0f CPU ns/item, %.2f cores",
+				 ns, ns * med * 1e-9);
+		}
 		printf(",\"check\":\"ok\",\"rounds\":%d,\"seconds\":%.3f,\"items_per_s\":%.1f"
 		       ",\"items_per_s_min\":%.1f,\"items_per_s_max\":%.1f,\"items_per_s_q1\":%.1f"
-		       ",\"items_per_s_q3\":%.1f,\"mb_per_s\":%.1f%s}\n",
+		       ",\"items_per_s_q3\":%.1f,\"mb_per_s\":%.1f%s%s}\n",
 		       c->s.n, c->s.seconds, med, bench_series_quantile(&c->s, 0),
 		       bench_series_quantile(&c->s, 1), bench_series_quantile(&c->s, 0.25),
 		       bench_series_quantile(&c->s, 0.75), med * (double)bytes / (double)items / 1e6,
-		       c->extra);
-		fprintf(stderr, "%sWORKLOAD %s %zu %-11s %9.1f MB/s (min %.1f max %.1f, %d rounds)\n",
+		       cpu, c->extra);
+		fprintf(stderr, "%sWORKLOAD %s %zu %-11s %9.1f MB/s (min %.1f max %.1f, %d rounds%s)\n",
 			clear_line(), workload, size, name, med * (double)bytes / (double)items / 1e6,
 			bench_series_quantile(&c->s, 0) * (double)bytes / (double)items / 1e6,
-			bench_series_quantile(&c->s, 1) * (double)bytes / (double)items / 1e6, c->s.n);
+			bench_series_quantile(&c->s, 1) * (double)bytes / (double)items / 1e6, c->s.n,
+			cpu_txt);
 	}
 	fflush(stdout);
 }
@@ -255,8 +307,13 @@ struct prun {
 	uint8_t *jobs;
 	size_t job_size;
 	size_t nr_jobs;
-	_Atomic(struct pjob *) free_head;
-	struct pjob *mine;
+	/*
+	 * Each on a line of its own: serial() on the cb_cpus pushes onto free_head and the
+	 * submitter takes from mine once per job; on one line (with the fields above,
+	 * which the workers read) they moved it between the CPUs as often.
+	 */
+	_Alignas(64) _Atomic(struct pjob *) free_head;
+	_Alignas(64) struct pjob *mine;
 
 	/* padata_get_stats() over the rounds of the current case */
 	uint64_t accepted, busy;
@@ -666,11 +723,13 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 			int id = (k + round) % NR_CONT;
 			struct cont *c = &cs[id];
 			struct wk_digest d = { 0 };
+			struct cpu_mark m0;
 			double dt = -1;
 
 			if (!c->on || c->bad)
 				continue;
 			progress(o, "aes-gcm", size, round, o->rounds, id);
+			m0 = cpu_mark();
 			switch (id) {
 			case C_SINGLE:
 				dt = aes_single(&a, full, out, &d, &errs);
@@ -706,6 +765,8 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 			}
 			if (c->bad)
 				continue;
+			if (round > 0)
+				cpu_add(c, &m0, n);
 			check_digest(c, &d, want, full);
 			if (!c->bad && round > 0)
 				bench_series_add(&c->s, (double)n / dt, dt);
@@ -730,6 +791,8 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 		emit("aes-gcm", size, &cs[k], k == C_SINGLE ? 1 : (int)nr_threads, n, n * size, NULL);
 		*failed |= cs[k].bad || cs[k].s.n == 0;
 		bench_series_free(&cs[k].s);
+		bench_series_free(&cs[k].cpu);
+		bench_series_free(&cs[k].csw);
 	}
 	free(out);
 	wk_aes_teardown(&a);
@@ -967,12 +1030,14 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 		for (int k = 0; k < NR_CONT; k++) {
 			int id = (k + round) % NR_CONT;
 			struct cont *c = &cs[id];
+			struct cpu_mark m0;
 			double dt = -1;
 			bool stream = true;
 
 			if (!c->on || c->bad)
 				continue;
 			progress(o, "deflate", WK_BLOCK, round, o->deflate_rounds, id);
+			m0 = cpu_mark();
 			switch (id) {
 			case C_SINGLE:
 				dt = deflate_single(&d, out, &g, &errs, NULL);
@@ -1019,6 +1084,9 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 						 ext_len);
 				break;
 			}
+			/* pigz and gzip are other processes: their CPU is not this one's. */
+			if (round > 0 && id != C_PIGZ && id != C_GZIP)
+				cpu_add(c, &m0, d.nblocks);
 			if (c->bad)
 				continue;
 			if (stream) {
@@ -1061,6 +1129,8 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 		     d.nblocks, in_len, NULL);
 		*failed |= cs[k].bad || cs[k].s.n == 0;
 		bench_series_free(&cs[k].s);
+		bench_series_free(&cs[k].cpu);
+		bench_series_free(&cs[k].csw);
 	}
 out:
 	free(ext);

@@ -71,6 +71,10 @@ final class Workloads {
                 continue;
             }
             List<String> notes = new ArrayList<>();
+            if (o.containsKey("cpu_ns_per_item")) {
+                notes.add(String.format(Locale.ROOT, "CPU %.0f ns/item, %.2f cores busy, %.4f context switches/item",
+                        Json.num(o, "cpu_ns_per_item"), Json.num(o, "cores_busy"), Json.num(o, "csw_per_item")));
+            }
             if (o.containsKey("inflight")) {
                 notes.add(Json.str(o, "call") + ", in-flight limit " + Json.str(o, "inflight") + ", "
                         + Json.str(o, "lanes") + " serial CPU(s), pool " + Json.str(o, "pool")
@@ -141,7 +145,9 @@ final class Workloads {
                 + " (the first, unmeasured round checks every byte). × single: over the single loop of the same"
                 + " language; × tbb: over oneTBB parallel_pipeline; of limit: the share of c-unordered, the same"
                 + " work on every CPU with no ordering. Spread: min..max of the rounds, and the interquartile"
-                + " range.\n");
+                + " range. CPU ns/item: the CPU time of every thread of the process per item (median of the rounds;"
+                + " what a contender spends beyond the single loop's is its cost of going parallel), cores busy:"
+                + " that CPU time per wall second, context switches: voluntary and not, all threads.\n");
         for (List<W> c : cases(all).values()) {
             b.append("\n### ").append(title(c.get(0))).append("\n\n");
             b.append("| contender | MB/s | items/s | spread (min..max; q1..q3) | × single | × tbb | of limit | rounds | notes |\n");
