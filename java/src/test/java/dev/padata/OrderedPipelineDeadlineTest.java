@@ -100,10 +100,12 @@ class OrderedPipelineDeadlineTest {
      */
     @Test
     void aSubmissionThatGetsNoJobDoesNotMakeTheNextOneWaitForALaterJob() throws Exception {
+        // Item 0 waits in its function, item 1 in the consumer: no worker that a later job
+        // needs waits for the test, wherever padata runs the jobs.
         CountDownLatch[] release = {new CountDownLatch(1), new CountDownLatch(1)};
-        List<Integer> out = new ArrayList<>();
-        var pipeline = OrderedPipeline.<Integer, Integer>builder(x -> x < 2 ? stuckUntil(release[x], x) : x)
-                .consumer(out::add).capacity(2).build();
+        List<Integer> out = java.util.Collections.synchronizedList(new ArrayList<>());
+        var pipeline = OrderedPipeline.<Integer, Integer>builder(x -> x == 0 ? stuckUntil(release[0], x) : x)
+                .consumer(v -> out.add(v == 1 ? stuckUntil(release[1], v) : v)).capacity(2).build();
         try {
             pipeline.submit(0);
             pipeline.submit(1);
