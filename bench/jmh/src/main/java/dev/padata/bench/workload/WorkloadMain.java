@@ -47,6 +47,14 @@ public final class WorkloadMain {
               --text-root DIR    the text files it is made from (default /usr/share)
             """;
 
+    /** What failed: the message and the chain of causes (a failed item's exception is the cause). */
+    static String why(Throwable e) {
+        StringBuilder b = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause())
+            b.append(": ").append(c);
+        return b.toString();
+    }
+
     public static void main(String[] args) throws IOException, InterruptedException {
         List<String> workloads = List.of("aes-gcm-1400", "aes-gcm-8000", "deflate");
         List<String> contenders = Runner.NAMES;
@@ -204,8 +212,8 @@ public final class WorkloadMain {
                     try {
                         once(r, wl, ref);
                     } catch (RuntimeException e) {
-                        failures.putIfAbsent(r.name(), String.valueOf(e.getMessage()));
-                        System.err.println("WorkloadMain: " + label + ": " + r.name() + " FAILED its check in warm-up: " + e);
+                        failures.putIfAbsent(r.name(), why(e));
+                        System.err.println("WorkloadMain: " + label + ": " + r.name() + " FAILED its check in warm-up: " + why(e));
                     }
                 }
             }
@@ -234,8 +242,8 @@ public final class WorkloadMain {
                 try {
                     times.get(r.name()).add(once(r, wl, ref));
                 } catch (RuntimeException e) {
-                    failures.put(r.name(), String.valueOf(e.getMessage()));
-                    System.err.println("WorkloadMain: " + label + ": " + r.name() + " FAILED its check: " + e);
+                    failures.put(r.name(), why(e));
+                    System.err.println("WorkloadMain: " + label + ": " + r.name() + " FAILED its check: " + why(e));
                 }
             }
             rounds++;

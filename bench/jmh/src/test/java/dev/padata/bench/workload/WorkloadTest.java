@@ -54,6 +54,16 @@ class WorkloadTest {
         }
     }
 
+    /** A failed contender's report line names the item's exception, not only "an item failed". */
+    @Test
+    void aFailureSaysWhatTheItemThrew() {
+        RuntimeException e = new IllegalStateException("an item failed",
+                new IllegalStateException("sealing packet 3 failed", new java.security.InvalidKeyException("bad key")));
+        assertEquals("an item failed: java.lang.IllegalStateException: sealing packet 3 failed"
+                + ": java.security.InvalidKeyException: bad key", WorkloadMain.why(e));
+        assertEquals("plain", WorkloadMain.why(new IllegalStateException("plain")));
+    }
+
     @Test
     void aesGcmContendersMatchTheSingleLoop() {
         AesGcmWorkload wl = new AesGcmWorkload(1400, 3000);
