@@ -556,14 +556,19 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
     }
 
     /**
-     * Gives back ring position {@code seq}, taken by a submission that ends without its job, unless
-     * another submission took a later one meanwhile. Jobs come free in ring order, so the next
-     * submission should wait for this one's job, the oldest: had the position stayed taken, it would
-     * wait for the next job instead, in use one result longer, and a failed {@code trySubmit} or a
-     * timed-out {@code submit} would turn the next one away although a job was free.
+     * Gives back ring position {@code seq}, taken by a {@code take()} or {@code tryTake()} that got
+     * no job (timed out, interrupted, turned away), unless another submission took a later one
+     * meanwhile. In one global order jobs come free in ring order, so the next submission should
+     * wait for this one's job, the oldest: had the position stayed taken, it would wait for the next
+     * job instead, in use one result longer, and a failed {@code trySubmit} or a timed-out
+     * {@code submit} would turn the next one away although a job was free. Not when keyed: each lane
+     * frees its jobs on its own, so the busy job may belong to a slow lane, and moving on is what
+     * lets the next try find a free one. (A job taken and then not queued, {@link #unsend}, keeps
+     * its position moved on: the next submission then waits one result longer.)
      */
     private void giveBack(long seq) {
-        COUNTERS.compareAndSet(counters, SEQ, seq + 1, seq);
+        if (lanes == null)
+            COUNTERS.compareAndSet(counters, SEQ, seq + 1, seq);
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -158,5 +159,54 @@ class OrderedPipelineKeyedTest {
     void lanesWithoutKeyedByIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> OrderedPipeline.builder(x -> x).lanes(0));
         assertThrows(IllegalStateException.class, () -> OrderedPipeline.builder(x -> x).lanes(4).build());
+    }
+    /**
+     * Each lane frees its jobs on its own, so the job a turned-away {@code trySubmit} found busy
+     * may belong to a stuck lane: the next try moves on to the next ring position and finds a free
+     * job. (The unkeyed pipeline gives the position back instead, where jobs come free in ring
+     * order; done here, every retry would try the stuck lane's job again.) Runs on 8 virtual CPUs as
+     * the test above: the stuck function holds parallel CPU 1, the other lane's three values run on
+     * CPUs 1-3 (the one queued behind the stuck value is taken by an idle worker of its lane).
+     */
+    @Test
+    @Tag("cpus8")
+    void aTrySubmitTurnedAwayByAStuckLanesJobLetsTheNextOneFindAFreeJob() throws Exception {
+        assumeTrue(Cpus.isVirtual() && Cpus.count() == 8, "needs PADATA_NR_CPUS=8");
+        int lanes = 2, slowKey = 0, fastKey = 1;
+        while (OrderedPipeline.laneIndex(fastKey, lanes) == OrderedPipeline.laneIndex(slowKey, lanes))
+            fastKey++;
+        CountDownLatch release = new CountDownLatch(1);
+        try (OrderedPipeline<Item, Item> p = OrderedPipeline.<Item, Item>builder(it -> {
+                    if (it.seq() < 0) {
+                        try {
+                            release.await(60, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    return it;
+                })
+                .keyedBy(Item::key)
+                .lanes(lanes)
+                .capacity(4)
+                .parallelCpus(CpuMask.of(1, 2, 3, 4, 5, 6, 7))
+                .callbackCpu(0)
+                .build()) {
+            try {
+                p.submit(new Item(slowKey, -1)); // ring position 0: stuck until released
+                for (int i = 0; i < 3; i++)
+                    p.submit(new Item(fastKey, i)); // positions 1-3
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (p.completed() < 3 && System.nanoTime() < deadline)
+                    Thread.sleep(1);
+                assertEquals(3, p.completed(), "the other lane's values are done: their jobs are free");
+                assertFalse(p.trySubmit(new Item(fastKey, 3)), "position 4 is position 0's job, still stuck");
+                assertTrue(p.trySubmit(new Item(fastKey, 4)), "the next position's job is free");
+            } finally {
+                release.countDown();
+            }
+            p.awaitIdle();
+            assertEquals(5, p.completed());
+        }
     }
 }

@@ -47,10 +47,15 @@ public final class WorkloadMain {
               --text-root DIR    the text files it is made from (default /usr/share)
             """;
 
-    /** What failed: the message and the chain of causes (a failed item's exception is the cause). */
+    /**
+     * What failed: the message and the chain of causes (a failed item's exception is the cause),
+     * each cause once (a chain may loop: {@code a.initCause(b); b.initCause(a)}).
+     */
     static String why(Throwable e) {
         StringBuilder b = new StringBuilder(String.valueOf(e.getMessage()));
-        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause())
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        seen.add(e);
+        for (Throwable c = e.getCause(); c != null && seen.add(c); c = c.getCause())
             b.append(": ").append(c);
         return b.toString();
     }

@@ -62,6 +62,10 @@ class WorkloadTest {
         assertEquals("an item failed: java.lang.IllegalStateException: sealing packet 3 failed"
                 + ": java.security.InvalidKeyException: bad key", WorkloadMain.why(e));
         assertEquals("plain", WorkloadMain.why(new IllegalStateException("plain")));
+        RuntimeException a = new RuntimeException("a"), b = new RuntimeException("b");
+        a.initCause(b);
+        b.initCause(a);
+        assertEquals("a: java.lang.RuntimeException: b", WorkloadMain.why(a), "a loop of causes ends");
     }
 
     @Test
