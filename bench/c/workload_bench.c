@@ -56,8 +56,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/padata.h>
@@ -195,12 +195,12 @@ static void emit(const char *workload, size_t size, const struct cont *c, int th
 
 		if (c->cpu.n) {
 			double ns = bench_series_quantile(&c->cpu, 0.5);
+			double cores = ns * med * 1e-9;
 
 			snprintf(cpu, sizeof(cpu),
 				 ",\"cpu_ns_per_item\":%.1f,\"cores_busy\":%.2f,\"csw_per_item\":%.4f", ns,
-				 ns * med * 1e-9, bench_series_quantile(&c->csw, 0.5));
-			snprintf(cpu_txt, sizeof(cpu_txt), ", %.0f CPU ns/item, %.2f cores",
-				 ns, ns * med * 1e-9);
+				 cores, bench_series_quantile(&c->csw, 0.5));
+			snprintf(cpu_txt, sizeof(cpu_txt), ", %.0f CPU ns/item, %.2f cores", ns, cores);
 		}
 		printf(",\"check\":\"ok\",\"rounds\":%d,\"seconds\":%.3f,\"items_per_s\":%.1f"
 		       ",\"items_per_s_min\":%.1f,\"items_per_s_max\":%.1f,\"items_per_s_q1\":%.1f"

@@ -23,6 +23,18 @@ class OrderedPipelineKeyedTest {
     record Item(int key, int seq) {
     }
 
+    /** The function of the tests with a stuck value: a negative seq waits for {@code release}. */
+    private static Item stuckIfNegative(Item it, CountDownLatch release, int timeoutSeconds) {
+        if (it.seq() < 0) {
+            try {
+                release.await(timeoutSeconds, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return it;
+    }
+
     @Test
     void equalKeysArriveInSubmissionOrderAndConsumerCallsNeverOverlap() throws Exception {
         int n = TestSupport.scaled(20_000), keys = 37;
@@ -75,16 +87,7 @@ class OrderedPipelineKeyedTest {
         CountDownLatch release = new CountDownLatch(1);
         Map<Integer, List<Integer>> delivered = new HashMap<>();
         int slowKey = 0, slowLane = OrderedPipeline.laneIndex(slowKey, lanes);
-        try (OrderedPipeline<Item, Item> p = OrderedPipeline.<Item, Item>builder(it -> {
-                    if (it.seq() < 0) {
-                        try {
-                            release.await(30, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
-                    return it;
-                })
+        try (OrderedPipeline<Item, Item> p = OrderedPipeline.<Item, Item>builder(it -> stuckIfNegative(it, release, 30))
                 .keyedBy(Item::key)
                 .lanes(lanes)
                 .parallelCpus(CpuMask.of(1, 2, 3, 4, 5, 6, 7))
@@ -176,16 +179,7 @@ class OrderedPipelineKeyedTest {
         while (OrderedPipeline.laneIndex(fastKey, lanes) == OrderedPipeline.laneIndex(slowKey, lanes))
             fastKey++;
         CountDownLatch release = new CountDownLatch(1);
-        try (OrderedPipeline<Item, Item> p = OrderedPipeline.<Item, Item>builder(it -> {
-                    if (it.seq() < 0) {
-                        try {
-                            release.await(60, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
-                    return it;
-                })
+        try (OrderedPipeline<Item, Item> p = OrderedPipeline.<Item, Item>builder(it -> stuckIfNegative(it, release, 60))
                 .keyedBy(Item::key)
                 .lanes(lanes)
                 .capacity(4)

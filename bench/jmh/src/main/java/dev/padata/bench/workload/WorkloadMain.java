@@ -217,8 +217,9 @@ public final class WorkloadMain {
                     try {
                         once(r, wl, ref);
                     } catch (RuntimeException e) {
-                        failures.putIfAbsent(r.name(), why(e));
-                        System.err.println("WorkloadMain: " + label + ": " + r.name() + " FAILED its check in warm-up: " + why(e));
+                        String why = why(e);
+                        failures.putIfAbsent(r.name(), why);
+                        System.err.println("WorkloadMain: " + label + ": " + r.name() + " FAILED its check in warm-up: " + why);
                     }
                 }
             }
@@ -247,8 +248,9 @@ public final class WorkloadMain {
                 try {
                     times.get(r.name()).add(once(r, wl, ref));
                 } catch (RuntimeException e) {
-                    failures.put(r.name(), why(e));
-                    System.err.println("WorkloadMain: " + label + ": " + r.name() + " FAILED its check: " + why(e));
+                    String why = why(e);
+                    failures.put(r.name(), why);
+                    System.err.println("WorkloadMain: " + label + ": " + r.name() + " FAILED its check: " + why);
                 }
             }
             rounds++;
