@@ -105,6 +105,12 @@ void padata__wq_hold(struct workqueue_struct *wq);
  * at once), or never spins: a worker serving a trickle. A hint.
  */
 bool padata__wq_long_waits(const struct workqueue_struct *wq, int cpu);
+/*
+ * True while @cpu's worker is parked: from just before its futex wait until
+ * it runs again, so also while a producer's wake-up is on its way (the
+ * worker cannot take work yet). A hint.
+ */
+bool padata__wq_parked(const struct workqueue_struct *wq, int cpu);
 void padata__wq_unhold(struct workqueue_struct *wq);
 /* Instance accounting, so destroy_workqueue() refuses while in use. */
 void padata__wq_get(struct workqueue_struct *wq);

@@ -57,6 +57,18 @@ struct padata_test_hooks {
 	 * slow wake-up.
 	 */
 	void (*submit_woken)(void);
+	/*
+	 * padata_do_parallel() and its variants: called by the submitting
+	 * thread for each accepted job with its sequence number and the
+	 * parallel CPU picked for it, before the job is queued there.
+	 */
+	void (*pick)(uint32_t seq, int cpu);
+	/*
+	 * The workqueue: called by a worker with nothing to do once it has
+	 * marked itself parked and is about to sleep; from here until it runs
+	 * again padata_do_parallel() sees it parked (no runs sent its way).
+	 */
+	void (*park)(int cpu);
 };
 
 /* Set and cleared by tests with __atomic stores; read relaxed. */

@@ -68,6 +68,10 @@ struct wq_cpu {
 	struct padata__idle idle;       /* recent waits, for the spin rule (wq_idle.h) */
 	uint8_t long_waits;             /* the spin rule says "park at once": padata__wq_long_waits() */
 	struct workqueue_struct *wq;
+	/* 1 from just before the worker's futex wait until it runs again: padata__wq_parked().
+	 * Written by the worker only, twice per park; on a line of its own, which submitters
+	 * read per job under load while the line above changes per item. */
+	uint8_t parked padata__aligned;
 	pthread_t thread;
 	int cpu;
 	bool pinned;
@@ -202,6 +206,12 @@ bool padata__wq_long_waits(const struct workqueue_struct *wq, int cpu)
 	return __atomic_load_n(&wq->cpus[cpu].long_waits, __ATOMIC_RELAXED) != 0;
 }
 
+bool padata__wq_parked(const struct workqueue_struct *wq, int cpu)
+{
+	/* Relaxed: a hint (as above); only the worker writes it. */
+	return __atomic_load_n(&wq->cpus[cpu].parked, __ATOMIC_RELAXED) != 0;
+}
+
 void padata__wq_hold(struct workqueue_struct *wq)
 {
 	/*
@@ -260,7 +270,13 @@ static void wq_park(struct wq_cpu *wc)
 		__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 		return;
 	}
+	/* Relaxed: a hint for padata__wq_parked(). */
+	__atomic_store_n(&wc->parked, 1, __ATOMIC_RELAXED);
+	void (*hook)(int) = __atomic_load_n(&padata_test_hooks.park, __ATOMIC_RELAXED);
+	if (padata__unlikely(hook != NULL))
+		hook(wc->cpu);
 	padata__futex_wait(&wc->sleeping, 1);
+	__atomic_store_n(&wc->parked, 0, __ATOMIC_RELAXED);
 	/* Relaxed: the caller re-reads head with acquire (wq_worker_main). */
 	__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);
 }

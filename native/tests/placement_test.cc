@@ -12,6 +12,11 @@
  * - Under load: jobs submitted while an earlier one is held in parallel()
  *   keep the round robin over the parallel mask, so they run on the other
  *   parallel CPUs while cb_cpu's worker is held (a latch, no timing).
+ * - Runs: once the queues of a job's turn and of its run (8 consecutive
+ *   sequence numbers) both hold jobs and neither worker is parked, the
+ *   job goes to its run's CPU; not with shells, and not while a worker
+ *   waits for its wake-up (the test stalls that wake-up with the
+ *   queue_between hook). The pick hook reports every choice.
  * - The rule follows the masks: a cb_cpu outside the parallel mask (by a
  *   mask change or hotplug) is never picked, and is picked again once it
  *   is back.
@@ -231,4 +236,182 @@ TEST_F(PadataPlacement, CbCpuOutsideTheParallelMaskIsNotPicked)
 		EXPECT_EQ(j.parallel_cpu.load(), c) << "job " << i << " after cpu_up";
 		EXPECT_EQ(j.serial_cpu.load(), c);
 	}
+}
+
+namespace {
+
+/* The pick hook's record: (sequence number, parallel CPU) per accepted job. */
+std::mutex g_pick_mu;
+std::vector<std::pair<uint32_t, int>> g_picks;
+
+void record_pick(uint32_t seq, int cpu)
+{
+	std::lock_guard<std::mutex> l(g_pick_mu);
+	g_picks.emplace_back(seq, cpu);
+}
+
+/* The CPU the hook saw picked for @seq, or -1. */
+int picked(uint32_t seq)
+{
+	std::lock_guard<std::mutex> l(g_pick_mu);
+	for (auto &p : g_picks)
+		if (p.first == seq)
+			return p.second;
+	return -1;
+}
+
+std::atomic<int> g_parks[NR_CPUS];
+
+void count_park(int cpu)
+{
+	g_parks[cpu].fetch_add(1);
+}
+
+} /* namespace */
+
+/*
+ * Under load (the queue of the job's turn is not empty), runs of 8
+ * consecutive sequence numbers share a CPU, one ring line's worth: the
+ * run's CPU, when its queue is not empty either and neither worker is
+ * parked. With both workers held in parallel() (running, not parked),
+ * job 2 and job 3 find their turns' queues empty and take turns; from job
+ * 4 on both queues hold jobs, and job s goes to the CPU of its run, s / 8.
+ * Not with shells (as the idle choice): a run would queue one order
+ * domain's jobs behind another's long parallel().
+ */
+static void under_load(struct workqueue_struct *wq, struct padata_instance **pinst, bool shell)
+{
+	std::vector<int> all = mask_cpus(cpu_active_mask);
+	const int c[2] = { all[0], all[1] };
+	struct cpumask pcpu = mask_of({ c[0], c[1] });
+	struct cpumask cbcpu = mask_of({ c[0] });
+	*pinst = padata_alloc(wq, &pcpu, &cbcpu);
+	ASSERT_NE(*pinst, nullptr);
+	ASSERT_EQ(padata_start(*pinst), 0);
+	struct padata_shell *ps = nullptr;
+	if (shell) {
+		ps = padata_alloc_shell(*pinst);
+		ASSERT_NE(ps, nullptr);
+	}
+	g_picks.clear();
+	__atomic_store_n(&padata_test_hooks.pick, &record_pick, __ATOMIC_SEQ_CST);
+
+	Gate go;
+	Job h0, h1;
+	h0.hold_parallel = &go;
+	h1.hold_parallel = &go;
+	ASSERT_EQ(padata_do_parallel(*pinst, &h0.priv, c[0]), 0);
+	ASSERT_EQ(padata_do_parallel(*pinst, &h1.priv, c[0]), 0);
+	ASSERT_TRUE(wait_until([&] { return h0.parallel_entered.load() && h1.parallel_entered.load(); }));
+	ASSERT_EQ(picked(0), c[0]);
+	ASSERT_EQ(picked(1), c[1]);
+
+	const uint32_t n = 40;
+	std::vector<std::unique_ptr<Job>> jobs;
+	std::vector<Job *> wait{ &h0, &h1 };
+	for (uint32_t s = 2; s < n; s++) {
+		jobs.push_back(std::make_unique<Job>());
+		wait.push_back(jobs.back().get());
+		ASSERT_EQ(padata_do_parallel(*pinst, &jobs.back()->priv, c[0]), 0) << "job " << s;
+	}
+	__atomic_store_n(&padata_test_hooks.pick, nullptr, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(picked(2), c[0]) << "empty queue: its turn";
+	EXPECT_EQ(picked(3), c[1]) << "empty queue: its turn";
+	for (uint32_t s = 4; s < n; s++)
+		EXPECT_EQ(picked(s), shell ? c[s % 2] : c[(s / 8) % 2]) << "job " << s;
+	go.open();
+	ASSERT_TRUE(wait_done(wait));
+	if (ps)
+		padata_free_shell(ps);
+}
+
+TEST_F(PadataPlacement, UnderLoadRunsOfEightShareACpu)
+{
+	if (cpumask_weight(cpu_active_mask) < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	under_load(wq_, &pinst_, false);
+}
+
+TEST_F(PadataPlacement, WithShellsJobsUnderLoadTakeTurns)
+{
+	if (cpumask_weight(cpu_active_mask) < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	under_load(wq_, &pinst_, true);
+}
+
+/*
+ * A worker that is parked, or woken but not yet running, gets no runs:
+ * while it waits, jobs take turns. The test keeps c[1]'s worker parked with
+ * a job in its queue by stalling the submitter of that job (another thread)
+ * inside queue_work_on(), before the wake-up; c[0]'s worker is held in
+ * parallel(). Every later job's turn then has a non-empty queue, so with
+ * runs they would all go to c[0], behind the held job.
+ */
+TEST_F(PadataPlacement, WhileAWorkerWaitsForItsWakeUpJobsTakeTurns)
+{
+	std::vector<int> all = mask_cpus(cpu_active_mask);
+	if (all.size() < 2)
+		GTEST_SKIP() << "needs two CPUs";
+	const int c[2] = { all[0], all[1] };
+	struct cpumask pcpu = mask_of({ c[0], c[1] });
+	struct cpumask cbcpu = mask_of({ c[0] });
+	pinst_ = padata_alloc(wq_, &pcpu, &cbcpu);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_start(pinst_), 0);
+
+	/* c[1]'s worker parks (again) after an item of ours: seen by the hook. */
+	for (auto &p : g_parks)
+		p.store(0);
+	__atomic_store_n(&padata_test_hooks.park, &count_park, __ATOMIC_SEQ_CST);
+	struct work_struct nop;
+	INIT_WORK(&nop, [](struct work_struct *) {});
+	ASSERT_TRUE(queue_work_on(c[1], wq_, &nop));
+	ASSERT_TRUE(wait_until([&] { return g_parks[c[1]].load() > 0; }));
+	__atomic_store_n(&padata_test_hooks.park, nullptr, __ATOMIC_SEQ_CST);
+
+	Gate go;
+	Job h0;
+	h0.hold_parallel = &go;
+	ASSERT_EQ(padata_do_parallel(pinst_, &h0.priv, c[0]), 0);
+	ASSERT_TRUE(wait_until([&] { return h0.parallel_entered.load(); }));
+	ASSERT_EQ(h0.parallel_cpu.load(), c[0]);
+
+	/* Job 1 goes to c[1] (its turn, empty); its submitter stalls before the wake-up. */
+	static std::atomic<pthread_t> stall_thread;
+	static Gate *stall_gate;
+	static std::atomic<bool> stalled;
+	Gate release;
+	stall_gate = &release;
+	stalled = false;
+	Job j1;
+	std::thread a([&] {
+		stall_thread = pthread_self();
+		__atomic_store_n(&padata_test_hooks.queue_between,
+				 +[](struct work_struct *) {
+					 if (pthread_equal(pthread_self(), stall_thread.load()) && !stalled.load()) {
+						 stalled = true;
+						 stall_gate->wait();
+					 }
+				 },
+				 __ATOMIC_SEQ_CST);
+		EXPECT_EQ(padata_do_parallel(pinst_, &j1.priv, c[0]), 0);
+	});
+	g_picks.clear();
+	ASSERT_TRUE(wait_until([&] { return stalled.load(); }));
+	__atomic_store_n(&padata_test_hooks.pick, &record_pick, __ATOMIC_SEQ_CST);
+
+	std::vector<std::unique_ptr<Job>> jobs;
+	std::vector<Job *> wait{ &h0, &j1 };
+	for (uint32_t s = 2; s < 12; s++) {
+		jobs.push_back(std::make_unique<Job>());
+		wait.push_back(jobs.back().get());
+		ASSERT_EQ(padata_do_parallel(pinst_, &jobs.back()->priv, c[0]), 0) << "job " << s;
+		EXPECT_EQ(picked(s), c[s % 2]) << "job " << s;
+	}
+	__atomic_store_n(&padata_test_hooks.pick, nullptr, __ATOMIC_SEQ_CST);
+	release.open();
+	a.join();
+	__atomic_store_n(&padata_test_hooks.queue_between, nullptr, __ATOMIC_SEQ_CST);
+	go.open();
+	ASSERT_TRUE(wait_done(wait));
 }
