@@ -6,7 +6,8 @@
  *
  *   padata_do_parallel()      takes a sequence number, pushes the job on the
  *     |                       lock-free queue of parallel CPU pcpu[seq % n]
- *     |                       (cb_cpu's when idle, see pd_pick_cpu())
+ *     |                       (cb_cpu's when idle, its run's under load,
+ *     |                       see pd_pick_cpu())
  *     v                       and queues that queue's work item
  *   pd_parallel_work()        on the CPU's worker: drains the whole queue per
  *     |                       wake-up (taking a stalled CPU's queue when its
@@ -764,9 +765,9 @@ static bool pd_caller_shares_cpu_of(const struct parallel_data *pd, int cb_cpu)
  * processes (2026-12-01, bench/c/padata_bench, FNV): 12.2 -> 16.0 M jobs/s
  * at w = 0, 7.5 -> 7.8 M at w = 100, unchanged at w = 1000 and 10000.
  * Why each condition:
- * - both queues busy: a job whose turn's worker has nothing queued goes
- *   there (it would idle otherwise), and so does one whose run's worker has
- *   nothing queued (it may be idling, or about to steal).
+ * - both queues busy: a job whose turn's worker has nothing queued takes
+ *   its turn (that worker would idle otherwise), and so does one whose
+ *   run's worker has nothing queued (it may be idling, or about to steal).
  * - no parked worker: a burst into parked workers must spread over them,
  *   as turns do; their queues fill before they are running, so "not empty"
  *   alone sent runs of a burst to one CPU (bursts of 8 jobs of 100 us:
@@ -861,7 +862,7 @@ static inline int pd_pick_cpu(const struct parallel_data *pd, uint32_t seq, int 
 		return cpu;
 	}
 
-	if (!head && cpu != cb_cpu && cpumask_test_cpu(cb_cpu, &pd->p_usable) &&
+	if (cpu != cb_cpu && cpumask_test_cpu(cb_cpu, &pd->p_usable) &&
 	    !pd_first_shell(pd->pinst) &&
 	    seq == __atomic_load_n(&pd->reorder_next, __ATOMIC_RELAXED) &&
 	    seq == pd_completed_total(pd) && padata__wq_long_waits(pd->wq, cb_cpu) &&

@@ -276,6 +276,7 @@ static void wq_park(struct wq_cpu *wc)
 	if (padata__unlikely(hook != NULL))
 		hook(wc->cpu);
 	padata__futex_wait(&wc->sleeping, 1);
+	/* Relaxed: a hint for padata__wq_parked(), as above. */
 	__atomic_store_n(&wc->parked, 0, __ATOMIC_RELAXED);
 	/* Relaxed: the caller re-reads head with acquire (wq_worker_main). */
 	__atomic_store_n(&wc->sleeping, 0, __ATOMIC_RELAXED);

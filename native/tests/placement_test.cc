@@ -10,8 +10,9 @@
  *   Not on an instance with shells (one shell's long parallel() there
  *   would hold back the others' serial()): round robin.
  * - Under load: jobs submitted while an earlier one is held in parallel()
- *   keep the round robin over the parallel mask, so they run on the other
- *   parallel CPUs while cb_cpu's worker is held (a latch, no timing).
+ *   keep the round robin over the parallel mask while their turns' queues
+ *   are empty, so they run on the other parallel CPUs while cb_cpu's
+ *   worker is held (a latch, no timing).
  * - Runs: once the queues of a job's turn and of its run (8 consecutive
  *   sequence numbers) both hold jobs and neither worker is parked, the
  *   job goes to its run's CPU; not with shells, and not while a worker
@@ -261,11 +262,22 @@ int picked(uint32_t seq)
 }
 
 std::atomic<int> g_parks[NR_CPUS];
+/* Set by the test's work item on the worker it runs on: parks counted after it. */
+std::atomic<bool> g_nop_ran;
 
 void count_park(int cpu)
 {
-	g_parks[cpu].fetch_add(1);
+	/* The work item and this hook run on the same worker thread, so a park
+	 * of that worker is counted only once the item has run. */
+	if (g_nop_ran.load())
+		g_parks[cpu].fetch_add(1);
 }
+
+/* Runs its function when the test body leaves, by any path (an ASSERT too). */
+struct OnExit {
+	std::function<void()> f;
+	~OnExit() { f(); }
+};
 
 } /* namespace */
 
@@ -300,6 +312,13 @@ static void under_load(struct workqueue_struct *wq, struct padata_instance **pin
 	Job h0, h1;
 	h0.hold_parallel = &go;
 	h1.hold_parallel = &go;
+	std::vector<std::unique_ptr<Job>> jobs;
+	std::vector<Job *> wait{ &h0, &h1 };
+	/* On any way out, the held jobs go on and every job finishes before its memory goes. */
+	OnExit finish{ [&] {
+		go.open();
+		wait_done(wait);
+	} };
 	ASSERT_EQ(padata_do_parallel(*pinst, &h0.priv, c[0]), 0);
 	ASSERT_EQ(padata_do_parallel(*pinst, &h1.priv, c[0]), 0);
 	ASSERT_TRUE(wait_until([&] { return h0.parallel_entered.load() && h1.parallel_entered.load(); }));
@@ -307,8 +326,6 @@ static void under_load(struct workqueue_struct *wq, struct padata_instance **pin
 	ASSERT_EQ(picked(1), c[1]);
 
 	const uint32_t n = 40;
-	std::vector<std::unique_ptr<Job>> jobs;
-	std::vector<Job *> wait{ &h0, &h1 };
 	for (uint32_t s = 2; s < n; s++) {
 		jobs.push_back(std::make_unique<Job>());
 		wait.push_back(jobs.back().get());
@@ -344,8 +361,11 @@ TEST_F(PadataPlacement, WithShellsJobsUnderLoadTakeTurns)
  * while it waits, jobs take turns. The test keeps c[1]'s worker parked with
  * a job in its queue by stalling the submitter of that job (another thread)
  * inside queue_work_on(), before the wake-up; c[0]'s worker is held in
- * parallel(). Every later job's turn then has a non-empty queue, so with
- * runs they would all go to c[0], behind the held job.
+ * parallel(). From job 3 on both queues hold jobs, so without the parked
+ * check the odd jobs of the first run would go to c[0], behind the held
+ * job, and those of the second run to c[1]. (A spurious return from the
+ * parked worker's futex wait would clear its flag for a moment; workers
+ * block every signal, so none is expected.)
  */
 TEST_F(PadataPlacement, WhileAWorkerWaitsForItsWakeUpJobsTakeTurns)
 {
@@ -362,29 +382,43 @@ TEST_F(PadataPlacement, WhileAWorkerWaitsForItsWakeUpJobsTakeTurns)
 	/* c[1]'s worker parks (again) after an item of ours: seen by the hook. */
 	for (auto &p : g_parks)
 		p.store(0);
+	g_nop_ran = false;
 	__atomic_store_n(&padata_test_hooks.park, &count_park, __ATOMIC_SEQ_CST);
 	struct work_struct nop;
-	INIT_WORK(&nop, [](struct work_struct *) {});
+	INIT_WORK(&nop, [](struct work_struct *) { g_nop_ran = true; });
 	ASSERT_TRUE(queue_work_on(c[1], wq_, &nop));
 	ASSERT_TRUE(wait_until([&] { return g_parks[c[1]].load() > 0; }));
 	__atomic_store_n(&padata_test_hooks.park, nullptr, __ATOMIC_SEQ_CST);
 
 	Gate go;
-	Job h0;
+	Job h0, j1;
 	h0.hold_parallel = &go;
-	ASSERT_EQ(padata_do_parallel(pinst_, &h0.priv, c[0]), 0);
-	ASSERT_TRUE(wait_until([&] { return h0.parallel_entered.load(); }));
-	ASSERT_EQ(h0.parallel_cpu.load(), c[0]);
-
-	/* Job 1 goes to c[1] (its turn, empty); its submitter stalls before the wake-up. */
+	std::vector<std::unique_ptr<Job>> jobs;
+	std::vector<Job *> wait{ &h0 };
 	static std::atomic<pthread_t> stall_thread;
 	static Gate *stall_gate;
 	static std::atomic<bool> stalled;
 	Gate release;
 	stall_gate = &release;
 	stalled = false;
-	Job j1;
-	std::thread a([&] {
+	std::thread a;
+	/* On any way out: the stalled submitter goes on, the held job too, and every job
+	 * finishes before its memory goes. */
+	OnExit finish{ [&] {
+		release.open();
+		if (a.joinable())
+			a.join();
+		__atomic_store_n(&padata_test_hooks.queue_between, nullptr, __ATOMIC_SEQ_CST);
+		go.open();
+		wait_done(wait);
+	} };
+	ASSERT_EQ(padata_do_parallel(pinst_, &h0.priv, c[0]), 0);
+	ASSERT_TRUE(wait_until([&] { return h0.parallel_entered.load(); }));
+	ASSERT_EQ(h0.parallel_cpu.load(), c[0]);
+
+	/* Job 1 goes to c[1] (its turn, empty); its submitter stalls before the wake-up. */
+	wait.push_back(&j1);
+	a = std::thread([&] {
 		stall_thread = pthread_self();
 		__atomic_store_n(&padata_test_hooks.queue_between,
 				 +[](struct work_struct *) {
@@ -400,8 +434,6 @@ TEST_F(PadataPlacement, WhileAWorkerWaitsForItsWakeUpJobsTakeTurns)
 	ASSERT_TRUE(wait_until([&] { return stalled.load(); }));
 	__atomic_store_n(&padata_test_hooks.pick, &record_pick, __ATOMIC_SEQ_CST);
 
-	std::vector<std::unique_ptr<Job>> jobs;
-	std::vector<Job *> wait{ &h0, &j1 };
 	for (uint32_t s = 2; s < 12; s++) {
 		jobs.push_back(std::make_unique<Job>());
 		wait.push_back(jobs.back().get());

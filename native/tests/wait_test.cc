@@ -425,7 +425,7 @@ struct Light {
 		 * that the test always measures refills: a submitter slowed down
 		 * (a sanitizer, a busy machine) had found room every time (once in
 		 * a TSan run of the whole suite). The limit bounds the wait. */
-		if (hold_first.exchange(false)) {
+		if (hold_first.load() && hold_first.exchange(false)) {
 			EXPECT_TRUE(wait_until([] { return g_sleeps.load() > 0; }));
 		}
 		/* A little work, so the submitter outruns the workers. */
