@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* bench_util.c - command line, run bookkeeping and output; see bench_util.h. */
+#define _GNU_SOURCE
 #include "bench_util.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,10 +353,115 @@ static const char *clear_line(void)
 	return "\r\033[K";
 }
 
+/* ---- the line round trip ------------------------------------------------- */
+
+static _Alignas(64) atomic_long line_ball;
+
+struct line_end {
+	int cpu;
+	long total;
+};
+
+static int pin_to(int cpu)
+{
+	cpu_set_t s;
+
+	CPU_ZERO(&s);
+	CPU_SET(cpu, &s);
+	return pthread_setaffinity_np(pthread_self(), sizeof(s), &s);
+}
+
+/* The far end: answers every odd value with the next even one. */
+static void *line_other(void *arg)
+{
+	const struct line_end *e = arg;
+
+	/* Unpinned if that fails: it must answer either way (the figure is then a floor). */
+	(void)pin_to(e->cpu);
+	for (long i = 0; i < e->total; i++) {
+		/* Acquire/release: the hand-off is what is timed; no data rides on it. */
+		while (atomic_load_explicit(&line_ball, memory_order_acquire) != 2 * i + 1)
+			;
+		atomic_store_explicit(&line_ball, 2 * i + 2, memory_order_release);
+	}
+	return NULL;
+}
+
+int bench_line_rt(int samples, long trips, struct bench_line *out)
+{
+	cpu_set_t mine, saved;
+	double ns[100];
+	int found = 0;
+	struct line_end e;
+	pthread_t t;
+
+	out->ns = out->min = out->max = -1;
+	out->cpu[0] = out->cpu[1] = -1;
+	if (samples < 1 || samples > 100 || trips < 1)
+		return -1;
+	if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE && found < 2; c++)
+		if (CPU_ISSET(c, &mine))
+			out->cpu[found++] = c;
+	if (found < 2 || pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) != 0)
+		return -1;
+	e.cpu = out->cpu[1];
+	e.total = (long)samples * trips;
+	atomic_store_explicit(&line_ball, 0, memory_order_relaxed);
+	if (pthread_create(&t, NULL, line_other, &e) != 0)
+		return -1;
+	(void)pin_to(out->cpu[0]);
+	for (int s = 0; s < samples; s++) {
+		double t0 = bench_seconds();
+
+		for (long i = (long)s * trips; i < (long)(s + 1) * trips; i++) {
+			atomic_store_explicit(&line_ball, 2 * i + 1, memory_order_release);
+			while (atomic_load_explicit(&line_ball, memory_order_acquire) != 2 * i + 2)
+				;
+		}
+		ns[s] = (bench_seconds() - t0) * 1e9 / (double)trips;
+	}
+	pthread_join(t, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	qsort(ns, (size_t)samples, sizeof(ns[0]), cmp_double);
+	out->ns = ns[samples / 2];
+	out->min = ns[0];
+	out->max = ns[samples - 1];
+	return 0;
+}
+
+/* bench_line_begin()'s figure, for the next bench_emit(); NAN when none. */
+static double line_before = NAN;
+
+void bench_line_begin(void)
+{
+	struct bench_line l;
+
+	bench_line_rt(3, 10000, &l);
+	line_before = l.ns;
+}
+
+/* ",\"line_rt_ns_before\":..,\"line_rt_ns_after\":.." after bench_line_begin(), else "". */
+static void line_fields(char *buf, size_t len)
+{
+	struct bench_line l;
+
+	buf[0] = '\0';
+	if (isnan(line_before))
+		return;
+	bench_line_rt(3, 10000, &l);
+	snprintf(buf, len, ",\"line_rt_ns_before\":%.1f,\"line_rt_ns_after\":%.1f", line_before, l.ns);
+	line_before = NAN;
+}
+
 void bench_emit(const char *contender, uint32_t w, uint64_t jobs, int threads,
 		const struct bench_series *s, struct bench_lat *lat, const char *why,
 		const char *extra_json)
 {
+	char line[96];
+
+	line_fields(line, sizeof(line));
 	if (why) {
 		printf("{\"suite\":\"c\",\"contender\":\"%s\",\"w\":%" PRIu32 ",\"jobs\":%" PRIu64
 		       ",\"threads\":%d,\"check\":\"FAIL\",\"why\":\"", contender, w, jobs, threads);
@@ -380,7 +490,7 @@ void bench_emit(const char *contender, uint32_t w, uint64_t jobs, int threads,
 		printf(",\"lat_samples\":%zu,\"lat_p50_ns\":%" PRIu64 ",\"lat_p99_ns\":%" PRIu64
 		       ",\"lat_p999_ns\":%" PRIu64, lat->n, p50, p99, p999);
 	}
-	printf("%s}\n", extra_json ? extra_json : "");
+	printf("%s%s}\n", line, extra_json ? extra_json : "");
 	fflush(stdout);
 	fprintf(stderr, "%sBENCH %s w=%" PRIu32 " jobs/s=%.0f runs=%d check=ok\n", clear_line(),
 		contender, w, med, s->n);

@@ -155,6 +155,36 @@ void bench_progress(const struct bench_opts *o, const char *contender, uint32_t 
 /** bench_seconds - CLOCK_MONOTONIC seconds. */
 double bench_seconds(void);
 
+/**
+ * struct bench_line - a cache line's round trip between two CPUs (bench_line_rt()).
+ * @ns: the median of the samples, ns per round trip; -1 when it could not be measured
+ * @min, @max: the fastest and slowest sample
+ * @cpu: the two CPUs (the first two of the process's affinity mask)
+ */
+struct bench_line {
+	double ns, min, max;
+	int cpu[2];
+};
+
+/**
+ * bench_line_rt - hand one cache line back and forth between two threads pinned to
+ * the first two CPUs the process may run on, @samples times @trips round trips.
+ * On a virtual machine the host decides how far apart those CPUs are, and moves
+ * them; every ordered pipeline's figures move with this (README, "Where the host
+ * runs the two CPUs"). @samples is at most 100.
+ * Return: 0; -1 (and ns = -1) when the process may run on one CPU only or the
+ * second thread could not be started.
+ */
+int bench_line_rt(int samples, long trips, struct bench_line *out);
+
+/**
+ * bench_line_begin - time the line round trip now (a few ms); the next
+ * bench_emit() times it again and reports both ("line_rt_ns_before",
+ * "line_rt_ns_after"), so that a figure says where the host ran the CPUs while
+ * it was measured.
+ */
+void bench_line_begin(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 		bench_series s{};
 		char why[256] = "";
 		char extra[128];
+		bench_line_begin(); // and bench_emit() again: where the host ran the CPUs
 		double start = bench_seconds();
 		bool bad = false;
 

@@ -172,6 +172,19 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/*
+ * The cache-line round trip between the two CPUs before and after the rounds of
+ * the current case (bench_line_rt()): where the host ran them while it was measured.
+ */
+static struct bench_line case_line[2];
+
+static void case_line_time(int which)
+{
+	bench_line_rt(3, 10000, &case_line[which]);
+	if (which == 0)
+		case_line[1].ns = -1;
+}
+
 static void emit(const char *workload, size_t size, const struct cont *c, int threads,
 		 uint64_t items, uint64_t bytes, const char *skip)
 {
@@ -191,7 +204,7 @@ static void emit(const char *workload, size_t size, const struct cont *c, int th
 	} else {
 		double med = bench_series_quantile(&c->s, 0.5);
 
-		char cpu[160] = "", cpu_txt[96] = "";
+		char cpu[160] = "", cpu_txt[96] = "", line[96] = "";
 
 		if (c->cpu.n) {
 			double ns = bench_series_quantile(&c->cpu, 0.5);
@@ -202,13 +215,16 @@ static void emit(const char *workload, size_t size, const struct cont *c, int th
 				 cores, bench_series_quantile(&c->csw, 0.5));
 			snprintf(cpu_txt, sizeof(cpu_txt), ", %.0f CPU ns/item, %.2f cores", ns, cores);
 		}
+		if (case_line[0].ns > 0 && case_line[1].ns > 0)
+			snprintf(line, sizeof(line), ",\"line_rt_ns_before\":%.1f,\"line_rt_ns_after\":%.1f",
+				 case_line[0].ns, case_line[1].ns);
 		printf(",\"check\":\"ok\",\"rounds\":%d,\"seconds\":%.3f,\"items_per_s\":%.1f"
 		       ",\"items_per_s_min\":%.1f,\"items_per_s_max\":%.1f,\"items_per_s_q1\":%.1f"
-		       ",\"items_per_s_q3\":%.1f,\"mb_per_s\":%.1f%s%s}\n",
+		       ",\"items_per_s_q3\":%.1f,\"mb_per_s\":%.1f%s%s%s}\n",
 		       c->s.n, c->s.seconds, med, bench_series_quantile(&c->s, 0),
 		       bench_series_quantile(&c->s, 1), bench_series_quantile(&c->s, 0.25),
 		       bench_series_quantile(&c->s, 0.75), med * (double)bytes / (double)items / 1e6,
-		       cpu, c->extra);
+		       cpu, line, c->extra);
 		fprintf(stderr, "%sWORKLOAD %s %zu %-11s %9.1f MB/s (min %.1f max %.1f, %d rounds%s)\n",
 			clear_line(), workload, size, name, med * (double)bytes / (double)items / 1e6,
 			bench_series_quantile(&c->s, 0) * (double)bytes / (double)items / 1e6,
@@ -715,6 +731,7 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 	struct uctx u = { .aes = &a, .n = n, .chunk = 64 };
 
 	pthread_mutex_init(&u.lock, NULL);
+	case_line_time(0);
 	for (int round = 0; round <= o->rounds; round++) {
 		bool full = round == 0; /* the check round hashes every byte */
 		struct wk_digest *want = &ref[full];
@@ -773,6 +790,7 @@ static int run_aes(const struct opts *o, struct prun *pr, size_t size, bool *fai
 		}
 	}
 	pthread_mutex_destroy(&u.lock);
+	case_line_time(1);
 	snprintf(cs[C_PADATA].extra, sizeof(cs[C_PADATA].extra),
 		 ",\"inflight\":%u,\"lanes\":%u,\"pool\":%zu,\"call\":\"padata_do_parallel_wait\""
 		 ",\"waits_per_job\":%.5f,\"reorder_depth_max\":%u", limit, pr->nr_lanes, pr->nr_jobs,
@@ -1026,6 +1044,7 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 		goto out;
 	}
 	pthread_mutex_init(&u.lock, NULL);
+	case_line_time(0);
 	for (int round = 0; round <= o->deflate_rounds; round++) {
 		for (int k = 0; k < NR_CONT; k++) {
 			int id = (k + round) % NR_CONT;
@@ -1103,6 +1122,7 @@ static int run_deflate(const struct opts *o, struct prun *pr, bool *failed)
 	}
 	pthread_mutex_destroy(&u.lock);
 	free(u.block_check);
+	case_line_time(1);
 	{
 		size_t at = strlen(cs[C_PADATA].extra);
 

@@ -58,6 +58,20 @@ final class Json {
         return Double.NaN;
     }
 
+    /**
+     * The note for the cache-line round trip between the two CPUs before and after a
+     * measurement ({@code line_rt_ns_before}, {@code line_rt_ns_after}, from bench_line_rt() in
+     * bench/c/bench_util.c), or null when the line has neither. On a VM the host may run the two
+     * CPUs close together or far apart and move them, and every ordered pipeline moves with it.
+     */
+    static String lineNote(Map<String, Object> o) {
+        double before = num(o, "line_rt_ns_before"), after = num(o, "line_rt_ns_after");
+        if (Double.isNaN(before) && Double.isNaN(after)) {
+            return null;
+        }
+        return String.format(java.util.Locale.ROOT, "line round trip %.0f / %.0f ns before / after", before, after);
+    }
+
     /** A string member, or null. */
     static String str(Map<String, Object> o, String key) {
         Object v = o == null ? null : o.get(key);

@@ -281,6 +281,10 @@ public final class Report {
                 note = (v != null ? "oneTBB " + v + ", " : "") + Json.str(o, "tokens") + " tokens, "
                         + Json.str(o, "threads") + " threads";
             }
+            String placed = Json.lineNote(o);
+            if (placed != null) {
+                note = note.isEmpty() ? placed : note + "; " + placed;
+            }
             results.put(k, new Result(c, w, Json.num(o, "jobs_per_s"), Json.num(o, "jobs_per_s_min"),
                     Json.num(o, "jobs_per_s_max"), "min..max of runs", (int) Json.num(o, "runs"), (int) Json.num(o, "jobs"),
                     true, null, Json.num(o, "lat_p50_ns"), Json.num(o, "lat_p99_ns"), Json.num(o, "lat_p999_ns"), Double.NaN, note));

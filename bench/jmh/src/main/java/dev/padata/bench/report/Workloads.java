@@ -84,6 +84,10 @@ final class Workloads {
             if (o.containsKey("tokens")) {
                 notes.add("oneTBB " + Json.str(o, "tbb_version") + ", " + Json.str(o, "tokens") + " tokens");
             }
+            String placed = Json.lineNote(o);
+            if (placed != null) {
+                notes.add(placed);
+            }
             if (o.containsKey("compressed_bytes")) {
                 notes.add(String.format(Locale.ROOT, "ratio %.3f, level %s",
                         Json.num(o, "compressed_bytes") / Json.num(o, "bytes"), Json.str(o, "level")));

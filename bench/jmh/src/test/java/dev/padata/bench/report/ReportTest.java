@@ -114,6 +114,16 @@ class ReportTest {
     }
 
     @Test
+    void eachCFigureNotesTheLineRoundTripItWasMeasuredWith() throws IOException {
+        List<String> c = new ArrayList<>(goodC());
+        int at = c.indexOf(cLine("c-padata", 0, 3e6));
+        c.set(at, c.get(at).replace("}", ",\"line_rt_ns_before\":58.4,\"line_rt_ns_after\":351.0}"));
+        Run r = report(c, goodJmh());
+        assertEquals(0, r.rc(), r.out());
+        assertTrue(r.out().contains("| line round trip 58 / 351 ns before / after |"), r.out());
+    }
+
+    @Test
     void aFailedCheckHasNoFigureAndFailsTheRun() throws IOException {
         List<String> c = new ArrayList<>(goodC());
         c.replaceAll(l -> l.contains("\"tbb\",\"w\":100,")
@@ -224,7 +234,7 @@ class ReportTest {
             if (size == 1400) { // the CPU figures of workload_bench, on one line
                 int last = l.size() - 1;
                 l.set(last, l.get(last).replace("}", ",\"cpu_ns_per_item\":1176.4,\"cores_busy\":2.00,"
-                        + "\"csw_per_item\":0.0040}"));
+                        + "\"csw_per_item\":0.0040,\"line_rt_ns_before\":61.2,\"line_rt_ns_after\":344.9}"));
             }
             l.add(wLine("aes-gcm", size, "tbb", 1.5e6, 2));
             l.add(wLine("aes-gcm", size, "c-unordered", 1.9e6, 2));
@@ -247,7 +257,8 @@ class ReportTest {
         assertTrue(r.out().contains("| c-padata | 2380.0 | 1.70 M |"), r.out());
         assertTrue(r.out().contains("| 1.70× | 1.13× | 0.89× |"), r.out());
         assertTrue(r.out().contains("| tbb | SKIP | | | | | | | oneTBB was not found |"), r.out());
-        assertTrue(r.out().contains("| 5 | CPU 1176 ns/item, 2.00 cores busy, 0.0040 context switches/item |"), r.out());
+        assertTrue(r.out().contains("| 5 | CPU 1176 ns/item, 2.00 cores busy, 0.0040 context switches/item; "
+                + "line round trip 61 / 345 ns before / after |"), r.out());
         assertTrue(r.out().contains("PASS  aes-gcm C ≥ 1.6× the single loop at 1400 B: 1.70×"), r.out());
         assertTrue(r.out().contains("PASS  deflate C ≥ 0.95× pigz -p 2 (same input and level): 0.97×"), r.out());
         assertTrue(Files.size(dir.resolve("out/workload-aes-gcm.png")) > 1000);
