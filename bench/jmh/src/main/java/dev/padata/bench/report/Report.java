@@ -38,14 +38,15 @@ public final class Report {
     /** One (contender, w) of the run. NaN marks a figure that does not exist. */
     record Result(String contender, int w, double jobsPerS, double low, double high, String spreadKind,
                   int runs, int jobs, boolean ok, String why,
-                  double p50, double p99, double p999, double bytesPerJob, String note) {
+                  double p50, double p99, double p999, double bytesPerJob, String note, double lineRtNs) {
         Result withLatency(double a, double b, double c) {
-            return new Result(contender, w, jobsPerS, low, high, spreadKind, runs, jobs, ok, why, a, b, c, bytesPerJob, note);
+            return new Result(contender, w, jobsPerS, low, high, spreadKind, runs, jobs, ok, why, a, b, c, bytesPerJob, note,
+                    lineRtNs);
         }
 
         static Result failed(String contender, int w, String why) {
             return new Result(contender, w, Double.NaN, Double.NaN, Double.NaN, "", 0, 0, false, why,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, "");
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, "", Double.NaN);
         }
     }
 
@@ -287,7 +288,8 @@ public final class Report {
             }
             results.put(k, new Result(c, w, Json.num(o, "jobs_per_s"), Json.num(o, "jobs_per_s_min"),
                     Json.num(o, "jobs_per_s_max"), "min..max of runs", (int) Json.num(o, "runs"), (int) Json.num(o, "jobs"),
-                    true, null, Json.num(o, "lat_p50_ns"), Json.num(o, "lat_p99_ns"), Json.num(o, "lat_p999_ns"), Double.NaN, note));
+                    true, null, Json.num(o, "lat_p50_ns"), Json.num(o, "lat_p99_ns"), Json.num(o, "lat_p999_ns"), Double.NaN, note,
+                    Math.max(Json.num(o, "line_rt_ns_before"), Json.num(o, "line_rt_ns_after"))));
         }
     }
 
@@ -336,7 +338,8 @@ public final class Report {
             results.put(key(c, w), new Result(c, w, median(its), its.get(0), its.get(its.size() - 1),
                     "min..max of iterations", its.size(), n, true, null,
                     Double.NaN, Double.NaN, Double.NaN, alloc == null ? Double.NaN : Json.num(alloc, "score") / n,
-                    alloc == null ? "" : String.format(Locale.ROOT, "%.0f B allocated per batch", Json.num(alloc, "score"))));
+                    alloc == null ? "" : String.format(Locale.ROOT, "%.0f B allocated per batch", Json.num(alloc, "score")),
+                    Double.NaN));
         }
     }
 
@@ -349,6 +352,15 @@ public final class Report {
     record Model(Map<String, Result> results, List<Integer> ws, List<String> expected) {
         Result get(String contender, int w) {
             return results.get(key(contender, w));
+        }
+
+        /**
+         * The slower of the cache-line round trips timed before and after the figure (the
+         * C benches), or NaN when it was not timed.
+         */
+        double lineRt(String contender, int w) {
+            Result r = get(contender, w);
+            return r == null ? Double.NaN : r.lineRtNs();
         }
 
         /** Throughput, or NaN when there is no valid figure. */

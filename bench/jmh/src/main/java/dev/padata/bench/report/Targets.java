@@ -117,9 +117,23 @@ final class Targets {
             return;
         }
         double r = ra / rb;
-        out.add(new Verdict(r >= min, target, String.format(Locale.ROOT, "%s (%s %s/s vs %s %s/s)",
-                fmtRatio(r), a, fmtRate(ra), b, fmtRate(rb))));
+        String detail = String.format(Locale.ROOT, "%s (%s %s/s vs %s %s/s)", fmtRatio(r), a, fmtRate(ra), b, fmtRate(rb));
+        double la = m.lineRt(a, w), lb = m.lineRt(b, w);
+        if (Math.max(la, lb) > PLACED_APART * Math.min(la, lb)) {
+            // The host ran the two CPUs at different distances for the two figures: no ratio.
+            out.add(new Verdict("SKIP", target, detail + String.format(Locale.ROOT,
+                    ", not comparable: the cache-line round trip was %.0f ns for %s and %.0f ns for %s", la, a, lb, b)));
+            return;
+        }
+        out.add(new Verdict(r >= min, target, detail));
     }
+
+    /**
+     * Two figures whose cache-line round trips (Report.Model#lineRt) differ by more than this
+     * factor were measured with the host running the two CPUs at different distances (on the
+     * project's VM about 60 against 350 ns): their ratio says nothing about the contenders.
+     */
+    static final double PLACED_APART = 2.0;
 
     private static void zeroAlloc(List<Verdict> out, Report.Model m, String c) {
         String target = "0 bytes allocated per job by the binding (" + c + ", every w)";

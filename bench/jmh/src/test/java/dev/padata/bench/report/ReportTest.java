@@ -124,6 +124,23 @@ class ReportTest {
     }
 
     @Test
+    void aRatioOfFiguresMeasuredWithTheCpusPlacedDifferentlyIsSkipped() throws IOException {
+        List<String> c = new ArrayList<>(goodC());
+        for (String who : new String[] {"c-padata", "tbb"}) {
+            int at = c.indexOf(cLine(who, 0, who.equals("tbb") ? Math.min(1e6, 1e9 / 5 * 1.9) : 3e6));
+            assertTrue(at >= 0, who);
+            c.set(at, c.get(at).replace("}", who.equals("tbb")
+                    ? ",\"line_rt_ns_before\":51.0,\"line_rt_ns_after\":348.0}"
+                    : ",\"line_rt_ns_before\":52.0,\"line_rt_ns_after\":52.0}"));
+        }
+        Run r = report(c, goodJmh());
+        assertEquals(0, r.rc(), r.out());
+        assertTrue(r.out().contains("SKIP  C core ≥ 2.0× oneTBB at w=0: 3.00× (c-padata 3.00 M/s vs tbb 1.00 M/s), "
+                + "not comparable: the cache-line round trip was 52 ns for c-padata and 348 ns for tbb"), r.out());
+        assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=100"), r.out());
+    }
+
+    @Test
     void aFailedCheckHasNoFigureAndFailsTheRun() throws IOException {
         List<String> c = new ArrayList<>(goodC());
         c.replaceAll(l -> l.contains("\"tbb\",\"w\":100,")
