@@ -355,33 +355,27 @@ static const char *clear_line(void)
 
 /* ---- the line round trip ------------------------------------------------- */
 
+/* The line handed back and forth; LINE_GIVE_UP tells the far end to stop early. */
 static _Alignas(64) atomic_long line_ball;
+#define LINE_GIVE_UP (-1L)
+#define LINE_WARMUP 256            /* untimed round trips first: the far end's start-up */
+#define LINE_MAX_TRIPS 10000000L   /* per sample; keeps 2 * i + 2 far from overflow */
+#define LINE_MAX_SAMPLE_S 0.05     /* a sample longer than this: the ends do not run at once */
 
-struct line_end {
-	int cpu;
-	long total;
-};
-
-static int pin_to(int cpu)
-{
-	cpu_set_t s;
-
-	CPU_ZERO(&s);
-	CPU_SET(cpu, &s);
-	return pthread_setaffinity_np(pthread_self(), sizeof(s), &s);
-}
-
-/* The far end: answers every odd value with the next even one. */
 static void *line_other(void *arg)
 {
-	const struct line_end *e = arg;
+	const long total = *(const long *)arg;
 
-	/* Unpinned if that fails: it must answer either way (the figure is then a floor). */
-	(void)pin_to(e->cpu);
-	for (long i = 0; i < e->total; i++) {
-		/* Acquire/release: the hand-off is what is timed; no data rides on it. */
-		while (atomic_load_explicit(&line_ball, memory_order_acquire) != 2 * i + 1)
-			;
+	for (long i = 0; i < total; i++) {
+		long v;
+
+		/* Acquire: pairs with the near end's release store of 2i+1 (nothing else is
+		 * published through the line; relaxed would be as correct, the hand-off itself
+		 * is what is timed). */
+		while ((v = atomic_load_explicit(&line_ball, memory_order_acquire)) != 2 * i + 1)
+			if (v == LINE_GIVE_UP)
+				return NULL;
+		/* Release: pairs with the near end's acquire load of 2i+2. */
 		atomic_store_explicit(&line_ball, 2 * i + 2, memory_order_release);
 	}
 	return NULL;
@@ -389,41 +383,72 @@ static void *line_other(void *arg)
 
 int bench_line_rt(int samples, long trips, struct bench_line *out)
 {
-	cpu_set_t mine, saved;
+	cpu_set_t mine, one;
 	double ns[100];
-	int found = 0;
-	struct line_end e;
+	int found = 0, rc = 0;
+	long total;
+	pthread_attr_t attr;
 	pthread_t t;
+	double t0 = 0;
 
-	out->ns = out->min = out->max = -1;
+	out->ns = out->min = out->max = NAN;
 	out->cpu[0] = out->cpu[1] = -1;
-	if (samples < 1 || samples > 100 || trips < 1)
+	if (samples < 1 || samples > 100 || trips < 1 || trips > LINE_MAX_TRIPS)
 		return -1;
-	if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
+	if (pthread_getaffinity_np(pthread_self(), sizeof(mine), &mine) != 0)
 		return -1;
 	for (int c = 0; c < CPU_SETSIZE && found < 2; c++)
 		if (CPU_ISSET(c, &mine))
 			out->cpu[found++] = c;
-	if (found < 2 || pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) != 0)
+	if (found < 2)
 		return -1;
-	e.cpu = out->cpu[1];
-	e.total = (long)samples * trips;
+	/* Both ends pinned, or no figure: two ends on one CPU wait a time slice per hand-off. */
+	CPU_ZERO(&one);
+	CPU_SET(out->cpu[0], &one);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) != 0)
+		return -1;
+	CPU_ZERO(&one);
+	CPU_SET(out->cpu[1], &one);
+	total = LINE_WARMUP + (long)samples * trips;
+	/* Relaxed: the far end is not running yet; pthread_create() orders this store before
+	 * its first load, and the previous call's far end was joined. */
 	atomic_store_explicit(&line_ball, 0, memory_order_relaxed);
-	if (pthread_create(&t, NULL, line_other, &e) != 0)
-		return -1;
-	(void)pin_to(out->cpu[0]);
-	for (int s = 0; s < samples; s++) {
-		double t0 = bench_seconds();
+	if (pthread_attr_init(&attr) != 0) {
+		rc = -1;
+		goto restore;
+	}
+	if (pthread_attr_setaffinity_np(&attr, sizeof(one), &one) != 0 ||
+	    pthread_create(&t, &attr, line_other, &total) != 0) {
+		pthread_attr_destroy(&attr);
+		rc = -1;
+		goto restore;
+	}
+	pthread_attr_destroy(&attr);
+	for (long i = -LINE_WARMUP; i < (long)samples * trips && rc == 0; i++) {
+		long k = i + LINE_WARMUP; /* the far end's count */
+		int s = i < 0 ? -1 : (int)(i / trips);
 
-		for (long i = (long)s * trips; i < (long)(s + 1) * trips; i++) {
-			atomic_store_explicit(&line_ball, 2 * i + 1, memory_order_release);
-			while (atomic_load_explicit(&line_ball, memory_order_acquire) != 2 * i + 2)
-				;
+		if (i >= 0 && i % trips == 0)
+			t0 = bench_seconds();
+		/* Release: pairs with the far end's acquire load (see line_other()). */
+		atomic_store_explicit(&line_ball, 2 * k + 1, memory_order_release);
+		/* Acquire: pairs with the far end's release store of 2k+2. */
+		while (atomic_load_explicit(&line_ball, memory_order_acquire) != 2 * k + 2)
+			;
+		if (s >= 0 && (i + 1) % trips == 0)
+			ns[s] = (bench_seconds() - t0) * 1e9 / (double)trips;
+		else if (s >= 0 && (i & 1023) == 1023 && bench_seconds() - t0 > LINE_MAX_SAMPLE_S) {
+			/* Release: nothing to publish; the far end stops at its next load. */
+			atomic_store_explicit(&line_ball, LINE_GIVE_UP, memory_order_release);
+			rc = -1;
 		}
-		ns[s] = (bench_seconds() - t0) * 1e9 / (double)trips;
 	}
 	pthread_join(t, NULL);
-	pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+restore:
+	if (pthread_setaffinity_np(pthread_self(), sizeof(mine), &mine) != 0)
+		fprintf(stderr, "bench: could not restore this thread's CPU mask after the line probe\n");
+	if (rc)
+		return -1;
 	qsort(ns, (size_t)samples, sizeof(ns[0]), cmp_double);
 	out->ns = ns[samples / 2];
 	out->min = ns[0];
@@ -438,21 +463,23 @@ void bench_line_begin(void)
 {
 	struct bench_line l;
 
-	bench_line_rt(3, 10000, &l);
-	line_before = l.ns;
+	line_before = bench_line_rt(3, 10000, &l) == 0 ? l.ns : NAN;
 }
 
-/* ",\"line_rt_ns_before\":..,\"line_rt_ns_after\":.." after bench_line_begin(), else "". */
+/*
+ * ",\"line_rt_ns_before\":..,\"line_rt_ns_after\":.." after a bench_line_begin()
+ * whose probe and this one both measured; else "".
+ */
 static void line_fields(char *buf, size_t len)
 {
 	struct bench_line l;
+	double before = line_before;
 
 	buf[0] = '\0';
-	if (isnan(line_before))
-		return;
-	bench_line_rt(3, 10000, &l);
-	snprintf(buf, len, ",\"line_rt_ns_before\":%.1f,\"line_rt_ns_after\":%.1f", line_before, l.ns);
 	line_before = NAN;
+	if (isnan(before) || bench_line_rt(3, 10000, &l) != 0)
+		return;
+	snprintf(buf, len, ",\"line_rt_ns_before\":%.1f,\"line_rt_ns_after\":%.1f", before, l.ns);
 }
 
 void bench_emit(const char *contender, uint32_t w, uint64_t jobs, int threads,

@@ -157,9 +157,9 @@ double bench_seconds(void);
 
 /**
  * struct bench_line - a cache line's round trip between two CPUs (bench_line_rt()).
- * @ns: the median of the samples, ns per round trip; -1 when it could not be measured
+ * @ns: the median of the samples, ns per round trip; NAN when it could not be measured
  * @min, @max: the fastest and slowest sample
- * @cpu: the two CPUs (the first two of the process's affinity mask)
+ * @cpu: the two CPUs (the first two of the calling thread's affinity mask)
  */
 struct bench_line {
 	double ns, min, max;
@@ -167,13 +167,16 @@ struct bench_line {
 };
 
 /**
- * bench_line_rt - hand one cache line back and forth between two threads pinned to
- * the first two CPUs the process may run on, @samples times @trips round trips.
- * On a virtual machine the host decides how far apart those CPUs are, and moves
- * them; every ordered pipeline's figures move with this (README, "Where the host
- * runs the two CPUs"). @samples is at most 100.
- * Return: 0; -1 (and ns = -1) when the process may run on one CPU only or the
- * second thread could not be started.
+ * bench_line_rt - hand one cache line back and forth between the calling thread and
+ * a second one, pinned to the first two CPUs the caller may run on, @samples times
+ * @trips round trips (after a few hundred untimed ones); the caller's CPU mask is
+ * restored. On a virtual machine the host decides how far apart those CPUs are, and
+ * moves them; every ordered pipeline's figures move with this (README, "Where the
+ * host runs the two CPUs").
+ * Return: 0; -1 (the figures NAN) when @samples is not 1..100 or @trips not
+ * 1..10,000,000, the caller may run on one CPU only, either end could not be pinned
+ * or the second one started, or a sample took over 50 ms (the two ends were not
+ * running at the same time: other work on a CPU).
  */
 int bench_line_rt(int samples, long trips, struct bench_line *out);
 

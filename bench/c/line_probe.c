@@ -7,10 +7,11 @@
  *
  * Why the benchmark wants it: on a virtual machine the host decides where
  * the two virtual CPUs run, and moves them. On the project's 2-vCPU VM the
- * round trip measured 55-80 ns most of the time and 330-360 ns for minutes
+ * round trip measured 53-83 ns most of the time and 327-360 ns for minutes
  * at a stretch (2026-12-01), with every ordered pipeline's figures moving
  * with it (c-padata at w = 0: 11-16 M jobs/s against 4.4 M). scripts/bench
- * runs this before and after each step and puts the figures in the report,
+ * runs this at the start, after the C benches, the real workloads and JMH,
+ * and at the end, and puts the figures in the report's header,
  * so a result can be read against the machine it ran on.
  *
  * The probe itself is bench_line_rt() (bench_util.c), which padata_bench,
@@ -75,7 +76,8 @@ int main(int argc, char **argv)
 	}
 	if (bench_line_rt(samples, trips, &l)) {
 		printf("{\"probe\":\"line_round_trip\",\"skip\":\"%s\"}\n",
-		       l.cpu[1] < 0 ? "the process may run on one CPU only" : "could not start the second thread");
+		       l.cpu[1] < 0 ? "the process may run on one CPU only"
+				    : "no figure: an end could not be pinned or started, or a sample took over 50 ms");
 		return 0;
 	}
 	printf("{\"probe\":\"line_round_trip\",\"cpus\":[%d,%d],\"ns_median\":%.1f,\"ns_min\":%.1f,"

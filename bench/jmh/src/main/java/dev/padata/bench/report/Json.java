@@ -66,10 +66,26 @@ final class Json {
      */
     static String lineNote(Map<String, Object> o) {
         double before = num(o, "line_rt_ns_before"), after = num(o, "line_rt_ns_after");
-        if (Double.isNaN(before) && Double.isNaN(after)) {
+        if (!(before > 0) && !(after > 0)) {
             return null;
         }
-        return String.format(java.util.Locale.ROOT, "line round trip %.0f / %.0f ns before / after", before, after);
+        return "line round trip " + ns(before) + " / " + ns(after) + " ns before / after";
+    }
+
+    /** The faster of the two round trips, or NaN unless both are there (and positive). */
+    static double lineRtMin(Map<String, Object> o) {
+        double before = num(o, "line_rt_ns_before"), after = num(o, "line_rt_ns_after");
+        return before > 0 && after > 0 ? Math.min(before, after) : Double.NaN;
+    }
+
+    /** The slower of the two round trips, or NaN unless both are there (and positive). */
+    static double lineRtMax(Map<String, Object> o) {
+        double before = num(o, "line_rt_ns_before"), after = num(o, "line_rt_ns_after");
+        return before > 0 && after > 0 ? Math.max(before, after) : Double.NaN;
+    }
+
+    private static String ns(double v) {
+        return v > 0 ? String.format(java.util.Locale.ROOT, "%.0f", v) : "?";
     }
 
     /** A string member, or null. */

@@ -38,15 +38,16 @@ public final class Report {
     /** One (contender, w) of the run. NaN marks a figure that does not exist. */
     record Result(String contender, int w, double jobsPerS, double low, double high, String spreadKind,
                   int runs, int jobs, boolean ok, String why,
-                  double p50, double p99, double p999, double bytesPerJob, String note, double lineRtNs) {
+                  double p50, double p99, double p999, double bytesPerJob, String note,
+                  double lineRtMin, double lineRtMax) {
         Result withLatency(double a, double b, double c) {
             return new Result(contender, w, jobsPerS, low, high, spreadKind, runs, jobs, ok, why, a, b, c, bytesPerJob, note,
-                    lineRtNs);
+                    lineRtMin, lineRtMax);
         }
 
         static Result failed(String contender, int w, String why) {
             return new Result(contender, w, Double.NaN, Double.NaN, Double.NaN, "", 0, 0, false, why,
-                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, "", Double.NaN);
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, "", Double.NaN, Double.NaN);
         }
     }
 
@@ -289,7 +290,7 @@ public final class Report {
             results.put(k, new Result(c, w, Json.num(o, "jobs_per_s"), Json.num(o, "jobs_per_s_min"),
                     Json.num(o, "jobs_per_s_max"), "min..max of runs", (int) Json.num(o, "runs"), (int) Json.num(o, "jobs"),
                     true, null, Json.num(o, "lat_p50_ns"), Json.num(o, "lat_p99_ns"), Json.num(o, "lat_p999_ns"), Double.NaN, note,
-                    Math.max(Json.num(o, "line_rt_ns_before"), Json.num(o, "line_rt_ns_after"))));
+                    Json.lineRtMin(o), Json.lineRtMax(o)));
         }
     }
 
@@ -339,7 +340,7 @@ public final class Report {
                     "min..max of iterations", its.size(), n, true, null,
                     Double.NaN, Double.NaN, Double.NaN, alloc == null ? Double.NaN : Json.num(alloc, "score") / n,
                     alloc == null ? "" : String.format(Locale.ROOT, "%.0f B allocated per batch", Json.num(alloc, "score")),
-                    Double.NaN));
+                    Double.NaN, Double.NaN));
         }
     }
 
@@ -355,12 +356,12 @@ public final class Report {
         }
 
         /**
-         * The slower of the cache-line round trips timed before and after the figure (the
-         * C benches), or NaN when it was not timed.
+         * The cache-line round trips timed before and after the figure (the C benches), the
+         * faster first, or null when the figure has none.
          */
-        double lineRt(String contender, int w) {
+        double[] lineRt(String contender, int w) {
             Result r = get(contender, w);
-            return r == null ? Double.NaN : r.lineRtNs();
+            return r == null || Double.isNaN(r.lineRtMin()) ? null : new double[] {r.lineRtMin(), r.lineRtMax()};
         }
 
         /** Throughput, or NaN when there is no valid figure. */

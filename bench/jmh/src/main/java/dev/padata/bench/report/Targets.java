@@ -118,22 +118,29 @@ final class Targets {
         }
         double r = ra / rb;
         String detail = String.format(Locale.ROOT, "%s (%s %s/s vs %s %s/s)", fmtRatio(r), a, fmtRate(ra), b, fmtRate(rb));
-        double la = m.lineRt(a, w), lb = m.lineRt(b, w);
-        if (Math.max(la, lb) > PLACED_APART * Math.min(la, lb)) {
-            // The host ran the two CPUs at different distances for the two figures: no ratio.
-            out.add(new Verdict("SKIP", target, detail + String.format(Locale.ROOT,
-                    ", not comparable: the cache-line round trip was %.0f ns for %s and %.0f ns for %s", la, a, lb, b)));
+        double[] la = m.lineRt(a, w), lb = m.lineRt(b, w);
+        if (la != null && lb != null && Math.max(la[1], lb[1]) > PLACED_APART * Math.min(la[0], lb[0])) {
+            // The host ran the two CPUs at different distances for the two figures, or moved
+            // them during one: no ratio.
+            out.add(new Verdict("SKIP", target, detail + ", not comparable: the cache-line round trip was "
+                    + span(la) + " for " + a + " and " + span(lb) + " for " + b));
             return;
         }
         out.add(new Verdict(r >= min, target, detail));
     }
 
     /**
-     * Two figures whose cache-line round trips (Report.Model#lineRt) differ by more than this
-     * factor were measured with the host running the two CPUs at different distances (on the
-     * project's VM about 60 against 350 ns): their ratio says nothing about the contenders.
+     * Two figures whose cache-line round trips (Report.Model#lineRt, before and after each)
+     * spread by more than this factor were measured with the host running the two CPUs at
+     * different distances, or moving them during one (on the project's VM about 60 against
+     * 350 ns): their ratio says nothing about the contenders.
      */
     static final double PLACED_APART = 2.0;
+
+    private static String span(double[] ns) {
+        long lo = Math.round(ns[0]), hi = Math.round(ns[1]);
+        return lo == hi ? lo + " ns" : lo + "-" + hi + " ns";
+    }
 
     private static void zeroAlloc(List<Verdict> out, Report.Model m, String c) {
         String target = "0 bytes allocated per job by the binding (" + c + ", every w)";

@@ -136,8 +136,32 @@ class ReportTest {
         Run r = report(c, goodJmh());
         assertEquals(0, r.rc(), r.out());
         assertTrue(r.out().contains("SKIP  C core ≥ 2.0× oneTBB at w=0: 3.00× (c-padata 3.00 M/s vs tbb 1.00 M/s), "
-                + "not comparable: the cache-line round trip was 52 ns for c-padata and 348 ns for tbb"), r.out());
+                + "not comparable: the cache-line round trip was 52 ns for c-padata and 51-348 ns for tbb"), r.out());
         assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=100"), r.out());
+    }
+
+    /** Round trips within 2x of each other, or on one side only, or failed (-1): judged as usual. */
+    @Test
+    void aRatioIsJudgedWhenThePlacementsAgreeOrAreNotKnownOnBothSides() throws IOException {
+        List<String> c = new ArrayList<>(goodC());
+        String[][] pairs = { // w=0: within 2x; w=100: c-padata only; w=1000: a failed probe on tbb
+            {"0", "60.0", "62.0", "110.0", "104.0"}, {"100", "58.0", "340.0", null, null}, {"1000", "55.0", "56.0", "-1.0", "-1.0"}};
+        for (String[] p : pairs) {
+            int w = Integer.parseInt(p[0]);
+            double single = 1e9 / (w * 1.2 + 5);
+            int pa = c.indexOf(cLine("c-padata", w, 3e6));
+            c.set(pa, c.get(pa).replace("}", ",\"line_rt_ns_before\":" + p[1] + ",\"line_rt_ns_after\":" + p[2] + "}"));
+            if (p[3] != null) {
+                int tb = c.indexOf(cLine("tbb", w, Math.min(1e6, single * 1.9)));
+                c.set(tb, c.get(tb).replace("}", ",\"line_rt_ns_before\":" + p[3] + ",\"line_rt_ns_after\":" + p[4] + "}"));
+            }
+        }
+        Run r = report(c, goodJmh());
+        assertEquals(0, r.rc(), r.out());
+        assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=0"), r.out());
+        assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=100"), r.out());
+        assertTrue(r.out().contains("PASS  C core ≥ 1.0× oneTBB at w=1000"), r.out());
+        assertFalse(r.out().contains("-1 ns"), "a failed probe is no figure: " + r.out());
     }
 
     @Test
