@@ -456,14 +456,20 @@ restore:
 	return 0;
 }
 
+double bench_line_now(void)
+{
+	struct bench_line l;
+
+	bench_line_rt(3, 10000, &l); /* NAN on failure */
+	return l.ns;
+}
+
 /* bench_line_begin()'s figure, for the next bench_emit(); NAN when none. */
 static double line_before = NAN;
 
 void bench_line_begin(void)
 {
-	struct bench_line l;
-
-	line_before = bench_line_rt(3, 10000, &l) == 0 ? l.ns : NAN;
+	line_before = bench_line_now();
 }
 
 /*
@@ -472,14 +478,13 @@ void bench_line_begin(void)
  */
 static void line_fields(char *buf, size_t len)
 {
-	struct bench_line l;
-	double before = line_before;
+	double before = line_before, after;
 
 	buf[0] = '\0';
 	line_before = NAN;
-	if (isnan(before) || bench_line_rt(3, 10000, &l) != 0)
+	if (isnan(before) || isnan(after = bench_line_now()))
 		return;
-	snprintf(buf, len, ",\"line_rt_ns_before\":%.1f,\"line_rt_ns_after\":%.1f", before, l.ns);
+	snprintf(buf, len, ",\"line_rt_ns_before\":%.1f,\"line_rt_ns_after\":%.1f", before, after);
 }
 
 void bench_emit(const char *contender, uint32_t w, uint64_t jobs, int threads,

@@ -181,7 +181,14 @@ struct bench_line {
 int bench_line_rt(int samples, long trips, struct bench_line *out);
 
 /**
- * bench_line_begin - time the line round trip now (a few ms); the next
+ * bench_line_now - bench_line_rt() as the benches run it around a measurement (three
+ * samples of 10,000 round trips, a few ms): the median in ns, or NAN when it could not
+ * be measured.
+ */
+double bench_line_now(void);
+
+/**
+ * bench_line_begin - time the line round trip now (bench_line_now()); the next
  * bench_emit() times it again and reports both ("line_rt_ns_before",
  * "line_rt_ns_after"), so that a figure says where the host ran the CPUs while
  * it was measured.

@@ -24,8 +24,6 @@
 #include "bench_util.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static const char usage[] =
 	"usage: line_probe [--samples N] [--trips N]\n"
@@ -35,45 +33,19 @@ static const char usage[] =
 	"Prints one JSON line: the cache-line round trip between the first two CPUs of the\n"
 	"process's affinity mask, in ns.\n";
 
-static long number(const char *opt, const char *v, long lo, long hi)
-{
-	char *end;
-	long n;
-
-	if (v == NULL) {
-		fprintf(stderr, "line_probe: option %s needs a value\n%s", opt, usage);
-		exit(2);
-	}
-	n = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || n < lo || n > hi) {
-		fprintf(stderr, "line_probe: bad value '%s' for %s: a whole number from %ld to %ld\n", v,
-			opt, lo, hi);
-		exit(2);
-	}
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	struct bench_line l;
 	int samples = 5;
 	long trips = 20000;
+	const struct bench_arg args[] = {
+		BENCH_ARG_UINT("--samples", samples, 1, 100),
+		BENCH_ARG_UINT("--trips", trips, 100, 10000000),
+	};
+	int rc = bench_parse_args(argc, argv, "line_probe", args, 2, usage);
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--samples") == 0) {
-			samples = (int)number(argv[i], argv[i + 1], 1, 100);
-			i++;
-		} else if (strcmp(argv[i], "--trips") == 0) {
-			trips = number(argv[i], argv[i + 1], 100, 10000000);
-			i++;
-		} else {
-			fprintf(stderr, "line_probe: unknown option %s\n%s", argv[i], usage);
-			return 2;
-		}
-	}
+	if (rc)
+		return rc > 0 ? 0 : 2;
 	if (bench_line_rt(samples, trips, &l)) {
 		printf("{\"probe\":\"line_round_trip\",\"skip\":\"%s\"}\n",
 		       l.cpu[1] < 0 ? "the process may run on one CPU only"

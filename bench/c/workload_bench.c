@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -173,16 +174,17 @@ static void json_str(const char *s)
 }
 
 /*
- * The cache-line round trip between the two CPUs before and after the rounds of
- * the current case (bench_line_rt()): where the host ran them while it was measured.
+ * The cache-line round trip between the two CPUs before [0] and after [1] the
+ * rounds of the current case (bench_line_now(); NAN: none): where the host ran
+ * them while it was measured.
  */
-static struct bench_line case_line[2];
+static double case_line[2] = { NAN, NAN };
 
 static void case_line_time(int which)
 {
-	bench_line_rt(3, 10000, &case_line[which]);
+	case_line[which] = bench_line_now();
 	if (which == 0)
-		case_line[1].ns = -1;
+		case_line[1] = NAN;
 }
 
 static void emit(const char *workload, size_t size, const struct cont *c, int threads,
@@ -215,9 +217,9 @@ static void emit(const char *workload, size_t size, const struct cont *c, int th
 				 cores, bench_series_quantile(&c->csw, 0.5));
 			snprintf(cpu_txt, sizeof(cpu_txt), ", %.0f CPU ns/item, %.2f cores", ns, cores);
 		}
-		if (case_line[0].ns > 0 && case_line[1].ns > 0)
+		if (!isnan(case_line[0]) && !isnan(case_line[1]))
 			snprintf(line, sizeof(line), ",\"line_rt_ns_before\":%.1f,\"line_rt_ns_after\":%.1f",
-				 case_line[0].ns, case_line[1].ns);
+				 case_line[0], case_line[1]);
 		printf(",\"check\":\"ok\",\"rounds\":%d,\"seconds\":%.3f,\"items_per_s\":%.1f"
 		       ",\"items_per_s_min\":%.1f,\"items_per_s_max\":%.1f,\"items_per_s_q1\":%.1f"
 		       ",\"items_per_s_q3\":%.1f,\"mb_per_s\":%.1f%s%s%s}\n",
