@@ -113,11 +113,18 @@ class ReportTest {
         assertTrue(r.out().contains("MISS  C core ≥ 2.0× oneTBB at w=0: 1.50×"), r.out());
     }
 
+    /** Adds the line round trips timed before and after the figure to {@code contender}'s line at {@code w}. */
+    private static void withLineRt(List<String> c, String contender, int w, String before, String after) {
+        String at = "\"contender\":\"" + contender + "\",\"w\":" + w + ",";
+        assertEquals(1, c.stream().filter(l -> l.contains(at)).count(), at);
+        c.replaceAll(l -> l.contains(at)
+                ? l.replace("}", ",\"line_rt_ns_before\":" + before + ",\"line_rt_ns_after\":" + after + "}") : l);
+    }
+
     @Test
     void eachCFigureNotesTheLineRoundTripItWasMeasuredWith() throws IOException {
         List<String> c = new ArrayList<>(goodC());
-        int at = c.indexOf(cLine("c-padata", 0, 3e6));
-        c.set(at, c.get(at).replace("}", ",\"line_rt_ns_before\":58.4,\"line_rt_ns_after\":351.0}"));
+        withLineRt(c, "c-padata", 0, "58.4", "351.0");
         Run r = report(c, goodJmh());
         assertEquals(0, r.rc(), r.out());
         assertTrue(r.out().contains("| line round trip 58 / 351 ns before / after |"), r.out());
@@ -126,13 +133,8 @@ class ReportTest {
     @Test
     void aRatioOfFiguresMeasuredWithTheCpusPlacedDifferentlyIsSkipped() throws IOException {
         List<String> c = new ArrayList<>(goodC());
-        for (String who : new String[] {"c-padata", "tbb"}) {
-            int at = c.indexOf(cLine(who, 0, who.equals("tbb") ? Math.min(1e6, 1e9 / 5 * 1.9) : 3e6));
-            assertTrue(at >= 0, who);
-            c.set(at, c.get(at).replace("}", who.equals("tbb")
-                    ? ",\"line_rt_ns_before\":51.0,\"line_rt_ns_after\":348.0}"
-                    : ",\"line_rt_ns_before\":52.0,\"line_rt_ns_after\":52.0}"));
-        }
+        withLineRt(c, "c-padata", 0, "52.0", "52.0");
+        withLineRt(c, "tbb", 0, "51.0", "348.0");
         Run r = report(c, goodJmh());
         assertEquals(0, r.rc(), r.out());
         assertTrue(r.out().contains("SKIP  C core ≥ 2.0× oneTBB at w=0: 3.00× (c-padata 3.00 M/s vs tbb 1.00 M/s), "
@@ -144,18 +146,11 @@ class ReportTest {
     @Test
     void aRatioIsJudgedWhenThePlacementsAgreeOrAreNotKnownOnBothSides() throws IOException {
         List<String> c = new ArrayList<>(goodC());
-        String[][] pairs = { // w=0: within 2x; w=100: c-padata only; w=1000: a failed probe on tbb
-            {"0", "60.0", "62.0", "110.0", "104.0"}, {"100", "58.0", "340.0", null, null}, {"1000", "55.0", "56.0", "-1.0", "-1.0"}};
-        for (String[] p : pairs) {
-            int w = Integer.parseInt(p[0]);
-            double single = 1e9 / (w * 1.2 + 5);
-            int pa = c.indexOf(cLine("c-padata", w, 3e6));
-            c.set(pa, c.get(pa).replace("}", ",\"line_rt_ns_before\":" + p[1] + ",\"line_rt_ns_after\":" + p[2] + "}"));
-            if (p[3] != null) {
-                int tb = c.indexOf(cLine("tbb", w, Math.min(1e6, single * 1.9)));
-                c.set(tb, c.get(tb).replace("}", ",\"line_rt_ns_before\":" + p[3] + ",\"line_rt_ns_after\":" + p[4] + "}"));
-            }
-        }
+        withLineRt(c, "c-padata", 0, "60.0", "62.0"); // w=0: within 2x
+        withLineRt(c, "tbb", 0, "110.0", "104.0");
+        withLineRt(c, "c-padata", 100, "58.0", "340.0"); // w=100: c-padata only
+        withLineRt(c, "c-padata", 1000, "55.0", "56.0"); // w=1000: a failed probe on tbb
+        withLineRt(c, "tbb", 1000, "-1.0", "-1.0");
         Run r = report(c, goodJmh());
         assertEquals(0, r.rc(), r.out());
         assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=0"), r.out());
