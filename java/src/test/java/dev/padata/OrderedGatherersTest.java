@@ -98,13 +98,19 @@ class OrderedGatherersTest {
                     return x;
                 }))
                 .toList()));
-        // The driver submitted 0..max-1, pulled element max and now waits for result 0.
-        TestSupport.await("the driver to block on the head result", 30_000,
-                () -> pulled.get() == max + 1 && started.get() == max && parked(driver));
-        assertEquals(max, started.get(), "no element beyond the bound was started");
-        assertEquals(max + 1, pulled.get(), "no element beyond the bound was pulled");
-        release.countDown();
-        driver.join();
+        try {
+            // The driver submitted 0..max-1, pulled element max and now waits for result 0.
+            TestSupport.await("the driver to block on the head result", 30_000,
+                    () -> pulled.get() == max + 1 && started.get() == max && parked(driver));
+            assertEquals(max, started.get(), "no element beyond the bound was started");
+            assertEquals(max + 1, pulled.get(), "no element beyond the bound was pulled");
+        } finally {
+            // Also when an assertion failed: the held element and the driver finish, so the shared
+            // instance is free for the next test (left held, the next one waited forever).
+            release.countDown();
+            driver.join(60_000);
+        }
+        assertFalse(driver.isAlive(), "the driver did not finish after the release");
         assertEquals(IntStream.range(0, 100).boxed().toList(), result.get());
     }
 
