@@ -111,6 +111,8 @@ bool padata__wq_long_waits(const struct workqueue_struct *wq, int cpu);
  * worker cannot take work yet). A hint.
  */
 bool padata__wq_parked(const struct workqueue_struct *wq, int cpu);
+/* True while @cpu's worker has items queued or running (a hint). */
+bool padata__wq_busy(const struct workqueue_struct *wq, int cpu);
 void padata__wq_unhold(struct workqueue_struct *wq);
 /* Instance accounting, so destroy_workqueue() refuses while in use. */
 void padata__wq_get(struct workqueue_struct *wq);

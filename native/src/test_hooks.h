@@ -69,6 +69,13 @@ struct padata_test_hooks {
 	 * again padata_do_parallel() sees it parked (no runs sent its way).
 	 */
 	void (*park)(int cpu);
+	/*
+	 * padata.c's pd_parallel_work(): called by a worker when the parallel
+	 * work item of its CPU starts, before the worker counts as busy and
+	 * takes its queue. Stalling here holds jobs in the queue while their
+	 * submitters see the worker idle.
+	 */
+	void (*parallel_enter)(int cpu);
 };
 
 /* Set and cleared by tests with __atomic stores; read relaxed. */

@@ -206,6 +206,15 @@ bool padata__wq_long_waits(const struct workqueue_struct *wq, int cpu)
 	return __atomic_load_n(&wq->cpus[cpu].long_waits, __ATOMIC_RELAXED) != 0;
 }
 
+bool padata__wq_busy(const struct workqueue_struct *wq, int cpu)
+{
+	/* Relaxed: a hint (padata.c prefers an idle worker to wake with it,
+	 * and is correct whatever it reads). */
+	const struct wq_cpu *wc = &wq->cpus[cpu];
+	return __atomic_load_n(&wc->queued, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&wc->completed, __ATOMIC_RELAXED);
+}
+
 bool padata__wq_parked(const struct workqueue_struct *wq, int cpu)
 {
 	/* Relaxed: a hint (as above); only the worker writes it. */

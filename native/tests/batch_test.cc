@@ -381,6 +381,10 @@ TEST_F(PadataBatch, ClaimAnswersItsErrors)
 	EXPECT_EQ(padata_batch_claim(&takeable, &b), 1);
 	EXPECT_EQ(takeable, nullptr) << "b was the last";
 	EXPECT_EQ(padata_batch_claim(&takeable, &b), 0) << "nothing left: taken";
+	EXPECT_EQ(takeable, nullptr) << "a claim of a taken slot leaves no PADATA_BATCH_CLAIMING behind";
+	takeable = &a;
+	EXPECT_EQ(padata_batch_claim(&takeable, PADATA_BATCH_CLAIMING), -EINVAL) << "the marker is no job";
+	EXPECT_EQ(takeable, &a);
 }
 
 /*

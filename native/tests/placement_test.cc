@@ -18,6 +18,10 @@
  *   job goes to its run's CPU; not with shells, and not while a worker
  *   waits for its wake-up (the test stalls that wake-up with the
  *   queue_between hook). The pick hook reports every choice.
+ * - No job waits behind a busy worker while another sleeps: the job queued
+ *   behind a held worker is taken by an idle one (its submitter wakes it),
+ *   and so is the rest of a batch whose first job blocks (its worker wakes
+ *   one; the parallel_enter hook keeps the submitter from doing it first).
  * - The rule follows the masks: a cb_cpu outside the parallel mask (by a
  *   mask change or hotplug) is never picked, and is picked again once it
  *   is back.
@@ -170,10 +174,14 @@ TEST_F(PadataPlacement, JobsBehindAHeldJobSpreadOverTheParallelCpus)
 	}
 
 	/* Every later job is behind job 0 (in flight): round robin. pw
-	 * consecutive sequence numbers cover every parallel CPU once, so at
-	 * least pw - 1 of them go to CPUs other than the held one and run
-	 * while its worker is held. Sent to cb instead, none would run before
-	 * the gate opens, and the wait below would fail. */
+	 * consecutive sequence numbers cover every parallel CPU once, so
+	 * pw - 1 of them go to CPUs other than the held one and run while its
+	 * worker is held. Sent to cb instead, they would wait for an idle
+	 * worker to take them. The last goes to the held worker's queue; its
+	 * submitter wakes an idle worker (padata.c, "No job waits behind a
+	 * busy worker"), which takes it: all pw run before the gate opens.
+	 * Without that wake-up the last waited for the gate whenever the
+	 * other workers had gone to sleep (they never spin here). */
 	std::vector<std::unique_ptr<Job>> rest;
 	std::vector<Job *> all{&first};
 	for (size_t i = 0; i < pw; i++) {
@@ -187,7 +195,7 @@ TEST_F(PadataPlacement, JobsBehindAHeldJobSpreadOverTheParallelCpus)
 			n += j->parallel_runs.load() > 0;
 		return n;
 	};
-	EXPECT_TRUE(wait_until([&] { return ran() >= pw - 1; })) << ran() << " of " << pw - 1;
+	EXPECT_TRUE(wait_until([&] { return ran() == pw; })) << ran() << " of " << pw;
 	for (auto &j : rest) {
 		if (j->parallel_runs.load() > 0) {
 			EXPECT_NE(j->parallel_cpu.load(), held) << "ran on the held worker's CPU";
@@ -379,17 +387,6 @@ TEST_F(PadataPlacement, WhileAWorkerWaitsForItsWakeUpJobsTakeTurns)
 	ASSERT_NE(pinst_, nullptr);
 	ASSERT_EQ(padata_start(pinst_), 0);
 
-	/* c[1]'s worker parks (again) after an item of ours: seen by the hook. */
-	for (auto &p : g_parks)
-		p.store(0);
-	g_nop_ran = false;
-	__atomic_store_n(&padata_test_hooks.park, &count_park, __ATOMIC_SEQ_CST);
-	struct work_struct nop;
-	INIT_WORK(&nop, [](struct work_struct *) { g_nop_ran = true; });
-	ASSERT_TRUE(queue_work_on(c[1], wq_, &nop));
-	ASSERT_TRUE(wait_until([&] { return g_parks[c[1]].load() > 0; }));
-	__atomic_store_n(&padata_test_hooks.park, nullptr, __ATOMIC_SEQ_CST);
-
 	Gate go;
 	Job h0, j1;
 	h0.hold_parallel = &go;
@@ -415,6 +412,21 @@ TEST_F(PadataPlacement, WhileAWorkerWaitsForItsWakeUpJobsTakeTurns)
 	ASSERT_EQ(padata_do_parallel(pinst_, &h0.priv, c[0]), 0);
 	ASSERT_TRUE(wait_until([&] { return h0.parallel_entered.load(); }));
 	ASSERT_EQ(h0.parallel_cpu.load(), c[0]);
+
+	/* c[1]'s worker parks (again) after an item queued now: seen by the
+	 * hook. Now, not before job 0: job 0's submitter may have woken c[1]
+	 * to take it (padata.c, "No job waits behind a busy worker") when c[0]
+	 * entered its work item before the job was taken; that item ran
+	 * before the nop (one FIFO queue). */
+	for (auto &p : g_parks)
+		p.store(0);
+	g_nop_ran = false;
+	__atomic_store_n(&padata_test_hooks.park, &count_park, __ATOMIC_SEQ_CST);
+	struct work_struct nop;
+	INIT_WORK(&nop, [](struct work_struct *) { g_nop_ran = true; });
+	ASSERT_TRUE(queue_work_on(c[1], wq_, &nop));
+	ASSERT_TRUE(wait_until([&] { return g_parks[c[1]].load() > 0; }));
+	__atomic_store_n(&padata_test_hooks.park, nullptr, __ATOMIC_SEQ_CST);
 
 	/* Job 1 goes to c[1] (its turn, empty); its submitter stalls before the wake-up. */
 	wait.push_back(&j1);
@@ -446,4 +458,185 @@ TEST_F(PadataPlacement, WhileAWorkerWaitsForItsWakeUpJobsTakeTurns)
 	__atomic_store_n(&padata_test_hooks.queue_between, nullptr, __ATOMIC_SEQ_CST);
 	go.open();
 	ASSERT_TRUE(wait_done(wait));
+}
+
+namespace {
+std::atomic<int> g_enter_cpu{ -1 };
+Gate *g_enter_gate;
+std::atomic<bool> g_entered;
+std::atomic<bool> g_enter_left;
+
+/* The parallel_enter hook: stalls the first entry on g_enter_cpu until its gate opens. */
+void stall_first_entry(int cpu)
+{
+	if (cpu == g_enter_cpu.load() && !g_entered.exchange(true)) {
+		g_enter_gate->wait();
+		g_enter_left = true;
+	}
+}
+
+/* Sets the hook for @cpu's first entry, stalled on @gate. */
+void stall_first_entry_on(int cpu, Gate *gate)
+{
+	g_entered = false;
+	g_enter_left = false;
+	g_enter_gate = gate;
+	g_enter_cpu = cpu;
+	__atomic_store_n(&padata_test_hooks.parallel_enter, &stall_first_entry, __ATOMIC_SEQ_CST);
+}
+
+/* Opens @gate, clears the hook and waits until a stalled worker has left
+ * it: the gate lives on the test's stack, and a worker that polls it every
+ * 100 us could miss a gate opened and gone between two looks. */
+void release_first_entry(Gate &gate)
+{
+	gate.open();
+	__atomic_store_n(&padata_test_hooks.parallel_enter, nullptr, __ATOMIC_SEQ_CST);
+	if (g_entered.load()) {
+		EXPECT_TRUE(wait_until([] { return g_enter_left.load(); }));
+	}
+}
+} /* namespace */
+
+/*
+ * The rest of a batch is offered to sleeping workers (padata.c, "No job
+ * waits behind a busy worker"): a worker that took two jobs from its queue
+ * and blocks in the first wakes a sleeping worker, which takes the second.
+ * Job 1 goes to cb's worker at idle, job 2 to the same queue by its turn;
+ * the parallel_enter hook stalls cb's worker at the start of its work item
+ * until both are queued, so their submitter saw it idle and woke nobody,
+ * and the other worker sleeps (PADATA_SPIN_US=0 in this suite). Job 1 is
+ * held until job 2 has started: without the worker's wake-up, job 2 waited
+ * in the held worker's batch until the gate opened.
+ */
+TEST_F(PadataPlacement, TheRestOfABlockedBatchIsTakenByASleepingWorker)
+{
+	std::vector<int> all = mask_cpus(cpu_active_mask);
+	if (all.size() < 2 || !two_hosts())
+		GTEST_SKIP() << "needs two CPUs, on two real ones";
+	const int c[2] = { all[0], all[1] };
+	struct cpumask pcpu = mask_of({ c[0], c[1] });
+	struct cpumask cbcpu = mask_of({ c[1] });
+	pinst_ = padata_alloc(wq_, &pcpu, &cbcpu);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_start(pinst_), 0);
+
+	Gate enter, hold;
+	Job j1, j2;
+	j1.hold_parallel = &hold;
+	stall_first_entry_on(c[1], &enter);
+	OnExit finish{ [&] {
+		release_first_entry(enter);
+		__atomic_store_n(&padata_test_hooks.pick, nullptr, __ATOMIC_SEQ_CST);
+		hold.open();
+		wait_done({ &j1, &j2 });
+	} };
+	g_picks.clear();
+	__atomic_store_n(&padata_test_hooks.pick, &record_pick, __ATOMIC_SEQ_CST);
+	pin_away_from(c[1]);
+	ASSERT_EQ(padata_do_parallel(pinst_, &j1.priv, c[1]), 0);
+	ASSERT_TRUE(wait_until([&] { return g_entered.load(); }));
+	ASSERT_EQ(padata_do_parallel(pinst_, &j2.priv, c[1]), 0);
+	__atomic_store_n(&padata_test_hooks.pick, nullptr, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(picked(0), c[1]) << "job 1 at idle: its cb_cpu";
+	ASSERT_EQ(picked(1), c[1]) << "job 2: its turn";
+
+	release_first_entry(enter);
+	EXPECT_TRUE(wait_until([&] { return j2.parallel_entered.load(); }))
+		<< "job 2 waited behind the held job 1 while a worker slept";
+	EXPECT_TRUE(j1.parallel_entered.load());
+	EXPECT_EQ(j1.parallel_cpu.load(), c[1]);
+	EXPECT_EQ(j2.parallel_cpu.load(), c[0]);
+	hold.open();
+	ASSERT_TRUE(wait_done({ &j1, &j2 }));
+}
+
+namespace {
+Gate *g_pick_gate;
+std::atomic<bool> g_pick_stalled;
+} /* namespace */
+
+/*
+ * A submitter that wakes an idle worker for a job queued behind a blocked
+ * one picks a worker with nothing else to do. Workers a, v, c: a holds job
+ * 0; v's work item has been queued for job 1 (its own) and is stalled at
+ * its start (parallel_enter), so v's flag still says idle; c is parked.
+ * Job 3 goes to a's queue: its submitter must wake c, not v, which would
+ * run its own job 1 first (held too) and leave job 3 behind two blocked
+ * workers while c slept. (Found by review: the first version claimed v.)
+ * c may take job 1 too, from v's queue while v is stalled.
+ */
+TEST_F(PadataPlacement, AWakeUpGoesToAWorkerWithNothingElseToDo)
+{
+	std::vector<int> all = mask_cpus(cpu_active_mask);
+	if (all.size() < 3)
+		GTEST_SKIP() << "needs three CPUs";
+	const int a = all[0], v = all[1], c = all[2];
+	struct cpumask pcpu = mask_of({ a, v, c });
+	struct cpumask cbcpu = mask_of({ a });
+	pinst_ = padata_alloc(wq_, &pcpu, &cbcpu);
+	ASSERT_NE(pinst_, nullptr);
+	ASSERT_EQ(padata_start(pinst_), 0);
+
+	Gate h0, h1, pick, enter;
+	Job j0, j1, j2, j3;
+	j0.hold_parallel = &h0;
+	j1.hold_parallel = &h1;
+	g_pick_gate = &pick;
+	g_pick_stalled = false;
+	g_entered = false;
+	std::thread t1;
+	OnExit finish{ [&] {
+		pick.open();
+		release_first_entry(enter);
+		if (t1.joinable())
+			t1.join();
+		__atomic_store_n(&padata_test_hooks.pick, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata_test_hooks.park, nullptr, __ATOMIC_SEQ_CST);
+		h0.open();
+		h1.open();
+		wait_done({ &j0, &j1, &j2, &j3 });
+	} };
+	/* Job 0 (seq 0): its turn, a; held there. */
+	ASSERT_EQ(padata_do_parallel(pinst_, &j0.priv, a), 0);
+	ASSERT_TRUE(wait_until([&] { return j0.parallel_entered.load(); }));
+	ASSERT_EQ(j0.parallel_cpu.load(), a);
+
+	/* Job 1 (seq 1, v's turn): its submitter stalls before the push. */
+	__atomic_store_n(&padata_test_hooks.pick,
+			 +[](uint32_t seq, int) {
+				 if (seq == 1 && !g_pick_stalled.exchange(true))
+					 g_pick_gate->wait();
+			 },
+			 __ATOMIC_SEQ_CST);
+	t1 = std::thread([&] { EXPECT_EQ(padata_do_parallel(pinst_, &j1.priv, a), 0); });
+	ASSERT_TRUE(wait_until([&] { return g_pick_stalled.load(); }));
+	/* Job 2 (seq 2, c's turn) runs on c; then c parks (seen by the hook:
+	 * c slept before, so its next park comes after job 2). */
+	for (auto &p : g_parks)
+		p.store(0);
+	__atomic_store_n(&padata_test_hooks.park, +[](int cpu) { g_parks[cpu].fetch_add(1); },
+			 __ATOMIC_SEQ_CST);
+	ASSERT_EQ(padata_do_parallel(pinst_, &j2.priv, a), 0);
+	ASSERT_TRUE(wait_until([&] { return j2.parallel_runs.load() > 0; }));
+	EXPECT_EQ(j2.parallel_cpu.load(), c);
+	ASSERT_TRUE(wait_until([&] { return g_parks[c].load() > 0; }));
+	__atomic_store_n(&padata_test_hooks.park, nullptr, __ATOMIC_SEQ_CST);
+
+	/* Job 1 is pushed; v's item starts and stalls before v counts as busy. */
+	stall_first_entry_on(v, &enter);
+	pick.open();
+	t1.join();
+	ASSERT_TRUE(wait_until([&] { return g_entered.load(); }));
+
+	/* Job 3 (seq 3, a's turn): behind the held job 0. */
+	ASSERT_EQ(padata_do_parallel(pinst_, &j3.priv, a), 0);
+	release_first_entry(enter);
+	ASSERT_TRUE(wait_until([&] { return j1.parallel_entered.load(); }));
+	EXPECT_TRUE(wait_until([&] { return j3.parallel_entered.load(); }))
+		<< "job 3 waited behind the held jobs 0 and 1 while a worker slept";
+	EXPECT_EQ(j3.parallel_cpu.load(), c);
+	h0.open();
+	h1.open();
+	ASSERT_TRUE(wait_done({ &j0, &j1, &j2, &j3 }));
 }

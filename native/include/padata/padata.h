@@ -321,6 +321,12 @@ PADATA_API int padata_get_cpumask(struct padata_instance *pinst, struct padata_c
 #define PADATA_BATCH_MAX 32
 
 /**
+ * PADATA_BATCH_CLAIMING - what a batch's takeable slot holds while its worker
+ * claims the next job (padata_batch_claim()); never a job.
+ */
+#define PADATA_BATCH_CLAIMING ((struct padata_priv *)1)
+
+/**
  * padata_set_batch - let a binding run a class of jobs' callbacks a run at a
  * time (for example one upcall into another language per drained run).
  * @pinst: the instance (its shells included).
@@ -375,12 +381,17 @@ PADATA_API int padata_set_batch(struct padata_instance *pinst,
  * @job: the next job of the run: @jobs[i], after @jobs[i-1] was claimed
  *	(or, for i == 1, after the call began).
  *
- * Two atomic operations on the worker's own line while nobody steals: an
- * exchange, and a release store that leaves the jobs after @job takeable.
- * Bindings may do the same two operations themselves on @takeable (the
- * Java binding does, to stay out of a downcall per job): exchange it with
- * NULL; NULL means taken; otherwise store @job->next back (release) when it
- * is not NULL, then run @job.
+ * Two atomic operations on the worker's own line while nobody steals: a
+ * compare-and-swap of @takeable from @job to PADATA_BATCH_CLAIMING, and a
+ * release store of @job->next (NULL or not) that leaves the jobs after @job
+ * takeable. The slot never reads NULL while jobs are left in it: an idle
+ * worker that sees PADATA_BATCH_CLAIMING looks again instead of going to
+ * sleep, so a job after @job cannot be left behind a blocked @job while a
+ * worker sleeps. Bindings may do the same two operations themselves on
+ * @takeable (the Java binding does, to stay out of a downcall per job):
+ * a failed CAS that read NULL means taken, one that read anything else
+ * means a wrong @job; after a successful one store @job->next (release)
+ * at once, with nothing in between that can block, then run @job.
  *
  * Return: 1 when @job is the caller's to run; 0 when an idle worker took it
  * and every job after it (run none of them); -EINVAL for NULL arguments or

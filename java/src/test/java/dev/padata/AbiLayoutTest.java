@@ -88,6 +88,8 @@ class AbiLayoutTest {
         assertEquals(PadataNative.abiQuery("PADATA_MAX_INFLIGHT_LIMIT"), Padata.MAX_INFLIGHT_LIMIT,
                 "Padata.MAX_INFLIGHT_LIMIT");
         assertEquals(PadataNative.abiQuery("PADATA_BATCH_MAX"), Padata.BATCH_MAX, "Padata.BATCH_MAX");
+        assertEquals(PadataNative.abiQuery("PADATA_BATCH_CLAIMING"), PadataNative.BATCH_CLAIMING,
+                "PadataNative.BATCH_CLAIMING");
         assertEquals(PadataNative.abiQuery("PADATA_CPU_SERIAL"), CpuMaskType.SERIAL.bit, "CpuMaskType.SERIAL");
         assertEquals(PadataNative.abiQuery("PADATA_CPU_PARALLEL"), CpuMaskType.PARALLEL.bit, "CpuMaskType.PARALLEL");
     }

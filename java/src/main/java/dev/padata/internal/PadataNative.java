@@ -727,30 +727,35 @@ public final class PadataNative {
     private static final long NODE_NEXT_OFFSET = JOB_NODE.byteOffset(groupElement("priv"))
             + PADATA_PRIV.byteOffset(groupElement("next"));
 
+    /** {@code PADATA_BATCH_CLAIMING}: what the takeable slot holds while its worker claims a job. */
+    public static final long BATCH_CLAIMING = 1L;
+
     /**
      * {@code padata_batch_claim(takeable, node)} without a downcall: its two operations on the
      * parallel batch's {@code takeable} slot (the calling worker's own line while nobody steals).
-     * Exchange the slot with NULL (NULL: an idle worker took this job and every one after it);
-     * then, the job being ours and not started, store its {@code next} back with release (the
-     * jobs after it stay takeable; pairs with the acquire exchange of a stealing worker).
+     * Compare-and-swap the slot from the node to {@code PADATA_BATCH_CLAIMING} (a witness of NULL:
+     * an idle worker took this job and every one after it); then, the job being ours and not
+     * started, store its {@code next} at once with release (the jobs after it stay takeable; pairs
+     * with the acquire CAS of a stealing worker). The slot never reads NULL while jobs are left in
+     * it, so an idle worker looking at it before it sleeps cannot miss them.
      *
      * @param takeable the batch call's {@code takeable} argument
      * @param node the next job of the run: the array's entry after the last one claimed
      * @return true when the job is the caller's to run; false when it was taken (run none of the rest)
-     * @throws IllegalStateException when {@code node} is not the next takeable job (nothing is taken)
+     * @throws IllegalStateException when {@code node} is 0, {@code PADATA_BATCH_CLAIMING} or not the next takeable job
+     *     (nothing is taken)
      */
     public static boolean claimBatchJob(long takeable, long node) {
-        long v = (long) WORD.getAndSet(EVERYTHING, takeable, 0L);
+        if (node == 0 || node == BATCH_CLAIMING)
+            throw new IllegalStateException("padata_batch_claim: 0x" + Long.toHexString(node) + " is not a job");
+        long v = (long) WORD.compareAndExchange(EVERYTHING, takeable, node, BATCH_CLAIMING);
         if (v == 0)
             return false;
-        if (v != node) {
-            WORD.setRelease(EVERYTHING, takeable, v);
+        if (v != node)
             throw new IllegalStateException("padata_batch_claim: node 0x" + Long.toHexString(node)
                     + " is not the next takeable job (0x" + Long.toHexString(v) + ")");
-        }
         long rest = (long) WORD.get(EVERYTHING, node + NODE_NEXT_OFFSET);
-        if (rest != 0)
-            WORD.setRelease(EVERYTHING, takeable, rest);
+        WORD.setRelease(EVERYTHING, takeable, rest);
         return true;
     }
 

@@ -45,6 +45,7 @@ class BatchClaimTest {
             // An idle worker took the rest (exchanged the slot with NULL): the next claim fails.
             slot.set(JAVA_LONG, 0, 0L);
             assertEquals(0, claim.applyAsLong(slot.address(), c), who + ": taken");
+            assertEquals(0, slot.get(JAVA_LONG, 0), who + ": a failed claim leaves no PADATA_BATCH_CLAIMING behind");
         }
     }
 
@@ -53,6 +54,18 @@ class BatchClaimTest {
         assumeTrue(NativeLibrary.available(), "libpadata not loaded");
         sequence("padata_batch_claim", PadataNative::batchClaim, false);
         sequence("claimBatchJob", (slot, node) -> PadataNative.claimBatchJob(slot, node) ? 1 : 0, true);
+    }
+
+    @Test
+    void theTrampolinesClaimRefusesWhatIsNoJobAndTakesNothing() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment slot = arena.allocate(JAVA_LONG);
+            slot.set(JAVA_LONG, 0, 0L);
+            assertThrows(IllegalStateException.class, () -> PadataNative.claimBatchJob(slot.address(), 0L));
+            assertThrows(IllegalStateException.class,
+                    () -> PadataNative.claimBatchJob(slot.address(), PadataNative.BATCH_CLAIMING));
+            assertEquals(0, slot.get(JAVA_LONG, 0), "the slot is untouched");
+        }
     }
 
     @Test
