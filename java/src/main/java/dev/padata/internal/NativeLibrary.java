@@ -9,6 +9,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -254,6 +255,31 @@ public final class NativeLibrary {
         }
     }
 
+    /**
+     * Refuses a libpadata whose batch claim differs from this binding's: the parallel trampoline
+     * claims jobs by itself ({@link PadataNative#claimBatchJob}), with a CAS to
+     * {@code PADATA_BATCH_CLAIMING}, and a library from before that protocol (its stealers
+     * exchange the slot) would take the marker for a job. Such a library answers -1 (or has no
+     * {@code padata_abi_query}).
+     */
+    private static void checkProtocol(SymbolLookup lookup, Path path) {
+        MemorySegment query = lookup.find("padata_abi_query").orElse(null);
+        long claiming = -1;
+        if (query != null) {
+            MethodHandle h = Linker.nativeLinker().downcallHandle(query,
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+            try (Arena arena = Arena.ofConfined()) {
+                claiming = (long) h.invokeExact(arena.allocateFrom("PADATA_BATCH_CLAIMING"));
+            } catch (Throwable t) {
+                throw linkError("cannot query libpadata at " + path + ": " + t, t);
+            }
+        }
+        if (claiming != PadataNative.BATCH_CLAIMING)
+            throw new UnsatisfiedLinkError("libpadata at " + path + " is older than this binding (its parallel batch"
+                    + " claim is not the one the binding uses: PADATA_BATCH_CLAIMING = " + claiming
+                    + "); use the library built with it");
+    }
+
     private static UnsatisfiedLinkError linkError(String message, Throwable cause) {
         UnsatisfiedLinkError e = new UnsatisfiedLinkError(message);
         e.initCause(cause);
@@ -380,7 +406,9 @@ public final class NativeLibrary {
 
     private static SymbolLookup load(Path path) {
         try {
-            return SymbolLookup.libraryLookup(path, Arena.global());
+            SymbolLookup lookup = SymbolLookup.libraryLookup(path, Arena.global());
+            checkProtocol(lookup, path);
+            return lookup;
         } catch (IllegalCallerException e) {
             throw accessRefused("load " + path, e);
         } catch (IllegalArgumentException e) {

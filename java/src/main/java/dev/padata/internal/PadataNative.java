@@ -748,15 +748,21 @@ public final class PadataNative {
     public static boolean claimBatchJob(long takeable, long node) {
         if (node == 0 || node == BATCH_CLAIMING)
             throw new IllegalStateException("padata_batch_claim: 0x" + Long.toHexString(node) + " is not a job");
+        // The link first, so nothing that could throw stands between the CAS and the store (a
+        // marker left in the slot stops the instance: libpadata aborts). Safe to read early: when
+        // the CAS succeeds nobody took the node (only this worker writes a non-NULL value to the
+        // slot), so its link was stable; when it fails the value is dropped, and a job node is
+        // the binding's own pool memory, readable even after another worker took it.
+        long rest = (long) WORD.get(EVERYTHING, node + NODE_NEXT_OFFSET);
         long v = (long) WORD.compareAndExchange(EVERYTHING, takeable, node, BATCH_CLAIMING);
+        if (v == node) {
+            WORD.setRelease(EVERYTHING, takeable, rest);
+            return true;
+        }
         if (v == 0)
             return false;
-        if (v != node)
-            throw new IllegalStateException("padata_batch_claim: node 0x" + Long.toHexString(node)
-                    + " is not the next takeable job (0x" + Long.toHexString(v) + ")");
-        long rest = (long) WORD.get(EVERYTHING, node + NODE_NEXT_OFFSET);
-        WORD.setRelease(EVERYTHING, takeable, rest);
-        return true;
+        throw new IllegalStateException("padata_batch_claim: node 0x" + Long.toHexString(node)
+                + " is not the next takeable job (0x" + Long.toHexString(v) + ")");
     }
 
     /**

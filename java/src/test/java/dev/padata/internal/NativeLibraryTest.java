@@ -208,6 +208,23 @@ class NativeLibraryTest {
     }
 
     @Test
+    void aLibraryWithAnotherBatchClaimIsRefusedWithAClearErrorOnEveryCall() throws Exception {
+        // Not libpadata at all (no padata_abi_query): what a libpadata from before the
+        // PADATA_BATCH_CLAIMING protocol looks like to the check, which answers -1 for it.
+        Path other = Path.of("/lib/x86_64-linux-gnu/libm.so.6");
+        assumeTrue(Files.isRegularFile(other), "no " + other);
+        String out = fork(List.of("-Dpadata.library.path=" + other), "load");
+        assertTrue(out.startsWith("exit 3\n"), out);
+        List<String> calls = out.lines().filter(l -> l.startsWith("call ")).map(l -> l.substring(l.indexOf(": ") + 2)).toList();
+        assertEquals(6, calls.size(), out);
+        for (String c : calls) {
+            assertTrue(c.startsWith("java.lang.UnsatisfiedLinkError: "), out);
+            assertTrue(c.contains("libpadata at " + other + " is older than this binding"), out);
+            assertTrue(c.contains("PADATA_BATCH_CLAIMING = -1"), out);
+        }
+    }
+
+    @Test
     void anUnsupportedPlatformGivesTheSameClearErrorOnEveryCall() throws Exception {
         bundled();
         String out = fork(List.of(), "other-os");
