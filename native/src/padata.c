@@ -241,10 +241,10 @@ struct pd_sub_waiter {
  * @sq: per-CPU serial queues, @nr of them.
  * @idle: per CPU, 1 from when its worker leaves pd_parallel_work() until
  *	it enters again or somebody claims it to steal, else 0 (see "No job
- *	waits behind a busy worker"); @nr bytes on lines of their own, written when a worker
- *	enters or leaves (some thousands of times a second at saturation, not
- *	per job) and read by submitters per job, so the lines stay shared.
- *	The pointer is read-mostly.
+ *	waits behind a busy worker"); @nr bytes on lines of their own,
+ *	written when a worker enters or leaves (some thousands of times a
+ *	second at saturation, not per job) and read by submitters per job,
+ *	so the lines stay shared. The pointer is read-mostly.
  * @skipped: cancelled sequence numbers, counted as completed by the
  *	releaser.
  * @completed_base: offset of the completion count, moved by
@@ -1248,7 +1248,8 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 	 * taken by a worker that runs the job or offers it, pd_offer().)
 	 * Relaxed: idle is ordered by the CAS above (see there); head is read
 	 * after our own push (coherence), a hint that only saves wake-ups. */
-	if (!__atomic_load_n(&pd->idle[cpu], __ATOMIC_RELAXED) && __atomic_load_n(&pq->head, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&pd->idle[cpu], __ATOMIC_RELAXED) &&
+	    __atomic_load_n(&pq->head, __ATOMIC_RELAXED))
 		pd_wake_idle(pd, cpu);
 	pd_ctl_drop(pd, CTL_REF_ONE, wq);
 	return 0;
@@ -2205,7 +2206,7 @@ static int pd_setup(struct parallel_data *pd, struct padata_instance *pinst,
 		INIT_WORK(&pd->pq[c].work, pd_parallel_work);
 		pd->pq[c].pd = pd;
 		pd->pq[c].cpu = (int)c;
-				INIT_WORK(&pd->sq[c].work, pd_serial_work);
+		INIT_WORK(&pd->sq[c].work, pd_serial_work);
 		pd->sq[c].pd = pd;
 		pd->sq[c].cpu = (int)c;
 	}

@@ -289,6 +289,17 @@ struct OnExit {
 
 } /* namespace */
 
+/* Allocates and starts *@pinst on @wq with the parallel CPUs @pcpus and the serial CPU @cb. */
+static void start_on(struct workqueue_struct *wq, struct padata_instance **pinst,
+		     std::initializer_list<int> pcpus, int cb)
+{
+	struct cpumask pcpu = mask_of(pcpus);
+	struct cpumask cbcpu = mask_of({ cb });
+	*pinst = padata_alloc(wq, &pcpu, &cbcpu);
+	ASSERT_NE(*pinst, nullptr);
+	ASSERT_EQ(padata_start(*pinst), 0);
+}
+
 /*
  * Under load (the queue of the job's turn is not empty), runs of 8
  * consecutive sequence numbers share a CPU, one ring line's worth: the
@@ -303,11 +314,7 @@ static void under_load(struct workqueue_struct *wq, struct padata_instance **pin
 {
 	std::vector<int> all = mask_cpus(cpu_active_mask);
 	const int c[2] = { all[0], all[1] };
-	struct cpumask pcpu = mask_of({ c[0], c[1] });
-	struct cpumask cbcpu = mask_of({ c[0] });
-	*pinst = padata_alloc(wq, &pcpu, &cbcpu);
-	ASSERT_NE(*pinst, nullptr);
-	ASSERT_EQ(padata_start(*pinst), 0);
+	ASSERT_NO_FATAL_FAILURE(start_on(wq, pinst, { c[0], c[1] }, c[0]));
 	struct padata_shell *ps = nullptr;
 	if (shell) {
 		ps = padata_alloc_shell(*pinst);
@@ -381,11 +388,7 @@ TEST_F(PadataPlacement, WhileAWorkerWaitsForItsWakeUpJobsTakeTurns)
 	if (all.size() < 2)
 		GTEST_SKIP() << "needs two CPUs";
 	const int c[2] = { all[0], all[1] };
-	struct cpumask pcpu = mask_of({ c[0], c[1] });
-	struct cpumask cbcpu = mask_of({ c[0] });
-	pinst_ = padata_alloc(wq_, &pcpu, &cbcpu);
-	ASSERT_NE(pinst_, nullptr);
-	ASSERT_EQ(padata_start(pinst_), 0);
+	ASSERT_NO_FATAL_FAILURE(start_on(wq_, &pinst_, { c[0], c[1] }, c[0]));
 
 	Gate go;
 	Job h0, j1;
@@ -515,11 +518,7 @@ TEST_F(PadataPlacement, TheRestOfABlockedBatchIsTakenByASleepingWorker)
 	if (all.size() < 2 || !two_hosts())
 		GTEST_SKIP() << "needs two CPUs, on two real ones";
 	const int c[2] = { all[0], all[1] };
-	struct cpumask pcpu = mask_of({ c[0], c[1] });
-	struct cpumask cbcpu = mask_of({ c[1] });
-	pinst_ = padata_alloc(wq_, &pcpu, &cbcpu);
-	ASSERT_NE(pinst_, nullptr);
-	ASSERT_EQ(padata_start(pinst_), 0);
+	ASSERT_NO_FATAL_FAILURE(start_on(wq_, &pinst_, { c[0], c[1] }, c[1]));
 
 	Gate enter, hold;
 	Job j1, j2;
@@ -572,11 +571,7 @@ TEST_F(PadataPlacement, AWakeUpGoesToAWorkerWithNothingElseToDo)
 	if (all.size() < 3)
 		GTEST_SKIP() << "needs three CPUs";
 	const int a = all[0], v = all[1], c = all[2];
-	struct cpumask pcpu = mask_of({ a, v, c });
-	struct cpumask cbcpu = mask_of({ a });
-	pinst_ = padata_alloc(wq_, &pcpu, &cbcpu);
-	ASSERT_NE(pinst_, nullptr);
-	ASSERT_EQ(padata_start(pinst_), 0);
+	ASSERT_NO_FATAL_FAILURE(start_on(wq_, &pinst_, { a, v, c }, a));
 
 	Gate h0, h1, pick, enter;
 	Job j0, j1, j2, j3;

@@ -251,6 +251,7 @@ protected:
 		__atomic_store_n(&padata_test_hooks.submit_wake, nullptr, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&padata_test_hooks.pick, nullptr, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&padata_test_hooks.park, nullptr, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&padata_test_hooks.parallel_enter, nullptr, __ATOMIC_SEQ_CST);
 		padata_free(pinst_);
 		pinst_ = nullptr;
 		destroy_workqueue(wq_);
