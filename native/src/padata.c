@@ -1097,10 +1097,12 @@ static void pd_count_busy(struct parallel_data *pd)
 }
 
 /*
- * pd_admit - take a sequence number and a reference in one CAS, having
- * checked the flags and the in-flight limit against the same value of the
- * control word. Any thread; the caller owns the job (JOB_QUEUED) and puts
- * it back to JOB_IDLE when this fails.
+ * pd_admit_many - take up to *@nump (at least 1) consecutive sequence
+ * numbers and one reference in one CAS, having checked the flags and the
+ * in-flight limit against the same value of the control word: as many as
+ * the limit leaves room for, at least one. pd_admit() takes one. Any
+ * thread; the caller owns the jobs (JOB_QUEUED) and puts them back to
+ * JOB_IDLE when this fails, and those beyond *@nump when it succeeds.
  *
  * The reference covers the caller until it has queued the drain: the job
  * may be taken, finished and serialized by other threads before that, and
@@ -1116,13 +1118,15 @@ static void pd_count_busy(struct parallel_data *pd)
  * new control word against a stale limit and overrun a smaller ring on
  * weakly ordered CPUs.
  *
- * Return: 0 with *@seqp set and a reference held (drop it with
+ * Return: 0 with *@seqp (the first number) and *@nump (how many) set and
+ * a reference held (drop it with
  * pd_ctl_drop()); -EINVAL when the instance is not started or has no
  * usable CPUs; -EBUSY during a mask change or pd_while_stopped(), or when
  * @limit jobs are in flight.
  */
-static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
+static inline int pd_admit_many(struct parallel_data *pd, uint32_t *seqp, uint32_t *nump)
 {
+	uint32_t want = *nump;
 	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
 	for (;;) {
 		uint32_t seq = (uint32_t)s;
@@ -1141,7 +1145,11 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		 * happen before the job we accept on its strength. */
 		uint32_t cached = __atomic_load_n(&pd->completed_cache, __ATOMIC_ACQUIRE);
 		uint32_t completed = cached;
-		if ((uint32_t)(seq - completed) >= limit || !(seq & COMPLETED_CACHE_REFRESH)) {
+		/* Refresh when the cached count leaves less room than wanted, or
+		 * the numbers taken reach a multiple of the refresh period. */
+		uint32_t low = seq & COMPLETED_CACHE_REFRESH;
+		if ((uint32_t)(seq - completed) >= limit || limit - (uint32_t)(seq - completed) < want ||
+		    !low || low + (want - 1) > COMPLETED_CACHE_REFRESH) {
 			completed = pd_completed_total(pd);
 			/* Release: pairs with the acquire load above. Only when it
 			 * moved: submitters retrying -EBUSY at the limit then only
@@ -1161,7 +1169,9 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 				return -EBUSY;
 			}
 		}
-		uint64_t ns = (s & ~CTL_SEQ) + CTL_REF_ONE + (uint32_t)(seq + 1);
+		uint32_t room = limit - (uint32_t)(seq - completed);
+		uint32_t got = want < room ? want : room;
+		uint64_t ns = (s & ~CTL_SEQ) + CTL_REF_ONE + (uint32_t)(seq + got);
 		/* Acquire (success and failure): as the loads above. Release: our
 		 * reads of the instance before the later drop are already ordered
 		 * by that drop; the flags and seq here act by RMW atomicity against
@@ -1169,10 +1179,20 @@ static int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 		if (__atomic_compare_exchange_n(&pd->ctl, &s, ns, true, __ATOMIC_SEQ_CST,
 						__ATOMIC_ACQUIRE)) {
 			*seqp = seq;
+			*nump = got;
 			return 0;
 		}
 	}
 }
+
+static inline int pd_admit(struct parallel_data *pd, uint32_t *seqp)
+{
+	uint32_t one = 1;
+	return pd_admit_many(pd, seqp, &one);
+}
+
+static inline void pd_place(struct parallel_data *pd, struct padata_priv *padata, uint32_t seq,
+			    int cb_cpu);
 
 /* padata_do_parallel() on @pd: the instance's own or a shell's. */
 static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, int cb_cpu)
@@ -1218,6 +1238,19 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 		return -EINVAL;
 	}
 
+	pd_place(pd, padata, seq, cb_cpu);
+	pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+	return 0;
+}
+
+/*
+ * pd_place - queue the admitted @padata (sequence number @seq) on the
+ * parallel CPU of its turn. The caller holds a reference (pd_admit()) and
+ * drops it afterwards.
+ */
+static inline void pd_place(struct parallel_data *pd, struct padata_priv *padata, uint32_t seq,
+			    int cb_cpu)
+{
 	padata->pd = pd;
 	padata->seq_nr = seq;
 	padata->cb_cpu = cb_cpu;
@@ -1251,13 +1284,91 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 	if (!__atomic_load_n(&pd->idle[cpu], __ATOMIC_RELAXED) &&
 	    __atomic_load_n(&pq->head, __ATOMIC_RELAXED))
 		pd_wake_idle(pd, cpu);
-	pd_ctl_drop(pd, CTL_REF_ONE, wq);
-	return 0;
 }
 
 int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata, int cb_cpu)
 {
 	return pinst ? pd_do_parallel(&pinst->pd, padata, cb_cpu) : -EINVAL;
+}
+
+/* Hands jobs[0..n) back to their submitter (release: as in pd_do_parallel()). */
+static void pd_unclaim(struct padata_priv *const jobs[], uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		__atomic_store_n(&jobs[i]->state, JOB_IDLE, __ATOMIC_RELEASE);
+}
+
+/*
+ * padata_do_parallel_many() on @pd: claims the longest prefix of jobs that
+ * are well formed and idle (the state CAS of pd_do_parallel(), job by job),
+ * admits as many of them as the limit allows with one CAS of the control
+ * word, hands the rest back, and queues the admitted ones in order under
+ * the one reference. What n calls of pd_do_parallel() would do, minus
+ * n - 1 admissions and reference drops and n - 1 calls.
+ */
+static int pd_do_parallel_many(struct parallel_data *pd, struct padata_priv *const jobs[],
+			       unsigned int n, int cb_cpu)
+{
+	if (!jobs)
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	/* Acquire: as in pd_do_parallel(). */
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
+		return -EINVAL;
+	if (!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))
+		return -EINVAL;
+	/* No more than the largest limit can be admitted: claim no more. */
+	if (n > PADATA_MAX_INFLIGHT_LIMIT)
+		n = PADATA_MAX_INFLIGHT_LIMIT;
+	uint32_t claimed = 0;
+	for (; claimed < n; claimed++) {
+		struct padata_priv *j = jobs[claimed];
+		unsigned int expect = JOB_IDLE;
+		if (!j || !j->parallel || !j->serial)
+			break;
+		/* Acquire, failure relaxed: as in pd_do_parallel(). A job named
+		 * twice fails here the second time (it is JOB_QUEUED). */
+		if (!__atomic_compare_exchange_n(&j->state, &expect, JOB_QUEUED, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			break;
+	}
+	if (claimed == 0)
+		return -EINVAL;
+
+	uint32_t seq, got = claimed;
+	int err = pd_admit_many(pd, &seq, &got);
+	if (padata__unlikely(err)) {
+		pd_unclaim(jobs, claimed);
+		return err;
+	}
+	pd_unclaim(jobs + got, claimed - got);
+
+	/* As in pd_do_parallel(): the masks may have changed before the
+	 * admission; cancel every number taken. */
+	if (padata__unlikely(!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))) {
+		pd_unclaim(jobs, got);
+		for (uint32_t i = 0; i < got; i++)
+			__atomic_store_n(&pd->ring[(seq + i) & pd->ring_mask], RING_SKIP,
+					 __ATOMIC_SEQ_CST);
+		pd_reorder(pd);
+		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+		return -EINVAL;
+	}
+
+	/* The workqueue is read before the drop, as in pd_do_parallel(). */
+	struct workqueue_struct *wq = pd->wq;
+	for (uint32_t i = 0; i < got; i++)
+		pd_place(pd, jobs[i], seq + i, cb_cpu);
+	pd_ctl_drop(pd, CTL_REF_ONE, wq);
+	return (int)got;
+}
+
+int padata_do_parallel_many(struct padata_instance *pinst, struct padata_priv *const jobs[],
+			    unsigned int n, int cb_cpu)
+{
+	return pinst ? pd_do_parallel_many(&pinst->pd, jobs, n, cb_cpu) : -EINVAL;
 }
 
 /* ---- waiting submitters ---------------------------------------------- */
@@ -2532,6 +2643,12 @@ void padata_free_shell(struct padata_shell *ps)
 int padata_do_parallel_shell(struct padata_shell *ps, struct padata_priv *padata, int cb_cpu)
 {
 	return ps ? pd_do_parallel(&ps->pd, padata, cb_cpu) : -EINVAL;
+}
+
+int padata_do_parallel_shell_many(struct padata_shell *ps, struct padata_priv *const jobs[],
+				  unsigned int n, int cb_cpu)
+{
+	return ps ? pd_do_parallel_many(&ps->pd, jobs, n, cb_cpu) : -EINVAL;
 }
 
 int padata_do_parallel_shell_wait(struct padata_shell *ps, struct padata_priv *padata, int cb_cpu,

@@ -172,6 +172,39 @@ PADATA_API int padata_do_parallel(struct padata_instance *pinst,
 				  struct padata_priv *padata, int cb_cpu);
 
 /**
+ * padata_do_parallel_many - submit @jobs[0..@n) in this order, as @n calls
+ * of padata_do_parallel() would, in one call: the longest prefix of them
+ * the instance takes now.
+ * @pinst: the instance.
+ * @jobs: the jobs; the array is only read during the call.
+ * @n: how many (0 is accepted and submits nothing).
+ * @cb_cpu: the serial CPU of every one of them.
+ *
+ * Any thread, callbacks included; lock-free and never blocks. The accepted
+ * jobs take consecutive sequence numbers (no other submission falls between
+ * them), so their serial() calls run in array order. The prefix ends at the
+ * first job that is NULL, lacks a callback or is in flight (also a job
+ * named twice: the second time), or where the in-flight limit is reached;
+ * the jobs after it are left untouched and the caller still owns them. One
+ * admission, one reference and one call for all of them is what it saves
+ * over padata_do_parallel(): a binding that crosses a language boundary
+ * per call (dev.padata's Java API) hands a run of jobs over at once.
+ * Return: how many were accepted, 1 to @n (jobs[0..k) are padata's); 0 when
+ *   @n is 0 (and @pinst and @jobs are not NULL); otherwise nothing was queued
+ *   and, as padata_do_parallel() answers for jobs[0]:
+ *   -EINVAL: @pinst or @jobs NULL, jobs[0] NULL, without a callback or in
+ *            flight, the instance not started or invalid, @cb_cpu not in
+ *            the usable serial mask;
+ *   -EBUSY: a cpumask change, padata_set_max_inflight() or
+ *           padata_test_set_seq() in progress, or the limit reached.
+ * To wait for room, submit the next job with padata_do_parallel_wait() and
+ * go on from the one after it.
+ */
+PADATA_API int padata_do_parallel_many(struct padata_instance *pinst,
+				       struct padata_priv *const jobs[], unsigned int n,
+				       int cb_cpu);
+
+/**
  * padata_do_parallel_wait - submit @padata, sleeping while the instance is
  * busy instead of answering -EBUSY.
  * @pinst: the instance.
@@ -456,6 +489,16 @@ PADATA_API void padata_free_shell(struct padata_shell *ps);
  */
 PADATA_API int padata_do_parallel_shell(struct padata_shell *ps, struct padata_priv *padata,
 					int cb_cpu);
+
+/**
+ * padata_do_parallel_shell_many - padata_do_parallel_many() in the order
+ * domain @ps: the accepted jobs are consecutive in @ps's order.
+ * Return: as padata_do_parallel_many(); -EINVAL also for @ps NULL, or
+ *   freed (padata_free_shell()).
+ */
+PADATA_API int padata_do_parallel_shell_many(struct padata_shell *ps,
+					     struct padata_priv *const jobs[], unsigned int n,
+					     int cb_cpu);
 
 /**
  * padata_do_parallel_shell_wait - padata_do_parallel_wait() in the order
