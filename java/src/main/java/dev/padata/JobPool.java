@@ -158,6 +158,11 @@ final class JobPool {
         return (PadataJob) JOBS.getAcquire(jobs, slot << spread);
     }
 
+    /** The slot whose {@link #handle} is {@code node}. */
+    int slotOf(MemorySegment node) {
+        return (int) ((node.address() - base) / PadataNative.JOB_NODE_STRIDE);
+    }
+
     /** Frees {@code slot} (one release store into its node). */
     void retire(int slot) {
         long a = address(slot);

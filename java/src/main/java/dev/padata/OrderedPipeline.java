@@ -4,6 +4,8 @@ package dev.padata;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -465,6 +467,148 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         Task t = take(NO_DEADLINE);
         t.input = input;
         sendBy(t, NO_DEADLINE);
+    }
+
+    /**
+     * Submits every value of {@code inputs}, in list order, as that many {@link #submit(Object)}
+     * calls would, but hands runs of them to padata at once
+     * ({@link Padata#doParallel(PadataJob[], int, int, int, Duration)}: one call into libpadata
+     * per run of up to {@value Padata#MANY_CHUNK} instead of one per value). A run goes as soon as
+     * its jobs are taken, and before the call waits for a job still in use, so nothing waits
+     * in a buffer. Their results (or failures) reach the consumer (or error handler) in list
+     * order; another thread's submissions may fall between two runs. A keyed pipeline submits
+     * them one by one.
+     *
+     * <pre>{@code
+     * List<String> lines = List.of("one", "two", "three");
+     * List<Integer> lengths = new ArrayList<>();
+     * try (OrderedPipeline<String, Integer> pipeline = OrderedPipeline.<String, Integer>builder(String::length)
+     *         .consumer(lengths::add)                       // 3, 3, 5: in list order
+     *         .build()) {
+     *     pipeline.submitAll(lines);                           // blocks while the pipeline is full
+     * }
+     * }</pre>
+     *
+     * @param inputs the values
+     * @return how many were submitted, a prefix of {@code inputs}: all of them unless the thread
+     *         was interrupted while waiting after some were submitted (its interrupt status is set
+     *         again) or the pipeline's padata instance stopped after some were
+     * @throws NullPointerException  when {@code inputs} is null
+     * @throws IllegalStateException when the pipeline is closed, or its padata instance is
+     *                               stopped, before any was submitted
+     * @throws InterruptedException  when interrupted while waiting before any was submitted
+     */
+    public int submitAll(List<? extends T> inputs) throws InterruptedException {
+        Objects.requireNonNull(inputs, "inputs");
+        checkOpen();
+        int total = inputs.size();
+        Iterator<? extends T> it = inputs.iterator();
+        if (lanes != null)
+            return submitEach(it, total);
+        int submitted = 0;
+        int chunk = Math.min(Padata.MANY_CHUNK, capacity);
+        while (submitted < total) {
+            int want = Math.min(chunk, total - submitted);
+            long pos = (long) COUNTERS.getAndAdd(counters, SEQ, (long) want);
+            long end = pos + want;
+            int runStart = 0;
+            int runLen = 0; // tasks taken and filled at ring[runStart .. runStart + runLen)
+            while (pos < end) {
+                int i = (int) Long.remainderUnsigned(pos, capacity);
+                if (runLen > 0 && i != runStart + runLen) { // the ring wrapped: send the run first
+                    int q = sendRun(runStart, runLen, submitted > 0);
+                    submitted += q;
+                    if (q < runLen)
+                        return submitted;
+                    runLen = 0;
+                }
+                Task t = task(i);
+                if (!TAKEN.compareAndSet(t, 0, 1)) {
+                    if (runLen > 0) { // send what is taken before waiting: never hold jobs while waiting
+                        int q = sendRun(runStart, runLen, submitted > 0);
+                        submitted += q;
+                        if (q < runLen)
+                            return submitted;
+                        runLen = 0;
+                        continue;
+                    }
+                    try {
+                        awaitTask(t);
+                    } catch (InterruptedException e) {
+                        if (submitted == 0)
+                            throw e;
+                        Thread.currentThread().interrupt();
+                        return submitted;
+                    }
+                }
+                t.input = it.next();
+                if (runLen++ == 0)
+                    runStart = i;
+                pos++;
+            }
+            if (runLen > 0) {
+                int q = sendRun(runStart, runLen, submitted > 0);
+                submitted += q;
+                if (q < runLen)
+                    return submitted;
+            }
+        }
+        return submitted;
+    }
+
+    /** {@link #submitAll} of a keyed pipeline: value by value. */
+    private int submitEach(Iterator<? extends T> it, int total) throws InterruptedException {
+        int k = 0;
+        for (; k < total; k++) {
+            T input = it.next();
+            try {
+                submit(input);
+            } catch (InterruptedException | IllegalStateException e) {
+                if (k == 0)
+                    throw e;
+                if (e instanceof InterruptedException)
+                    Thread.currentThread().interrupt();
+                return k;
+            }
+        }
+        return k;
+    }
+
+    /** Parks until {@code t} is free and takes it (the wait of {@link #take}, for one job). */
+    private void awaitTask(Task t) throws InterruptedException {
+        for (;;) {
+            if (Thread.interrupted())
+                throw new InterruptedException("interrupted while the OrderedPipeline was full; nothing more was submitted");
+            room.await(capacity, Padata.WAIT_SLICE);
+            if (TAKEN.compareAndSet(t, 0, 1))
+                return;
+        }
+    }
+
+    /**
+     * Sends the taken and filled jobs {@code ring[start .. start + len)} in one hand-over;
+     * gives back those padata did not take (interrupted, or the instance stopped). Returns how
+     * many were sent. When {@code earlier} (values of this submitAll() went before), a refusal
+     * returns 0 instead of throwing (with the interrupt status set for an interruption).
+     */
+    private int sendRun(int start, int len, boolean earlier) throws InterruptedException {
+        // Counted before the jobs can finish, so COMPLETED never passes ACCEPTED.
+        COUNTERS.getAndAdd(counters, ACCEPTED, (long) len);
+        int sent = 0;
+        try {
+            sent = padata.doParallel(ring, start, start + len, callbackCpu, FOREVER);
+        } catch (InterruptedException e) {
+            if (!earlier)
+                throw e;
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            if (!earlier)
+                throw e;
+        } finally {
+            for (int k = sent; k < len; k++)
+                unsend(ring[start + k]);
+        }
+        return sent;
     }
 
     /**

@@ -570,6 +570,227 @@ public final class Padata implements AutoCloseable {
     }
 
     /**
+     * Submits {@code jobs[from..to)} in array order, as that many
+     * {@link #doParallel(PadataJob, int, Duration)} calls would, but handing up to
+     * {@value #MANY_CHUNK} jobs to libpadata in one call ({@code padata_do_parallel_many}): one
+     * admission and one crossing into C for the run instead of one per job. Their
+     * {@code serial()} calls run in array order; the jobs of one hand-over take consecutive
+     * places in the instance's order, and another thread's submissions may fall between two
+     * hand-overs. Waits for room as {@code doParallel(job, cbCpu, maxWait)} does, for at most
+     * {@code maxWait} in all.
+     *
+     * <pre>{@code
+     * try (Workqueue wq = Workqueue.create("runs");
+     *      Padata padata = Padata.allocPossible(wq)) {
+     *     padata.start();
+     *     int cbCpu = padata.cpumask(CpuMaskType.SERIAL).first();
+     *     long[] squares = new long[64];
+     *     List<Long> delivered = new ArrayList<>();
+     *     PadataJob[] run = new PadataJob[squares.length];
+     *     for (int i = 0; i < run.length; i++) {
+     *         int n = i;
+     *         run[i] = PadataJob.of(() -> squares[n] = (long) n * n, () -> delivered.add(squares[n]));
+     *     }
+     *     int queued = padata.doParallel(run, 0, run.length, cbCpu, Duration.ofSeconds(1));
+     *     // queued < 64: the second passed first; run[queued..64) are still the caller's
+     * }
+     * }</pre>
+     *
+     * <p>Every job is checked before any is queued: a null or in-flight job (also one named
+     * twice) throws and queues none. The jobs queued are always a prefix: when the call stops
+     * early it returns how many, and the rest are the caller's as before the call.
+     *
+     * @param jobs    the jobs
+     * @param from    the first, inclusive
+     * @param to      the last, exclusive
+     * @param cbCpu   the CPU that runs their serial(), in the usable serial mask
+     * @param maxWait how long to wait for room at most, in all; zero or negative waits not at all
+     * @return how many were queued, {@code jobs[from..from + k)}: {@code to - from} unless
+     *         {@code maxWait} passed first, the thread was interrupted while waiting after some
+     *         were queued (its interrupt status is set again), or the instance stopped taking jobs
+     *         after some were queued (submit the rest again to see why)
+     * @throws InterruptedException      when interrupted while waiting before any was queued
+     * @throws IllegalStateException     when a job is in flight or named twice (none queued), or
+     *                                   as for {@link #doParallel(PadataJob, int, Duration)}
+     *                                   before any was queued
+     * @throws IllegalArgumentException  as for {@link #doParallel(PadataJob, int)}, before any
+     *                                   was queued
+     * @throws NullPointerException      when {@code jobs}, one of {@code jobs[from..to)} or
+     *                                   {@code maxWait} is null (none queued)
+     * @throws IndexOutOfBoundsException when {@code from..to} is not a range of {@code jobs}
+     */
+    public int doParallel(PadataJob[] jobs, int from, int to, int cbCpu, Duration maxWait) throws InterruptedException {
+        Objects.requireNonNull(jobs, "jobs");
+        Objects.requireNonNull(maxWait, "maxWait");
+        Objects.checkFromToIndex(from, to, jobs.length);
+        int claimed = from;
+        try {
+            for (; claimed < to; claimed++) {
+                PadataJob j = jobs[claimed];
+                if (j == null)
+                    throw new NullPointerException("jobs[" + claimed + "] is null");
+                if (!j.claim())
+                    throw new IllegalStateException(j + " (jobs[" + claimed + "]) is already in flight"
+                            + " or named earlier in the array");
+            }
+        } catch (RuntimeException e) {
+            for (int i = from; i < claimed; i++)
+                jobs[i].setIdle();
+            throw e;
+        }
+        Scratch scratch;
+        try {
+            scratch = takeScratch();
+        } catch (RuntimeException e) { // closed before the first batch array was made
+            for (int i = from; i < to; i++)
+                jobs[i].setIdle();
+            throw e;
+        }
+        int done = from;
+        long deadline = 0;
+        boolean timed = false;
+        try {
+            while (done < to) {
+                int n;
+                try {
+                    n = submitMany(jobs, done, Math.min(to, done + MANY_CHUNK), cbCpu, scratch);
+                } catch (RuntimeException e) {
+                    if (done > from)
+                        break; // a prefix is queued: report it; the next call sees the error
+                    throw e;
+                }
+                if (n > 0) {
+                    done += n;
+                    continue;
+                }
+                if (!timed) { // the common case reads no clock
+                    deadline = deadlineOf(maxWait);
+                    timed = true;
+                }
+                try {
+                    if (!awaitRoom(deadline))
+                        break;
+                } catch (InterruptedException e) {
+                    if (done == from)
+                        throw e;
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (RuntimeException e) {
+                    if (done == from)
+                        throw e;
+                    break;
+                }
+            }
+        } finally {
+            for (int i = done; i < to; i++)
+                jobs[i].setIdle();
+            giveScratch(scratch);
+        }
+        return done - from;
+    }
+
+    /** The most jobs of {@link #doParallel(PadataJob[], int, int, int, Duration)} per call into libpadata. */
+    public static final int MANY_CHUNK = 64;
+
+    /**
+     * One hand-over of {@link #doParallel(PadataJob[], int, int, int, Duration)}: binds
+     * {@code jobs[from..to)} (claimed by the caller) to slots and calls
+     * {@code padata_do_parallel_many}; the jobs it did not take go back to claimed. Returns how
+     * many were taken, 0 when busy (the limit, a mask change, or no free slot).
+     */
+    private int submitMany(PadataJob[] jobs, int from, int to, int cbCpu, Scratch scratch) {
+        enter(SUBMIT_GATE, "doParallel()");
+        try {
+            JobPool p = pool;
+            int n = 0;
+            for (int i = from; i < to; i++, n++) {
+                int slot = p.acquire();
+                if (slot < 0)
+                    break;
+                PadataJob j = jobs[i];
+                p.bind(slot, j);
+                MemorySegment node = p.handle(slot); // global scope: see submit()
+                j.node = node;
+                j.setInFlight();
+                scratch.array.setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, n, node.address());
+            }
+            if (n == 0) {
+                slotRefusals.increment();
+                return 0;
+            }
+            int rc = PadataNative.doParallelMany(pinst, scratch.handle, n, cbCpu);
+            int taken = Math.max(rc, 0);
+            for (int i = from + taken; i < from + n; i++) {
+                PadataJob j = jobs[i];
+                p.retire(p.slotOf(j.node));
+                j.setClaimed();
+            }
+            if (rc < 0 && rc != -Errno.EBUSY)
+                throw submitError(rc, cbCpu, jobs[from]);
+            return taken;
+        } finally {
+            SUBMIT_GATE.getAndAdd(this, -1);
+        }
+    }
+
+    /**
+     * A native array of {@link #MANY_CHUNK} job pointers for one batch submitter at a time:
+     * {@code array} to write, {@code handle} (global scope) to pass down without acquiring an
+     * arena; {@code own} is the arena of a spare made while the cached one was in use.
+     */
+    private record Scratch(MemorySegment array, MemorySegment handle, Arena own) {
+        static Scratch in(Arena arena, Arena own) {
+            MemorySegment a = arena.allocate(8L * MANY_CHUNK, 64);
+            return new Scratch(a, MemorySegment.ofAddress(a.address()), own);
+        }
+    }
+
+    private static final VarHandle SCRATCH;
+
+    static {
+        try {
+            SCRATCH = MethodHandles.lookup().findVarHandle(Padata.class, "scratch", Scratch.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The cached batch array, null while a batch submitter holds it (or before the first). */
+    @SuppressWarnings("unused") // through SCRATCH
+    private volatile Scratch scratch;
+
+    /** The cached array, or a spare of its own when another batch submitter holds it. */
+    private Scratch takeScratch() {
+        Scratch s = (Scratch) SCRATCH.getAndSet(this, (Scratch) null);
+        if (s != null)
+            return s;
+        synchronized (lock) {
+            if (!madeScratch) { // the first: in the instance's arena, cached from now on
+                enter(SUBMIT_GATE, "doParallel()"); // the arena is open until close() drains this gate
+                try {
+                    Scratch first = Scratch.in(arena, null);
+                    madeScratch = true;
+                    return first;
+                } finally {
+                    SUBMIT_GATE.getAndAdd(this, -1);
+                }
+            }
+        }
+        Arena own = Arena.ofShared(); // contended: a spare, freed after the call
+        return Scratch.in(own, own);
+    }
+
+    /** Set once the cached array exists; under {@code lock}. */
+    private boolean madeScratch;
+
+    private void giveScratch(Scratch s) {
+        if (s.own() != null)
+            s.own().close();
+        else
+            SCRATCH.setRelease(this, s);
+    }
+
+    /**
      * The wait of the {@code doParallelWaiting} methods: {@link #deadlineOf} saturates it to
      * about 146 years.
      */

@@ -136,6 +136,11 @@ public abstract class PadataJob {
         STATE.setRelease(this, IDLE);
     }
 
+    /** Back from in flight to claimed: a batch submission libpadata did not take (the caller retries). */
+    final void setClaimed() {
+        STATE.setRelease(this, SUBMITTING);
+    }
+
     /** Called by the binding when parallel() threw: true when it serialized the job on its behalf. */
     final boolean serializeAfterFailure(Throwable failure) {
         if (!STATE.compareAndSet(this, IN_FLIGHT, SERIALIZING)) // acquire: pairs with setInFlight

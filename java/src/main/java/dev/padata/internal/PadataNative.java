@@ -273,6 +273,9 @@ public final class PadataNative {
     // Not critical: lock-free, but it queues work and may wake a worker.
     private static final MethodHandle PADATA_DO_PARALLEL =
             downcall("padata_do_parallel", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    // Not critical, as padata_do_parallel; the array is a global-scope handle (no arena to acquire).
+    private static final MethodHandle PADATA_DO_PARALLEL_MANY =
+            downcall("padata_do_parallel_many", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle PADATA_DO_PARALLEL_WAIT =
             downcall("padata_do_parallel_wait", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle PADATA_DO_SERIAL =
@@ -503,6 +506,24 @@ public final class PadataNative {
     public static int doParallel(MemorySegment pinst, MemorySegment priv, int cbCpu) {
         try {
             return (int) PADATA_DO_PARALLEL.invokeExact(pinst, priv, cbCpu);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Calls {@code padata_do_parallel_many}; see its kernel-doc in {@code native/include}.
+     *
+     * @param pinst the instance ({@code struct padata_instance *})
+     * @param jobs an array of {@code n} job pointers ({@code struct padata_priv *const[]})
+     * @param n how many
+     * @param cbCpu the CPU for serial()
+     * @return what {@code padata_do_parallel_many} returns: how many were accepted, or a
+     *         negative errno
+     */
+    public static int doParallelMany(MemorySegment pinst, MemorySegment jobs, int n, int cbCpu) {
+        try {
+            return (int) PADATA_DO_PARALLEL_MANY.invokeExact(pinst, jobs, n, cbCpu);
         } catch (Throwable t) {
             throw unexpected(t);
         }
