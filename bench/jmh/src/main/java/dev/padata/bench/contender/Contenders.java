@@ -17,6 +17,7 @@ public final class Contenders {
             new Entry("java-padata-lambda", "padata Java API, parallel()/serial() as Java code (upcalls)", PadataLambdas::new),
             new Entry("java-padata-native", "padata Java API, native parallel()/serial() from libpadata_bench_cb.so (no upcall)", PadataNativeCallbacks::new),
             new Entry("java-padata-idiomatic", "padata idiomatic Java layer", PadataIdiomatic::new),
+            new Entry("java-padata-batch", "padata idiomatic Java layer, submitAll of 256 values at a time", PadataIdiomatic::batch),
             new Entry("java-padata-gatherer", "stream.gather(OrderedGatherers.mapOrdered(work)), the one-liner", PadataGatherer::new),
             new Entry("java-pool", "fixed thread pool + futures consumed in order", ThreadPoolFutures::new),
             new Entry("java-stream", "Stream.parallel() + forEachOrdered", ParallelStream::new),

@@ -10,13 +10,20 @@ import dev.padata.bench.Work;
  * {@code java-padata-idiomatic}: the Java library's everyday layer, used the way its Javadoc
  * shows: an {@link OrderedPipeline} whose function computes the digest of a submitted job
  * index and whose consumer (on one callback CPU, in order) folds it; {@code submit()} blocks
- * when the pipeline is full; a batch ends with {@code awaitIdle()}. The boxed index and the
+ * when the pipeline is full; a batch ends with {@code awaitIdle()}. {@code java-padata-batch}
+ * is the same pipeline fed the way its Javadoc shows for values in hand: {@code submitAll} of
+ * a list of {@value #RUN} indices at a time (one list, refilled). The boxed index and the
  * result record it allocates per job are part of what is measured.
  * Capacity: {@code -Dbench.padata.inflight}, default {@link Padata#DEFAULT_MAX_INFLIGHT}.
  */
 public final class PadataIdiomatic extends Contender {
+    /** Values per {@code submitAll} of {@code java-padata-batch}. */
+    static final int RUN = 256;
+
     private final OrderedPipeline<Integer, Result> pipeline;
-    private final OrderCheck check = new OrderCheck("java-padata-idiomatic");
+    private final OrderCheck check;
+    private final boolean batch;
+    private final java.util.ArrayList<Integer> run = new java.util.ArrayList<>(RUN);
     private int latEvery;
     private long[] lat = new long[0];
     private long[] submitted = new long[0];
@@ -25,7 +32,18 @@ public final class PadataIdiomatic extends Contender {
     }
 
     public PadataIdiomatic(Config config) {
+        this(config, false);
+    }
+
+    /** {@code java-padata-batch}. */
+    public static PadataIdiomatic batch(Config config) {
+        return new PadataIdiomatic(config, true);
+    }
+
+    private PadataIdiomatic(Config config, boolean batch) {
         super(config);
+        this.batch = batch;
+        this.check = new OrderCheck(batch ? "java-padata-batch" : "java-padata-idiomatic");
         final int work = w;
         pipeline = OrderedPipeline.<Integer, Result>builder(i -> new Result(i, Work.work(Work.seed(i), work)))
                 .consumer(this::consume)
@@ -44,7 +62,7 @@ public final class PadataIdiomatic extends Contender {
 
     @Override
     public String name() {
-        return "java-padata-idiomatic";
+        return batch ? "java-padata-batch" : "java-padata-idiomatic";
     }
 
     @Override
@@ -68,12 +86,21 @@ public final class PadataIdiomatic extends Contender {
                     // Before submit(): the time spent waiting for room is part of this layer's latency.
                     submitted[i / latEvery] = System.nanoTime();
                 }
-                pipeline.submit(i);
+                if (!batch) {
+                    pipeline.submit(i);
+                    continue;
+                }
+                run.add(i);
+                if (run.size() == RUN || i == n - 1) {
+                    if (pipeline.submitAll(run) != run.size())
+                        throw new IllegalStateException("java-padata-batch: submitAll stopped early");
+                    run.clear();
+                }
             }
             pipeline.awaitIdle();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("java-padata-idiomatic interrupted", e);
+            throw new IllegalStateException(name() + " interrupted", e);
         }
         verify(check);
     }

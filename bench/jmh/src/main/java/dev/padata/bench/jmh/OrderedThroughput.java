@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
 @State(Scope.Benchmark)
 public class OrderedThroughput {
-    @Param({"java-single", "java-padata-lambda", "java-padata-native", "java-padata-idiomatic", "java-padata-gatherer",
+    @Param({"java-single", "java-padata-lambda", "java-padata-native", "java-padata-idiomatic", "java-padata-batch", "java-padata-gatherer",
             "java-pool", "java-stream", "java-mapconcurrent", "java-disruptor"})
     public String contender;
 

@@ -79,6 +79,11 @@ final class JavaWorkloadsSection {
         Map<String, Object> idiom = find(rows, "aes-gcm", "1400", "java-padata-idiomatic");
         b.append(target(idiom, "ratio_single", 1.5, "aes-gcm 1400 B: java-padata-idiomatic (OrderedPipeline) >= 1.5x java-single"));
         b.append(target(idiom, "ratio_stream", 1.0, "aes-gcm 1400 B: java-padata-idiomatic (OrderedPipeline) >= 1.0x java-stream"));
+        Map<String, Object> batch = find(rows, "aes-gcm", "1400", "java-padata-batch");
+        if (batch != null) {
+            b.append(target(batch, "ratio_single", 1.5, "aes-gcm 1400 B: java-padata-batch (OrderedPipeline.submitAll) >= 1.5x java-single"));
+            b.append(target(batch, "ratio_stream", 1.0, "aes-gcm 1400 B: java-padata-batch (OrderedPipeline.submitAll) >= 1.0x java-stream"));
+        }
         b.append("```\n");
         return new Rendered(b.toString(), failures);
     }

@@ -28,13 +28,14 @@ import java.util.stream.IntStream;
 abstract class Runner implements AutoCloseable {
     /** Report names, in report order. */
     static final List<String> NAMES = List.of("java-single", "java-padata-lambda", "java-padata-idiomatic",
-            "java-stream", "java-pool", "java-unordered");
+            "java-padata-batch", "java-stream", "java-pool", "java-unordered");
 
     static Runner open(String name, int threads) {
         return switch (name) {
             case "java-single" -> new Single();
             case "java-padata-lambda" -> new PadataLambda();
-            case "java-padata-idiomatic" -> new Idiomatic();
+            case "java-padata-idiomatic" -> new Idiomatic(false);
+            case "java-padata-batch" -> new Idiomatic(true);
             case "java-stream" -> new StreamRunner(threads);
             case "java-pool" -> new Pool(threads);
             case "java-unordered" -> new Unordered(threads);
@@ -135,8 +136,15 @@ abstract class Runner implements AutoCloseable {
         }
     }
 
-    /** {@code java-padata-idiomatic}: an {@link OrderedPipeline} of item numbers; blocking submit(), then awaitIdle(). */
+    /**
+     * {@code java-padata-idiomatic}: an {@link OrderedPipeline} of item numbers; blocking submit(),
+     * then awaitIdle(). {@code java-padata-batch}: the same pipeline fed with submitAll() of a
+     * list of {@value #RUN} item numbers at a time.
+     */
     static final class Idiomatic extends Runner {
+        static final int RUN = 256;
+        private final boolean batch;
+        private final List<Integer> run = new java.util.ArrayList<>(RUN);
         private volatile Workload current;
         private volatile Workload.Sink sink;
         private final OrderedPipeline<Integer, Workload.Out> pipeline = OrderedPipeline
@@ -145,9 +153,13 @@ abstract class Runner implements AutoCloseable {
                 .name("jwl-idiom")
                 .build();
 
+        Idiomatic(boolean batch) {
+            this.batch = batch;
+        }
+
         @Override
         String name() {
-            return "java-padata-idiomatic";
+            return batch ? "java-padata-batch" : "java-padata-idiomatic";
         }
 
         @Override
@@ -157,7 +169,16 @@ abstract class Runner implements AutoCloseable {
             int n = wl.items();
             try {
                 for (int i = 0; i < n; i++) {
-                    pipeline.submit(i);
+                    if (!batch) {
+                        pipeline.submit(i);
+                        continue;
+                    }
+                    run.add(i);
+                    if (run.size() == RUN || i == n - 1) {
+                        if (pipeline.submitAll(run) != run.size())
+                            throw new IllegalStateException("java-padata-batch: submitAll stopped early");
+                        run.clear();
+                    }
                 }
                 pipeline.awaitIdle();
             } catch (InterruptedException e) {

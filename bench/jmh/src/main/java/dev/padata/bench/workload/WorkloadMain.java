@@ -35,7 +35,8 @@ public final class WorkloadMain {
             usage: WorkloadMain [options]
               --workloads LIST   aes-gcm-1400,aes-gcm-8000,deflate (default: all three)
               --contenders LIST  default: java-single,java-padata-lambda,java-padata-idiomatic,
-                                 java-stream,java-pool,java-unordered (java-single is always run)
+                                 java-padata-batch,java-stream,java-pool,java-unordered
+                                 (java-single is always run)
               --budget S         seconds for the measured rounds of all workloads (default 25)
               --min-rounds N     measured rounds at least, even over budget (default 5)
               --max-rounds N     measured rounds at most (default 25)

@@ -15,7 +15,7 @@ class ContendersTest {
         List<String> names = Contenders.names();
         assertEquals("java-single", names.get(0));
         assertEquals(names.size(), names.stream().distinct().count());
-        assertEquals(9, names.size());
+        assertEquals(10, names.size());
     }
 
     @Test

@@ -84,6 +84,9 @@ class ReportTest {
             l.add(jmhEntry("java-pool", w, 1e6, 120));
             l.add(jmhEntry("java-mapconcurrent", w, 0.5e6, 400));
             l.add(jmhEntry("java-disruptor", w, 1.1e6, 0));
+            l.add(jmhEntry("java-stream", w, single * 1.8, 0));
+            l.add(jmhEntry("java-padata-idiomatic", w, (w == 10000 ? single * 1.9 : 2.5e6) * 0.9, 40));
+            l.add(jmhEntry("java-padata-batch", w, w == 10000 ? single * 1.95 : 2.6e6, 40));
         }
         return l;
     }
@@ -96,6 +99,10 @@ class ReportTest {
         assertTrue(r.out().contains("PASS  C core ≥ 2.0× oneTBB at w=0: 3.00×"), r.out());
         assertTrue(r.out().contains("PASS  C core ≥ 1.7× the single-threaded C loop at w=1000: 3.62×"), r.out());
         assertTrue(r.out().contains("PASS  Java lambdas ≥ 2× the best pure-Java streaming contender at w=100: 2.27×"), r.out());
+        assertTrue(r.out().contains("PASS  Java lambdas ≥ 1.0× parallel forEachOrdered (java-stream) at w=10000: 1.06×"), r.out());
+        assertTrue(r.out().contains("PASS  OrderedPipeline ≥ 0.85× Java lambdas at w=0: 0.90×"), r.out());
+        assertTrue(r.out().contains("PASS  OrderedPipeline.submitAll ≥ 2× the best pure-Java streaming contender at w=1000: 2.36×"), r.out());
+        assertTrue(r.out().contains("PASS  OrderedPipeline.submitAll ≥ 1.0× parallel forEachOrdered (java-stream) at w=1000"), r.out());
         assertTrue(r.out().contains("PASS  0 bytes allocated per job by the binding (java-padata-native, every w)"), r.out());
         assertTrue(r.out().contains("| java-pool | 120.00 | 120.00 | 120.00 | 120.00 |"), r.out());
         assertTrue(r.out().contains("1.5 µs / 20.0 µs / 3.00 ms"), r.out());
@@ -173,9 +180,9 @@ class ReportTest {
 
     @Test
     void anExpectedContenderWithoutResultFailsTheRun() throws IOException {
-        Run r = report(goodC(), goodJmh(), "--expect", "java-stream");
+        Run r = report(goodC(), goodJmh(), "--expect", "java-gone");
         assertEquals(1, r.rc(), r.out());
-        assertTrue(r.out().contains("- FAIL java-stream w=0: no result"), r.out());
+        assertTrue(r.out().contains("- FAIL java-gone w=0: no result"), r.out());
     }
 
     @Test
