@@ -1343,7 +1343,10 @@ static int pd_do_parallel_many(struct parallel_data *pd, struct padata_priv *con
 		pd_unclaim(jobs, claimed);
 		return err;
 	}
-	pd_unclaim(jobs + got, claimed - got);
+	if (got < claimed) {
+		pd_unclaim(jobs + got, claimed - got);
+		pd_count_busy(pd); /* as padata_do_parallel() would answer jobs[got] */
+	}
 
 	/* As in pd_do_parallel(): the masks may have changed before the
 	 * admission; cancel every number taken. */

@@ -185,7 +185,8 @@ PADATA_API int padata_do_parallel(struct padata_instance *pinst,
  * them), so their serial() calls run in array order. The prefix ends at the
  * first job that is NULL, lacks a callback or is in flight (also a job
  * named twice: the second time), or where the in-flight limit is reached;
- * the jobs after it are left untouched and the caller still owns them. One
+ * the jobs after it are the caller's as they were (those cut off by the
+ * limit were claimed and handed back; counted once in the busy statistic). One
  * admission, one reference and one call for all of them is what it saves
  * over padata_do_parallel(): a binding that crosses a language boundary
  * per call (dev.padata's Java API) hands a run of jobs over at once.

@@ -490,9 +490,11 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
      * }</pre>
      *
      * @param inputs the values
-     * @return how many were submitted, a prefix of {@code inputs}: all of them unless the thread
-     *         was interrupted while waiting after some were submitted (its interrupt status is set
-     *         again) or the pipeline's padata instance stopped after some were
+     * @return how many were submitted, a prefix of {@code inputs}: all of them unless, after
+     *         some were submitted, the thread was interrupted while waiting (its interrupt status
+     *         is set again), the pipeline was closed, or its padata instance refused the next
+     *         (stopped, closed: submit the rest again to see the exception). Keyed: an exception
+     *         of the key function propagates; the values before it were submitted
      * @throws NullPointerException  when {@code inputs} is null
      * @throws IllegalStateException when the pipeline is closed, or its padata instance is
      *                               stopped, before any was submitted
@@ -508,50 +510,77 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         int submitted = 0;
         int chunk = Math.min(Padata.MANY_CHUNK, capacity);
         while (submitted < total) {
+            if (closed) { // as each submit() would: checked again per reservation
+                if (submitted == 0)
+                    checkOpen();
+                return submitted;
+            }
             int want = Math.min(chunk, total - submitted);
             long pos = (long) COUNTERS.getAndAdd(counters, SEQ, (long) want);
             long end = pos + want;
-            int runStart = 0;
-            int runLen = 0; // tasks taken and filled at ring[runStart .. runStart + runLen)
-            while (pos < end) {
-                int i = (int) Long.remainderUnsigned(pos, capacity);
-                if (runLen > 0 && i != runStart + runLen) { // the ring wrapped: send the run first
-                    int q = sendRun(runStart, runLen, submitted > 0);
-                    submitted += q;
-                    if (q < runLen)
-                        return submitted;
-                    runLen = 0;
-                }
-                Task t = task(i);
-                if (!TAKEN.compareAndSet(t, 0, 1)) {
-                    if (runLen > 0) { // send what is taken before waiting: never hold jobs while waiting
-                        int q = sendRun(runStart, runLen, submitted > 0);
+            int start = 0;
+            int len = 0; // jobs taken and filled at ring[start .. start + len), not sent yet
+            boolean stopped = false;
+            try {
+                // A run goes when the ring wraps, before waiting for a job still in use (never
+                // holding jobs while waiting: no hold-and-wait between submitters), and at the end.
+                while (pos < end) {
+                    int i = (int) Long.remainderUnsigned(pos, capacity);
+                    if (len > 0 && i != start + len) {
+                        int l = len;
+                        len = 0; // sendRun gives back what it does not send
+                        int q = sendRun(start, l, submitted > 0);
                         submitted += q;
-                        if (q < runLen)
-                            return submitted;
-                        runLen = 0;
-                        continue;
+                        if (q < l) {
+                            stopped = true;
+                            break;
+                        }
                     }
-                    try {
-                        awaitTask(t);
-                    } catch (InterruptedException e) {
-                        if (submitted == 0)
-                            throw e;
-                        Thread.currentThread().interrupt();
-                        return submitted;
+                    T value = it.next(); // before the job is taken: a failing iterator leaves it free
+                    Task t = task(i);
+                    if (!TAKEN.compareAndSet(t, 0, 1)) {
+                        if (len > 0) {
+                            int l = len;
+                            len = 0;
+                            int q = sendRun(start, l, submitted > 0);
+                            submitted += q;
+                            if (q < l) {
+                                stopped = true;
+                                break;
+                            }
+                        }
+                        try {
+                            awaitTask(t);
+                        } catch (InterruptedException e) {
+                            if (submitted == 0)
+                                throw e;
+                            Thread.currentThread().interrupt();
+                            stopped = true;
+                            break;
+                        }
                     }
+                    t.input = value;
+                    if (len++ == 0)
+                        start = i;
+                    pos++;
                 }
-                t.input = it.next();
-                if (runLen++ == 0)
-                    runStart = i;
-                pos++;
+                if (!stopped && len > 0) {
+                    int l = len;
+                    len = 0;
+                    int q = sendRun(start, l, submitted > 0);
+                    submitted += q;
+                    stopped = q < l;
+                }
+            } finally {
+                // An early end (an exception, a refusal): the jobs taken and not sent go back,
+                // and so do the positions not used, unless another submission took a later one.
+                for (int k = 0; k < len; k++)
+                    untake(ring[start + k]);
+                if (pos < end)
+                    COUNTERS.compareAndSet(counters, SEQ, end, pos);
             }
-            if (runLen > 0) {
-                int q = sendRun(runStart, runLen, submitted > 0);
-                submitted += q;
-                if (q < runLen)
-                    return submitted;
-            }
+            if (stopped)
+                return submitted;
         }
         return submitted;
     }
@@ -772,6 +801,13 @@ public final class OrderedPipeline<T, R> implements AutoCloseable {
         t.future = f;
         sendBy(t, NO_DEADLINE);
         return f;
+    }
+
+    /** Gives back a job taken and filled but never counted in {@link #ACCEPTED} (not sent). */
+    private void untake(Task t) {
+        t.input = null;
+        TAKEN.setRelease(t, 0); // pairs with the claim CAS in take()/tryTake()/submitAll()
+        room.jobLeft();
     }
 
     /** Gives back a job that was not queued. */

@@ -159,6 +159,7 @@ public final class Padata implements AutoCloseable {
         this.contextLoader = Thread.currentThread().getContextClassLoader();
         newPool(DEFAULT_MAX_INFLIGHT);
         setBatch(pinst);
+        scratch = Scratch.in(arena, null);
     }
 
     /**
@@ -577,7 +578,7 @@ public final class Padata implements AutoCloseable {
      * {@code serial()} calls run in array order; the jobs of one hand-over take consecutive
      * places in the instance's order, and another thread's submissions may fall between two
      * hand-overs. Waits for room as {@code doParallel(job, cbCpu, maxWait)} does, for at most
-     * {@code maxWait} in all.
+     * {@code maxWait} in all, counted from the first time it finds the instance full.
      *
      * <pre>{@code
      * try (Workqueue wq = Workqueue.create("runs");
@@ -598,7 +599,8 @@ public final class Padata implements AutoCloseable {
      *
      * <p>Every job is checked before any is queued: a null or in-flight job (also one named
      * twice) throws and queues none. The jobs queued are always a prefix: when the call stops
-     * early it returns how many, and the rest are the caller's as before the call.
+     * early it returns how many, and the rest are the caller's as before the call. While the
+     * call runs, the jobs it has not queued yet count as in flight ({@link PadataJob#isInFlight}).
      *
      * @param jobs    the jobs
      * @param from    the first, inclusive
@@ -607,8 +609,10 @@ public final class Padata implements AutoCloseable {
      * @param maxWait how long to wait for room at most, in all; zero or negative waits not at all
      * @return how many were queued, {@code jobs[from..from + k)}: {@code to - from} unless
      *         {@code maxWait} passed first, the thread was interrupted while waiting after some
-     *         were queued (its interrupt status is set again), or the instance stopped taking jobs
-     *         after some were queued (submit the rest again to see why)
+     *         were queued (its interrupt status is set again), or after some were queued the
+     *         instance refused the next for any other reason (stopped, closed, {@code cbCpu} left
+     *         the serial mask, a callback that would wait for itself: submit the rest again to
+     *         see the exception)
      * @throws InterruptedException      when interrupted while waiting before any was queued
      * @throws IllegalStateException     when a job is in flight or named twice (none queued), or
      *                                   as for {@link #doParallel(PadataJob, int, Duration)}
@@ -623,6 +627,8 @@ public final class Padata implements AutoCloseable {
         Objects.requireNonNull(jobs, "jobs");
         Objects.requireNonNull(maxWait, "maxWait");
         Objects.checkFromToIndex(from, to, jobs.length);
+        if (from == to)
+            return 0;
         int claimed = from;
         try {
             for (; claimed < to; claimed++) {
@@ -638,22 +644,16 @@ public final class Padata implements AutoCloseable {
                 jobs[i].setIdle();
             throw e;
         }
-        Scratch scratch;
-        try {
-            scratch = takeScratch();
-        } catch (RuntimeException e) { // closed before the first batch array was made
-            for (int i = from; i < to; i++)
-                jobs[i].setIdle();
-            throw e;
-        }
+        Scratch scratch = null;
         int done = from;
         long deadline = 0;
         boolean timed = false;
         try {
+            scratch = takeScratch();
             while (done < to) {
                 int n;
                 try {
-                    n = submitMany(jobs, done, Math.min(to, done + MANY_CHUNK), cbCpu, scratch);
+                    n = submitMany(jobs, done, done + Math.min(MANY_CHUNK, to - done), cbCpu, scratch);
                 } catch (RuntimeException e) {
                     if (done > from)
                         break; // a prefix is queued: report it; the next call sees the error
@@ -684,7 +684,8 @@ public final class Padata implements AutoCloseable {
         } finally {
             for (int i = done; i < to; i++)
                 jobs[i].setIdle();
-            giveScratch(scratch);
+            if (scratch != null)
+                giveScratch(scratch);
         }
         return done - from;
     }
@@ -759,29 +760,19 @@ public final class Padata implements AutoCloseable {
     @SuppressWarnings("unused") // through SCRATCH
     private volatile Scratch scratch;
 
-    /** The cached array, or a spare of its own when another batch submitter holds it. */
+    /**
+     * The cached array (made with the instance), or a spare when another batch submitter holds
+     * it: in a confined arena (only this thread writes it; the downcall gets a global-scope
+     * address), closed after the call. Takes no lock: callbacks and notifiers may call this while
+     * another thread holds the instance's lock and waits for them.
+     */
     private Scratch takeScratch() {
         Scratch s = (Scratch) SCRATCH.getAndSet(this, (Scratch) null);
         if (s != null)
             return s;
-        synchronized (lock) {
-            if (!madeScratch) { // the first: in the instance's arena, cached from now on
-                enter(SUBMIT_GATE, "doParallel()"); // the arena is open until close() drains this gate
-                try {
-                    Scratch first = Scratch.in(arena, null);
-                    madeScratch = true;
-                    return first;
-                } finally {
-                    SUBMIT_GATE.getAndAdd(this, -1);
-                }
-            }
-        }
-        Arena own = Arena.ofShared(); // contended: a spare, freed after the call
+        Arena own = Arena.ofConfined();
         return Scratch.in(own, own);
     }
-
-    /** Set once the cached array exists; under {@code lock}. */
-    private boolean madeScratch;
 
     private void giveScratch(Scratch s) {
         if (s.own() != null)

@@ -1135,4 +1135,131 @@ class BatchSubmitTest {
                     + " bytes over " + n + " items: " + allPerItem + " bytes per item");
         }
     }
+
+    // ---- review follow-ups -------------------------------------------------------------------
+
+    /** A list whose iterator fails at element {@code failAt} (its size says more). */
+    private static List<Integer> failingAt(int size, int failAt) {
+        return new java.util.AbstractList<>() {
+            @Override
+            public Integer get(int i) {
+                if (i >= failAt)
+                    throw new java.util.ConcurrentModificationException("element " + i + " is gone");
+                return i;
+            }
+
+            @Override
+            public int size() {
+                return size;
+            }
+        };
+    }
+
+    /**
+     * An iterator that fails mid-list (a list changed under the caller) leaves no ring job taken:
+     * the values before it were submitted or given back, and the pipeline goes on (the first
+     * version took the job before reading the value, and a later submit() to that slot waited
+     * forever).
+     */
+    @Test
+    void aFailingIteratorLeavesNoJobTakenAndThePipelineGoesOn() throws InterruptedException {
+        List<Integer> out = Collections.synchronizedList(new ArrayList<>());
+        try (OrderedPipeline<Integer, Integer> pipeline = OrderedPipeline.<Integer, Integer>builder(x -> x)
+                .consumer(out::add)
+                .capacity(8)
+                .build()) {
+            assertThrows(java.util.ConcurrentModificationException.class, () -> pipeline.submitAll(failingAt(40, 21)));
+            pipeline.awaitIdle();
+            int before = out.size();
+            assertTrue(before <= 21, "delivered " + before + " of the 21 values before the failure");
+            assertEquals(range(0, before), List.copyOf(out));
+            // Every ring job is free again: capacity * 3 more values go through submit() in order.
+            for (int i = 0; i < 24; i++)
+                assertTrue(pipeline.submit(1000 + i, Duration.ofSeconds(30)), "submit " + i + " found no free job");
+            pipeline.awaitIdle();
+            assertEquals(range(1000, 1024), List.copyOf(out.subList(before, out.size())));
+        }
+    }
+
+    /**
+     * A pipeline closed while submitAll() is under way (here by its own list's iterator) stops
+     * taking values at the next reservation and reports the prefix it submitted, as a loop of
+     * submit() calls would stop at the next one; on a shared instance the first version went on
+     * submitting the whole list.
+     */
+    @Test
+    void submitAllStopsWhenThePipelineIsClosedMidway() throws InterruptedException {
+        List<Integer> out = Collections.synchronizedList(new ArrayList<>());
+        try (Workqueue wq = Workqueue.create("batchclose"); Padata p = Padata.allocPossible(wq)) {
+            p.start();
+            AtomicReference<OrderedPipeline<Integer, Integer>> ref = new AtomicReference<>();
+            OrderedPipeline<Integer, Integer> pipeline = OrderedPipeline.<Integer, Integer>builder(x -> x)
+                    .consumer(out::add)
+                    .padata(p)
+                    .capacity(8)
+                    .build();
+            ref.set(pipeline);
+            List<Integer> closing = new java.util.AbstractList<>() {
+                @Override
+                public Integer get(int i) {
+                    if (i == 20)
+                        ref.get().close();
+                    return i;
+                }
+
+                @Override
+                public int size() {
+                    return 100;
+                }
+            };
+            int n = pipeline.submitAll(closing);
+            assertTrue(n >= 16 && n <= 24, "submitted " + n + " of 100 with the pipeline closed at element 20");
+            TestSupport.await("the prefix delivered", 30_000, () -> out.size() >= n);
+            assertEquals(range(0, n), List.copyOf(out));
+            assertThrows(IllegalStateException.class, () -> pipeline.submitAll(range(0, 3)));
+        }
+    }
+
+    /**
+     * Batch submitters never take the instance's lock: a batch call from a callback must not wait
+     * for a thread that holds the lock while it waits for that callback (setMaxInflight draining
+     * a stopped instance, a notifier registration). The first version took it for the first call
+     * and whenever two batch submitters met.
+     */
+    @Test
+    void batchSubmissionTakesNoInstanceLock() throws Exception {
+        try (Workqueue wq = Workqueue.create("batchlock"); Padata p = Padata.allocPossible(wq)) {
+            p.start();
+            int cb = p.cpumask(CpuMaskType.SERIAL).first();
+            java.lang.reflect.Field f = Padata.class.getDeclaredField("lock");
+            f.setAccessible(true);
+            Object lock = f.get(p);
+            List<Integer> a = Collections.synchronizedList(new ArrayList<>());
+            List<Integer> b = Collections.synchronizedList(new ArrayList<>());
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            CountDownLatch done = new CountDownLatch(2);
+            synchronized (lock) {
+                for (List<Integer> out : List.of(a, b)) {
+                    Thread t = new Thread(() -> {
+                        try {
+                            for (int r = 0; r < 50; r++) // two submitters at once: the spare array too
+                                assertEquals(200, p.doParallel(recording(out, r * 200, r * 200 + 200), 0, 200, cb, LONG));
+                        } catch (Throwable e) {
+                            failed.set(e);
+                        } finally {
+                            done.countDown();
+                        }
+                    });
+                    t.setDaemon(true);
+                    t.start();
+                }
+                assertTrue(done.await(60, TimeUnit.SECONDS), "batch submitters blocked on the instance lock");
+            }
+            if (failed.get() != null)
+                throw new AssertionError(failed.get());
+            TestSupport.await("all serialized", 30_000, () -> a.size() == 10_000 && b.size() == 10_000);
+            assertEquals(range(0, 10_000), List.copyOf(a));
+            assertEquals(range(0, 10_000), List.copyOf(b));
+        }
+    }
 }
