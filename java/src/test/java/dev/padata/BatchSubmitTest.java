@@ -4,7 +4,6 @@ package dev.padata;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,7 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Batch submission: {@link Padata#doParallel(PadataJob[], int, int, int, Duration)} (runs of
@@ -1068,71 +1065,6 @@ class BatchSubmitTest {
             assertEquals(6, g.pipeline.submitAll(range(4, 10)));
             g.pipeline.awaitIdle();
             assertEquals(range(0, 10), g.out);
-        }
-    }
-
-    // ---- allocation ---------------------------------------------------------------------------
-
-    private static final Integer VALUE = 12345;
-
-    private static long threadBytes(com.sun.management.ThreadMXBean mx, Set<Long> threads) {
-        long[] ids = threads.stream().mapToLong(Long::longValue).toArray();
-        long sum = 0;
-        for (long b : mx.getThreadAllocatedBytes(ids))
-            sum += b;
-        return sum;
-    }
-
-    /**
-     * At steady state submitAll of pre-boxed values allocates nothing per item: on the
-     * submitting thread (which waits for room all the time: capacity 64), and on every thread
-     * that runs the pipeline's callbacks. As PipelineAllocationTest, whose tolerance it keeps.
-     */
-    @Test
-    void submitAllOfPreBoxedValuesAllocatesNothingPerItem() throws Exception {
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled());
-        Set<Long> threads = ConcurrentHashMap.newKeySet();
-        AtomicLong consumed = new AtomicLong();
-        boolean[] record = {true};
-        List<Integer> batch = new ArrayList<>(Collections.nCopies(1024, VALUE));
-        try (OrderedPipeline<Integer, Integer> pipeline = OrderedPipeline.<Integer, Integer>builder(x -> {
-                    if (record[0])
-                        threads.add(Thread.currentThread().threadId());
-                    return x;
-                })
-                .consumer(x -> {
-                    if (record[0])
-                        threads.add(Thread.currentThread().threadId());
-                    consumed.incrementAndGet();
-                })
-                .capacity(64)
-                .name("allocall").build()) {
-            long warm = TestSupport.scaled(300_000) / batch.size() + 1;
-            long sent = 0;
-            for (long i = 0; i < warm; i++)
-                sent += pipeline.submitAll(batch);
-            pipeline.awaitIdle();
-            assertEquals(warm * batch.size(), sent);
-            record[0] = false;
-            long rounds = TestSupport.scaled(200_000) / batch.size() + 1;
-            long n = rounds * batch.size();
-            long selfBefore = mx.getCurrentThreadAllocatedBytes();
-            long allBefore = threadBytes(mx, threads);
-            sent = 0;
-            for (long i = 0; i < rounds; i++)
-                sent += pipeline.submitAll(batch);
-            pipeline.awaitIdle();
-            long selfAfter = mx.getCurrentThreadAllocatedBytes();
-            long allAfter = threadBytes(mx, threads);
-            assertEquals(n, sent);
-            assertEquals(n + warm * batch.size(), consumed.get());
-            double selfPerItem = (selfAfter - selfBefore) / (double) n;
-            assertTrue(selfPerItem < 0.5, "the submitting thread allocated " + (selfAfter - selfBefore) + " bytes over "
-                    + n + " items: " + selfPerItem + " bytes per item");
-            double allPerItem = (allAfter - allBefore) / (double) n;
-            assertTrue(allPerItem < 0.5, "the " + threads.size() + " callback threads allocated " + (allAfter - allBefore)
-                    + " bytes over " + n + " items: " + allPerItem + " bytes per item");
         }
     }
 

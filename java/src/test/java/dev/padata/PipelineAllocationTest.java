@@ -5,11 +5,15 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -26,8 +30,17 @@ class PipelineAllocationTest {
         return Arrays.stream(mx.getThreadAllocatedBytes(ids)).sum();
     }
 
-    @Test
-    void aFullPipelineAllocatesNothingPerItem() throws Exception {
+    /** Submits {@code n} values (about: whole lists for submitAll) to {@code p}; returns how many. */
+    private interface Feeder {
+        long feed(OrderedPipeline<Integer, Integer> p, long n) throws InterruptedException;
+    }
+
+    /**
+     * Bytes allocated per item by this thread and the pipeline's workers while {@code feed}
+     * submits about 200,000 values to a pipeline of capacity 64 (small: the submitter waits for
+     * room all the time), after a warm-up of 300,000; every value delivered, counted.
+     */
+    private static double pipelineBytesPerItem(String name, Feeder feed) throws Exception {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(mx.isThreadAllocatedMemorySupported() && mx.isThreadAllocatedMemoryEnabled());
         Set<Long> threads = ConcurrentHashMap.newKeySet();
@@ -43,24 +56,45 @@ class PipelineAllocationTest {
                         threads.add(Thread.currentThread().threadId());
                     consumed.incrementAndGet();
                 })
-                .capacity(64) // small: the submitter waits for room all the time
-                .name("alloc").build()) {
-            long warm = TestSupport.scaled(300_000);
-            for (long i = 0; i < warm; i++)
-                pipeline.submit(VALUE);
+                .capacity(64)
+                .name(name).build()) {
+            long warm = feed.feed(pipeline, TestSupport.scaled(300_000));
             pipeline.awaitIdle();
             record[0] = false;
             threads.add(Thread.currentThread().threadId());
-            long n = TestSupport.scaled(200_000);
             long before = threadBytes(mx, threads);
-            for (long i = 0; i < n; i++)
-                pipeline.submit(VALUE);
+            long n = feed.feed(pipeline, TestSupport.scaled(200_000));
             pipeline.awaitIdle();
             long after = threadBytes(mx, threads);
-            double perItem = (after - before) / (double) n;
-            assertTrue(perItem < 0.5, "allocated " + (after - before) + " bytes over " + n + " items on "
-                    + threads.size() + " threads: " + perItem + " bytes per item");
+            assertEquals(warm + n, consumed.get(), "values delivered");
+            return (after - before) / (double) n;
         }
+    }
+
+    @Test
+    void aFullPipelineAllocatesNothingPerItem() throws Exception {
+        double perItem = pipelineBytesPerItem("alloc", (p, n) -> {
+            for (long i = 0; i < n; i++)
+                p.submit(VALUE);
+            return n;
+        });
+        assertTrue(perItem < 0.5, perItem + " bytes per item");
+    }
+
+    /** submitAll of pre-boxed values: its runs, reservations and hand-overs allocate nothing either. */
+    @Test
+    void submitAllAllocatesNothingPerItem() throws Exception {
+        List<Integer> list = new ArrayList<>(Collections.nCopies(1024, VALUE));
+        double perItem = pipelineBytesPerItem("allocall", (p, n) -> {
+            long sent = 0;
+            while (sent < n) {
+                int k = p.submitAll(list);
+                assertEquals(list.size(), k);
+                sent += k;
+            }
+            return sent;
+        });
+        assertTrue(perItem < 0.5, perItem + " bytes per item");
     }
 
     @Test
