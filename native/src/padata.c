@@ -1194,20 +1194,52 @@ static inline int pd_admit(struct parallel_data *pd, uint32_t *seqp)
 static inline void pd_place(struct parallel_data *pd, struct padata_priv *padata, uint32_t seq,
 			    int cb_cpu);
 
+/*
+ * The checks a submission makes before it claims a job: the instance
+ * started and valid, @cb_cpu in the usable serial mask. Acquire: pairs with
+ * the release RMWs of the control word (padata_start, the end of a mask
+ * change): the masks read next are that change's.
+ */
+static inline bool pd_accepting(struct parallel_data *pd, int cb_cpu)
+{
+	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
+	return (s & (CTL_STARTED | CTL_INVALID)) == CTL_STARTED &&
+	       padata__mask_test_atomic(cb_cpu, &pd->cb_usable);
+}
+
+/* Hands jobs[0..n) back to their submitter. Release: pairs with the acquire
+ * CAS that claimed each (the library's reads of it happen before its reuse). */
+static inline void pd_unclaim(struct padata_priv *const jobs[], uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		__atomic_store_n(&jobs[i]->state, JOB_IDLE, __ATOMIC_RELEASE);
+}
+
+/*
+ * Cancels the admitted submission of jobs[0..n), sequence numbers @seq
+ * onwards, whose cb_cpu left the usable mask before the admission: the
+ * jobs go back to their submitter, their numbers become RING_SKIP (stored as
+ * padata_do_serial() stores a finished job) for the reorder stage to pass,
+ * and the admission's reference is dropped.
+ */
+static void pd_cancel(struct parallel_data *pd, struct padata_priv *const jobs[], uint32_t seq,
+		      uint32_t n)
+{
+	pd_unclaim(jobs, n);
+	for (uint32_t i = 0; i < n; i++)
+		__atomic_store_n(&pd->ring[(seq + i) & pd->ring_mask], RING_SKIP, __ATOMIC_SEQ_CST);
+	pd_reorder(pd);
+	pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+}
+
 /* padata_do_parallel() on @pd: the instance's own or a shell's. */
 static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, int cb_cpu)
 {
-	uint64_t s;
 	unsigned int expect = JOB_IDLE;
 
 	if (!padata || !padata->parallel || !padata->serial)
 		return -EINVAL;
-	/* Acquire: pairs with the release RMWs of the control word (padata_start,
-	 * the end of a mask change): the masks read next are that change's. */
-	s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
-	if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
-		return -EINVAL;
-	if (!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))
+	if (!pd_accepting(pd, cb_cpu))
 		return -EINVAL;
 	/* Acquire: pairs with the release stores of JOB_IDLE (pd_serial_work, and
 	 * the refusals below): the library's last reads of the job happen
@@ -1220,8 +1252,7 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 	uint32_t seq;
 	int err = pd_admit(pd, &seq);
 	if (padata__unlikely(err)) {
-		/* Release: pairs with the acquire CAS on the job above. */
-		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
+		pd_unclaim(&padata, 1);
 		return err;
 	}
 
@@ -1229,12 +1260,7 @@ static int pd_do_parallel(struct parallel_data *pd, struct padata_priv *padata, 
 	 * A whole mask change may have run since the first cb_cpu check; the
 	 * sequence number is taken, so cancel it in the ring. */
 	if (padata__unlikely(!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))) {
-		/* Release: pairs with the acquire CAS on the job above. */
-		__atomic_store_n(&padata->state, JOB_IDLE, __ATOMIC_RELEASE);
-		/* As the ring store in padata_do_serial(). */
-		__atomic_store_n(&pd->ring[seq & pd->ring_mask], RING_SKIP, __ATOMIC_SEQ_CST);
-		pd_reorder(pd);
-		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+		pd_cancel(pd, &padata, seq, 1);
 		return -EINVAL;
 	}
 
@@ -1291,13 +1317,6 @@ int padata_do_parallel(struct padata_instance *pinst, struct padata_priv *padata
 	return pinst ? pd_do_parallel(&pinst->pd, padata, cb_cpu) : -EINVAL;
 }
 
-/* Hands jobs[0..n) back to their submitter (release: as in pd_do_parallel()). */
-static void pd_unclaim(struct padata_priv *const jobs[], uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		__atomic_store_n(&jobs[i]->state, JOB_IDLE, __ATOMIC_RELEASE);
-}
-
 /*
  * padata_do_parallel_many() on @pd: claims the longest prefix of jobs that
  * are well formed and idle (the state CAS of pd_do_parallel(), job by job),
@@ -1313,11 +1332,7 @@ static int pd_do_parallel_many(struct parallel_data *pd, struct padata_priv *con
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	/* Acquire: as in pd_do_parallel(). */
-	uint64_t s = __atomic_load_n(&pd->ctl, __ATOMIC_ACQUIRE);
-	if ((s & (CTL_STARTED | CTL_INVALID)) != CTL_STARTED)
-		return -EINVAL;
-	if (!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))
+	if (!pd_accepting(pd, cb_cpu))
 		return -EINVAL;
 	/* No more than the largest limit can be admitted: claim no more. */
 	if (n > PADATA_MAX_INFLIGHT_LIMIT)
@@ -1351,20 +1366,13 @@ static int pd_do_parallel_many(struct parallel_data *pd, struct padata_priv *con
 	/* As in pd_do_parallel(): the masks may have changed before the
 	 * admission; cancel every number taken. */
 	if (padata__unlikely(!padata__mask_test_atomic(cb_cpu, &pd->cb_usable))) {
-		pd_unclaim(jobs, got);
-		for (uint32_t i = 0; i < got; i++)
-			__atomic_store_n(&pd->ring[(seq + i) & pd->ring_mask], RING_SKIP,
-					 __ATOMIC_SEQ_CST);
-		pd_reorder(pd);
-		pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
+		pd_cancel(pd, jobs, seq, got);
 		return -EINVAL;
 	}
 
-	/* The workqueue is read before the drop, as in pd_do_parallel(). */
-	struct workqueue_struct *wq = pd->wq;
 	for (uint32_t i = 0; i < got; i++)
 		pd_place(pd, jobs[i], seq + i, cb_cpu);
-	pd_ctl_drop(pd, CTL_REF_ONE, wq);
+	pd_ctl_drop(pd, CTL_REF_ONE, pd->wq);
 	return (int)got;
 }
 
