@@ -651,23 +651,16 @@ public final class Padata implements AutoCloseable {
         try {
             scratch = takeScratch();
             while (done < to) {
-                int n;
                 try {
-                    n = submitMany(jobs, done, done + Math.min(MANY_CHUNK, to - done), cbCpu, scratch);
-                } catch (RuntimeException e) {
-                    if (done > from)
-                        break; // a prefix is queued: report it; the next call sees the error
-                    throw e;
-                }
-                if (n > 0) {
-                    done += n;
-                    continue;
-                }
-                if (!timed) { // the common case reads no clock
-                    deadline = deadlineOf(maxWait);
-                    timed = true;
-                }
-                try {
+                    int n = submitMany(jobs, done, done + Math.min(MANY_CHUNK, to - done), cbCpu, scratch);
+                    if (n > 0) {
+                        done += n;
+                        continue;
+                    }
+                    if (!timed) { // the common case reads no clock
+                        deadline = deadlineOf(maxWait);
+                        timed = true;
+                    }
                     if (!awaitRoom(deadline))
                         break;
                 } catch (InterruptedException e) {
@@ -678,7 +671,7 @@ public final class Padata implements AutoCloseable {
                 } catch (RuntimeException e) {
                     if (done == from)
                         throw e;
-                    break;
+                    break; // a prefix is queued: report it; the next call sees the error
                 }
             }
         } finally {
