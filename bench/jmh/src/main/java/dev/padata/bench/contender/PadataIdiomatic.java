@@ -4,6 +4,7 @@ package dev.padata.bench.contender;
 import dev.padata.OrderedPipeline;
 import dev.padata.Padata;
 import dev.padata.bench.OrderCheck;
+import dev.padata.bench.RunFeeder;
 import dev.padata.bench.Work;
 
 /**
@@ -12,18 +13,15 @@ import dev.padata.bench.Work;
  * index and whose consumer (on one callback CPU, in order) folds it; {@code submit()} blocks
  * when the pipeline is full; a batch ends with {@code awaitIdle()}. {@code java-padata-batch}
  * is the same pipeline fed the way its Javadoc shows for values in hand: {@code submitAll} of
- * a list of {@value #RUN} indices at a time (one list, refilled). The boxed index and the
+ * a list of {@value RunFeeder#RUN} indices at a time ({@link RunFeeder}). The boxed index and the
  * result record it allocates per job are part of what is measured.
  * Capacity: {@code -Dbench.padata.inflight}, default {@link Padata#DEFAULT_MAX_INFLIGHT}.
  */
 public final class PadataIdiomatic extends Contender {
-    /** Values per {@code submitAll} of {@code java-padata-batch}. */
-    static final int RUN = 256;
-
     private final OrderedPipeline<Integer, Result> pipeline;
     private final OrderCheck check;
     private final boolean batch;
-    private final java.util.ArrayList<Integer> run = new java.util.ArrayList<>(RUN);
+    private final RunFeeder feeder = new RunFeeder();
     private int latEvery;
     private long[] lat = new long[0];
     private long[] submitted = new long[0];
@@ -86,16 +84,10 @@ public final class PadataIdiomatic extends Contender {
                     // Before submit(): the time spent waiting for room is part of this layer's latency.
                     submitted[i / latEvery] = System.nanoTime();
                 }
-                if (!batch) {
+                if (batch)
+                    feeder.add(pipeline, i, i == n - 1);
+                else
                     pipeline.submit(i);
-                    continue;
-                }
-                run.add(i);
-                if (run.size() == RUN || i == n - 1) {
-                    if (pipeline.submitAll(run) != run.size())
-                        throw new IllegalStateException("java-padata-batch: submitAll stopped early");
-                    run.clear();
-                }
             }
             pipeline.awaitIdle();
         } catch (InterruptedException e) {

@@ -6,6 +6,7 @@ import dev.padata.OrderedPipeline;
 import dev.padata.Padata;
 import dev.padata.PadataJob;
 import dev.padata.Workqueue;
+import dev.padata.bench.RunFeeder;
 
 import java.util.ArrayDeque;
 import java.util.List;
@@ -139,12 +140,11 @@ abstract class Runner implements AutoCloseable {
     /**
      * {@code java-padata-idiomatic}: an {@link OrderedPipeline} of item numbers; blocking submit(),
      * then awaitIdle(). {@code java-padata-batch}: the same pipeline fed with submitAll() of a
-     * list of {@value #RUN} item numbers at a time.
+     * list of {@value RunFeeder#RUN} item numbers at a time ({@link RunFeeder}).
      */
     static final class Idiomatic extends Runner {
-        static final int RUN = 256;
         private final boolean batch;
-        private final List<Integer> run = new java.util.ArrayList<>(RUN);
+        private final RunFeeder feeder = new RunFeeder();
         private volatile Workload current;
         private volatile Workload.Sink sink;
         private final OrderedPipeline<Integer, Workload.Out> pipeline = OrderedPipeline
@@ -169,16 +169,10 @@ abstract class Runner implements AutoCloseable {
             int n = wl.items();
             try {
                 for (int i = 0; i < n; i++) {
-                    if (!batch) {
+                    if (batch)
+                        feeder.add(pipeline, i, i == n - 1);
+                    else
                         pipeline.submit(i);
-                        continue;
-                    }
-                    run.add(i);
-                    if (run.size() == RUN || i == n - 1) {
-                        if (pipeline.submitAll(run) != run.size())
-                            throw new IllegalStateException("java-padata-batch: submitAll stopped early");
-                        run.clear();
-                    }
                 }
                 pipeline.awaitIdle();
             } catch (InterruptedException e) {
